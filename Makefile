@@ -1,0 +1,30 @@
+# dsynth build, test and demo targets. `make test` is the README's test command.
+GO      ?= go
+BIN     := bin/dsynth
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.Version=$(VERSION)
+
+.PHONY: all build test bench lint demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dsynth
+
+test:
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=freebsd $(GO) vet ./...
+	GOOS=dragonfly $(GO) vet ./...
+
+demo: build
+	./examples/demo.sh $(BIN)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,117 @@
+package plan
+
+import "github.com/go-dsynth/dsynth/spec"
+
+// FormatVersion is the plan file format version written by this dsynth.
+const FormatVersion = 1
+
+// Action is what apply will do with a node.
+type Action string
+
+const (
+	// ActionBuild: the port is built.
+	ActionBuild Action = "build"
+	// ActionSkip: up to date, nothing to do.
+	ActionSkip Action = "skip"
+	// ActionIgnored: the port is IGNOREd or BROKEN (Node.Ignore says why).
+	ActionIgnored Action = "ignored"
+	// ActionSkipped: a dependency is ignored (Node.Reason names it).
+	ActionSkipped Action = "skipped"
+)
+
+// DepKind is a dependency variable, without the _DEPENDS suffix, lower case.
+type DepKind string
+
+const (
+	DepFetch   DepKind = "fetch"
+	DepExtract DepKind = "extract"
+	DepPatch   DepKind = "patch"
+	DepBuild   DepKind = "build"
+	DepLib     DepKind = "lib"
+	DepRun     DepKind = "run"
+	DepTest    DepKind = "test"
+)
+
+// DepKinds lists every kind in dsynth's phase order.
+var DepKinds = []DepKind{DepFetch, DepExtract, DepPatch, DepBuild, DepLib, DepRun, DepTest}
+
+// Plan is a complete, self-contained build plan.
+type Plan struct {
+	FormatVersion int    `json:"format_version"`
+	DsynthVersion string `json:"dsynth_version"`
+	// Digest is the hex SHA-256 of the canonical body (set by the encoder,
+	// verified by the decoder).
+	Digest string `json:"digest"`
+
+	// Profile is the resolved profile; ProfileSource is the profile file's
+	// text as read.
+	Profile       spec.Profile `json:"profile"`
+	ProfileSource string       `json:"profile_source"`
+
+	Tree        Tree        `json:"tree"`
+	Environment Environment `json:"environment"`
+
+	// Ports are the nodes sorted by ID.
+	Ports []Node `json:"ports"`
+}
+
+// Tree identifies the ports tree a plan was made from.
+type Tree struct {
+	Path string `json:"path"`
+	// GitCommit is the HEAD commit when Path is in a git checkout, else "".
+	GitCommit string `json:"git_commit,omitempty"`
+	// GitDirty is true when the checkout had uncommitted changes.
+	GitDirty bool `json:"git_dirty,omitempty"`
+	// MkHash is the hex SHA-256 of the Mk framework (PORTSDIR/Mk).
+	MkHash string `json:"mk_hash"`
+}
+
+// Environment identifies the build environment: the variables given to make
+// (stand-ins, make.conf, environment.env) and the system the workers see.
+type Environment struct {
+	// Vars are the environment variables every make invocation gets,
+	// including PORTSDIR and the uname/sysctl stand-ins.
+	Vars map[string]string `json:"vars"`
+	// SystemID is a hash identifying system_dir's content.
+	SystemID string `json:"system_id"`
+	// Key is the hex SHA-256 over Vars and SystemID.
+	Key string `json:"key"`
+}
+
+// Node is one port (and flavor) of the plan.
+type Node struct {
+	// ID is the canonical node name: Origin, or Origin@Flavor for a
+	// flavored port (always with its flavor, the default one included).
+	ID      string `json:"id"`
+	Origin  string `json:"origin"`
+	Flavor  string `json:"flavor,omitempty"`
+	PkgName string `json:"pkgname"`
+	Version string `json:"version"`
+	// PkgFile is the package file name (basename of PKGFILE), e.g.
+	// foo-1.0.pkg. Empty for meta ports that produce no package.
+	PkgFile string `json:"pkgfile,omitempty"`
+	// CRC32 is the dsynth-compatible CRC of the port directory, 8 hex digits.
+	CRC32 string `json:"crc32"`
+	// InputKey is the hex SHA-256 of every input of this port and its deps.
+	InputKey string `json:"input_key"`
+	// Deps maps a dependency kind to the IDs of the nodes it needs, sorted.
+	Deps map[DepKind][]string `json:"deps"`
+	// Options
+	SelectedOptions   []string `json:"selected_options,omitempty"`
+	DeselectedOptions []string `json:"deselected_options,omitempty"`
+	// MakeEnv is the port's make_env from the profile.
+	MakeEnv map[string]string `json:"make_env,omitempty"`
+	// MakeJobs is MAKE_JOBS_NUMBER as the port reported it.
+	MakeJobs int `json:"make_jobs,omitempty"`
+	// Meta is true for USES=metaport ports (no package is produced).
+	Meta bool `json:"meta,omitempty"`
+	// Ignore is the IGNORE/BROKEN text, or "".
+	Ignore string `json:"ignore,omitempty"`
+	Action Action `json:"action"`
+	// Reason explains Action, e.g. "new", "port changed", "dependency
+	// changed", "skipped: devel/b is ignored".
+	Reason string `json:"reason"`
+	// Priority orders ready ports: larger first (longest dependency chain
+	// above this node).
+	Priority int `json:"priority"`
+}

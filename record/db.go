@@ -1,0 +1,140 @@
+package record
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the schema this dsynth writes.
+const SchemaVersion = 1
+
+// Bucket names.
+var (
+	BucketMeta      = []byte("meta")
+	BucketPortCache = []byte("portcache")
+	BucketCRCIndex  = []byte("crcindex")
+	BucketRuns      = []byte("runs")
+	BucketAttempts  = []byte("attempts")
+	BucketPackages  = []byte("packages")
+	BucketHistory   = []byte("history")
+	BucketWorkers   = []byte("workers")
+	BucketAPIKeys   = []byte("apikeys")
+)
+
+var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
+	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys}
+
+var keySchema = []byte("schema_version")
+
+// ErrLocked is returned when another process holds the database.
+var ErrLocked = errors.New("another dsynth process holds the records database")
+
+// ErrSchema is returned for a database written by a newer dsynth.
+var ErrSchema = errors.New("records database schema is newer than this dsynth")
+
+// DB is an open records database.
+type DB struct {
+	bolt *bolt.DB
+	path string
+}
+
+// Options for Open.
+type Options struct {
+	// ReadOnly opens with a shared lock; no buckets are created.
+	ReadOnly bool
+	// Timeout bounds the wait for the file lock (default 2s).
+	Timeout time.Duration
+}
+
+// Open opens (creating if needed, unless read-only) the records database at
+// path and checks or initialises its schema.
+func Open(path string, opt Options) (*DB, error) {
+	if opt.Timeout == 0 {
+		opt.Timeout = 2 * time.Second
+	}
+	if !opt.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("records %s: %w", path, err)
+		}
+	}
+	b, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: opt.Timeout, ReadOnly: opt.ReadOnly})
+	if err != nil {
+		if errors.Is(err, bolterrors.ErrTimeout) {
+			return nil, fmt.Errorf("records %s: %w (waited %s)", path, ErrLocked, opt.Timeout)
+		}
+		return nil, fmt.Errorf("records %s: %w", path, err)
+	}
+	db := &DB{bolt: b, path: path}
+	if err := db.initSchema(opt.ReadOnly); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("records %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) initSchema(readOnly bool) error {
+	check := func(tx *bolt.Tx) (uint32, bool) {
+		m := tx.Bucket(BucketMeta)
+		if m == nil {
+			return 0, false
+		}
+		v := m.Get(keySchema)
+		if len(v) != 4 {
+			return 0, false
+		}
+		return binary.BigEndian.Uint32(v), true
+	}
+	if readOnly {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			v, ok := check(tx)
+			if ok && v > SchemaVersion {
+				return fmt.Errorf("%w: database has %d, dsynth knows %d", ErrSchema, v, SchemaVersion)
+			}
+			return nil
+		})
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		v, ok := check(tx)
+		if ok && v > SchemaVersion {
+			return fmt.Errorf("%w: database has %d, dsynth knows %d", ErrSchema, v, SchemaVersion)
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		if !ok || v < SchemaVersion {
+			if err := migrate(tx, v); err != nil {
+				return err
+			}
+			buf := make([]byte, 4)
+			binary.BigEndian.PutUint32(buf, SchemaVersion)
+			return tx.Bucket(BucketMeta).Put(keySchema, buf)
+		}
+		return nil
+	})
+}
+
+// migrate upgrades a database from schema version from (0 = new) to
+// SchemaVersion inside tx.
+func migrate(tx *bolt.Tx, from uint32) error {
+	_ = tx
+	_ = from
+	return nil
+}
+
+// Path returns the database file path.
+func (db *DB) Path() string { return db.path }
+
+// Bolt exposes the underlying bbolt handle to this package's other files.
+func (db *DB) Bolt() *bolt.DB { return db.bolt }
+
+// Close closes the database.
+func (db *DB) Close() error { return db.bolt.Close() }

@@ -1,0 +1,96 @@
+package spec
+
+import "time"
+
+// Profile is a fully resolved build profile. Every path is absolute and every
+// default is filled in. It is JSON-encodable and is embedded in plan files.
+type Profile struct {
+	// Name is the label of the profile block.
+	Name string `json:"name"`
+	// File is the absolute path of the profile file it was read from.
+	File string `json:"file"`
+
+	PortsDir      string `json:"ports_dir"`
+	BuildBase     string `json:"build_base"`
+	PackagesDir   string `json:"packages_dir"`
+	DistfilesDir  string `json:"distfiles_dir"`
+	OptionsDir    string `json:"options_dir"`
+	LogsDir       string `json:"logs_dir"`
+	Records       string `json:"records"`
+	SystemDir     string `json:"system_dir"`
+	PackageSuffix string `json:"package_suffix"`
+	MakeCommand   string `json:"make_command"`
+
+	// MakeConf holds make.conf variables given to every make invocation.
+	MakeConf map[string]string `json:"make_conf"`
+	// Targets are the origins to build (category/port or category/port@flavor),
+	// de-duplicated and sorted, gathered from ports, ports_file and port
+	// blocks. The single value "all" means the whole tree.
+	Targets []string `json:"targets"`
+	// PortsFile is the absolute path of ports_file, or "".
+	PortsFile string `json:"ports_file,omitempty"`
+	// Tests includes TEST_DEPENDS and runs the test phase.
+	Tests bool `json:"tests"`
+
+	// Ports holds per-port settings keyed by origin (as written in the
+	// port block, category/port or category/port@flavor).
+	Ports map[string]PortSettings `json:"ports"`
+
+	Workers     Workers     `json:"workers"`
+	Environment Environment `json:"environment"`
+
+	// EnvRead lists the host environment variables the profile read through
+	// env("NAME"), sorted, with the values seen. A plan pins them.
+	EnvRead map[string]string `json:"env_read,omitempty"`
+}
+
+// PortSettings are the per-port overrides of a port block.
+type PortSettings struct {
+	OptionsSet   []string          `json:"options_set"`
+	OptionsUnset []string          `json:"options_unset"`
+	MakeEnv      map[string]string `json:"make_env"`
+}
+
+// Workers configures the builder pool.
+type Workers struct {
+	// Count is the number of parallel builders ("auto" resolves to CPUs/2+1).
+	Count int `json:"count"`
+	// MaxJobs is MAKE_JOBS_NUMBER for each builder.
+	MaxJobs int `json:"max_jobs"`
+	// TmpfsWork and TmpfsLocalbase are sizes in bytes (0 = no limit).
+	TmpfsWork      int64 `json:"tmpfs_work"`
+	TmpfsLocalbase int64 `json:"tmpfs_localbase"`
+	// PhaseTimeout bounds each build phase; IdleTimeout bounds the time
+	// without output. 0 means no limit.
+	PhaseTimeout time.Duration `json:"phase_timeout"`
+	IdleTimeout  time.Duration `json:"idle_timeout"`
+	// Nice is the scheduling niceness of build commands (0 = unchanged).
+	Nice int `json:"nice"`
+}
+
+// Network modes of Environment.Network.
+const (
+	NetworkNone  = "none"
+	NetworkFetch = "fetch"
+	NetworkAll   = "all"
+)
+
+// Environment describes what the workers see.
+type Environment struct {
+	// Isolation is the slot mechanism; "chroot" is the only value for now.
+	Isolation string `json:"isolation"`
+	// Network is one of NetworkNone, NetworkFetch, NetworkAll.
+	Network string `json:"network"`
+	// Env is added to every make invocation (scan and build). It may
+	// override the uname/sysctl stand-ins (OPSYS, OSVERSION, UNAME_r, ...).
+	Env map[string]string `json:"env"`
+	// Mounts are extra mounts, sorted by Target.
+	Mounts []Mount `json:"mounts"`
+}
+
+// Mount is an extra bind (Linux) or nullfs (BSD) mount into every slot.
+type Mount struct {
+	Target   string `json:"target"`
+	Source   string `json:"source"`
+	ReadOnly bool   `json:"readonly"`
+}
