@@ -78,7 +78,25 @@ func Load(path string, opt Options) (*Loaded, hcl.Diagnostics) {
 	if !ld.diags.HasErrors() {
 		out.Profile = prof
 	}
+	sortDiags(ld.diags)
 	return out, ld.diags
+}
+
+// sortDiags orders diagnostics for reading: those without a source
+// position (command-line problems) first, then by file, line and column.
+func sortDiags(d hcl.Diagnostics) {
+	sort.SliceStable(d, func(i, j int) bool {
+		a, b := d[i].Subject, d[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		case a.Start.Line != b.Start.Line:
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
 }
 
 // WriteDiagnostics renders diags with source snippets to w.

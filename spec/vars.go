@@ -71,6 +71,8 @@ func (ld *loader) declareVariable(b *hcl.Block) {
 		if val, ok := ld.evalConst(a.Expr, "a variable default"); ok {
 			if cv, ok := ld.convertVar(v, val, a.Expr.Range()); ok {
 				v.def = cv
+			} else {
+				v.invalid = true
 			}
 		} else {
 			v.invalid = true

@@ -1,0 +1,10 @@
+# Several profiles and no -profile.
+profile "a" {
+  ports_dir  = "ports"
+  build_base = "/b"
+}
+
+profile "b" { # ERROR: Several profiles: choose one with -profile
+  ports_dir  = "ports"
+  build_base = "/b"
+}

@@ -1,0 +1,6 @@
+# ARGS: -profile nope
+# GLOBAL ERROR: Unknown profile
+profile "a" {
+  ports_dir  = "ports"
+  build_base = "/b"
+}
