@@ -118,6 +118,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 			Mounts:    []Mount{},
 		},
 	}
+	errorsBefore, skippedBefore := errorCount(ld.diags), ld.skipped
 	c, diags := b.Body.Content(profileSchema)
 	ld.diags = append(ld.diags, diags...)
 	a := c.Attributes
@@ -210,11 +211,21 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 		}
 		sort.Strings(p.Targets)
 	}
-	if len(p.Targets) == 0 && !ld.diags.HasErrors() {
+	if len(p.Targets) == 0 && errorCount(ld.diags) == errorsBefore && ld.skipped == skippedBefore {
 		ld.errorf(b.DefRange.Ptr(), "No ports to build",
 			`Profile %q selects no port: set ports, ports_file, a port block, or ports = ["all"].`, p.Name)
 	}
 	return p
+}
+
+func errorCount(d hcl.Diagnostics) int {
+	n := 0
+	for _, x := range d {
+		if x.Severity == hcl.DiagError {
+			n++
+		}
+	}
+	return n
 }
 
 func defaultMake(goos string) string {

@@ -15,8 +15,8 @@ import (
 
 // functions returns the functions a profile may call: go-cty's pure
 // string, collection, numeric and encoding functions, try/can, and env,
-// whose reads are recorded in envRead.
-func functions(envRead map[string]string, getenv func(string) (string, bool)) map[string]function.Function {
+// whose reads are passed to record (may be nil).
+func functions(record func(name, value string), getenv func(string) (string, bool)) map[string]function.Function {
 	f := map[string]function.Function{
 		// strings
 		"chomp":         stdlib.ChompFunc,
@@ -90,7 +90,7 @@ func functions(envRead map[string]string, getenv func(string) (string, bool)) ma
 		"can": tryfunc.CanFunc,
 		"try": tryfunc.TryFunc,
 	}
-	f["env"] = envFunc(envRead, getenv)
+	f["env"] = envFunc(record, getenv)
 	return f
 }
 
@@ -105,9 +105,9 @@ func FunctionNames() []string {
 }
 
 // envFunc is env(NAME[, DEFAULT]): the host environment variable NAME, or
-// DEFAULT (else "") when it is not set. Every read is recorded in envRead
+// DEFAULT (else "") when it is not set. Every read is passed to record
 // with the value returned, so that a plan can pin it.
-func envFunc(envRead map[string]string, getenv func(string) (string, bool)) function.Function {
+func envFunc(record func(name, value string), getenv func(string) (string, bool)) function.Function {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
@@ -128,8 +128,8 @@ func envFunc(envRead map[string]string, getenv func(string) (string, bool)) func
 			if !ok && len(args) == 2 {
 				v = args[1].AsString()
 			}
-			if envRead != nil {
-				envRead[name] = v
+			if record != nil {
+				record(name, v)
 			}
 			return cty.StringVal(v), nil
 		},

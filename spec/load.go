@@ -3,6 +3,7 @@ package spec
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -124,8 +125,13 @@ type loader struct {
 	varVals   map[string]cty.Value
 	locals    map[string]*hcl.Attribute
 	localVals map[string]cty.Value
-	envRead   map[string]string
-	ctx       *hcl.EvalContext
+	// envRead records env() reads: those of the locals, then (a copy
+	// per profile) those of the profile being decoded.
+	envRead map[string]string
+	// skipped counts expressions not evaluated because something they
+	// depend on failed earlier (and was diagnosed then).
+	skipped int
+	ctx     *hcl.EvalContext
 }
 
 func newLoader(opt Options) *loader {
@@ -147,7 +153,7 @@ func newLoader(opt Options) *loader {
 	}
 	ld.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{},
-		Functions: functions(ld.envRead, opt.Getenv),
+		Functions: functions(func(k, v string) { ld.envRead[k] = v }, opt.Getenv),
 	}
 	ld.refreshCtx()
 	return ld
@@ -230,14 +236,21 @@ func (ld *loader) load(body hcl.Body) (*Profile, []string) {
 		ld.errorf(profiles[1].DefRange.Ptr(), "Several profiles: choose one with -profile",
 			"The file declares %d profiles: %s. Select one with -profile NAME.", len(names), quoteList(names))
 	}
-	if sel == nil {
-		return nil, names
+	// Every profile is decoded, so that one run reports all the errors of
+	// the file; only the selected one is returned.
+	localsEnv := ld.envRead
+	var prof *Profile
+	for _, b := range profiles {
+		ld.envRead = maps.Clone(localsEnv)
+		p := ld.decodeProfile(b)
+		if len(ld.envRead) > 0 {
+			p.EnvRead = ld.envRead
+		}
+		if b == sel {
+			prof = p
+		}
 	}
-	p := ld.decodeProfile(sel)
-	if len(ld.envRead) > 0 {
-		p.EnvRead = ld.envRead
-	}
-	return p, names
+	return prof, names
 }
 
 func quoteList(names []string) string {

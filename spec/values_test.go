@@ -83,7 +83,7 @@ func TestCheckOrigin(t *testing.T) {
 
 func TestEnvFunctionDefault(t *testing.T) {
 	read := map[string]string{}
-	fn := functions(read, func(k string) (string, bool) {
+	fn := functions(func(k, v string) { read[k] = v }, func(k string) (string, bool) {
 		if k == "SET" {
 			return "v", true
 		}

@@ -349,7 +349,11 @@ func (ld *loader) eval(expr hcl.Expression) (cty.Value, bool) {
 	}
 	val, diags := expr.Value(ld.ctx)
 	ld.diags = append(ld.diags, diags...)
-	if diags.HasErrors() || !val.IsWhollyKnown() {
+	if diags.HasErrors() {
+		return cty.NilVal, false
+	}
+	if !val.IsWhollyKnown() {
+		ld.skipped++
 		return cty.NilVal, false
 	}
 	return val, true

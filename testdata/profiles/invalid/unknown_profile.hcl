@@ -3,4 +3,5 @@
 profile "a" {
   ports_dir  = "ports"
   build_base = "/b"
+  ports      = ["misc/hello"]
 }
