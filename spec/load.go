@@ -173,15 +173,6 @@ func (ld *loader) errorf(subject *hcl.Range, summary, format string, args ...any
 	})
 }
 
-func (ld *loader) warnf(subject *hcl.Range, summary, format string, args ...any) {
-	ld.diags = append(ld.diags, &hcl.Diagnostic{
-		Severity: hcl.DiagWarning,
-		Summary:  summary,
-		Detail:   fmt.Sprintf(format, args...),
-		Subject:  subject,
-	})
-}
-
 var fileSchema = &hcl.BodySchema{
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "variable", LabelNames: []string{"name"}},
