@@ -89,9 +89,9 @@ func newFixture(t *testing.T) *fixture {
 		filepath.Join(l.PackagesDir, "All/port-1.0.pkg"): "package",
 		filepath.Join(l.OptionsDir, "cat_port/options"):  "OPTIONS\n",
 		filepath.Join(base, "extra/extra-file"):          "extra\n",
-		filepath.Join(build, "notes.txt"):               "not a slot\n",
-		filepath.Join(build, "SLx/keep"):                "not a slot name\n",
-		f.secret:                                        "secret\n",
+		filepath.Join(build, "notes.txt"):                "not a slot\n",
+		filepath.Join(build, "SLx/keep"):                 "not a slot name\n",
+		f.secret:                                         "secret\n",
 	}
 	for p, c := range files {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
