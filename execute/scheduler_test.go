@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// recorder runs jobs, failing those in fail, and records the start order
+// fakeRunner runs jobs, failing those in fail, and records the start order
 // and the maximum concurrency.
-type recorder struct {
+type fakeRunner struct {
 	mu      sync.Mutex
 	order   []string
 	cur     int
@@ -23,7 +23,7 @@ type recorder struct {
 	workers map[string]int
 }
 
-func (r *recorder) run(ctx context.Context, w int, id string) Outcome {
+func (r *fakeRunner) run(ctx context.Context, w int, id string) Outcome {
 	r.mu.Lock()
 	r.order = append(r.order, id)
 	r.cur++
@@ -73,7 +73,7 @@ func TestScheduleOrderAndFailures(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &recorder{fail: tc.fail}
+			r := &fakeRunner{fail: tc.fail}
 			var skipped []string
 			res, err := Schedule(context.Background(), jobs, tc.workers, r.run, Hooks{Skip: func(id, _ string) { skipped = append(skipped, id) }})
 			if err != nil {
@@ -122,7 +122,7 @@ func TestScheduleCycleAndCancel(t *testing.T) {
 		t.Fatalf("cycle: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &recorder{sleep: map[string]time.Duration{"a": time.Hour, "b": time.Hour}}
+	r := &fakeRunner{sleep: map[string]time.Duration{"a": time.Hour, "b": time.Hour}}
 	time.AfterFunc(50*time.Millisecond, cancel)
 	res, err := Schedule(ctx, []Job{{ID: "a"}, {ID: "b"}, {ID: "c", Deps: []string{"a"}}}, 2, r.run, Hooks{})
 	if err != nil {
@@ -141,7 +141,7 @@ func TestScheduleWeightsFromHistory(t *testing.T) {
 		{ID: "fast/a", Weight: time.Second}, {ID: "fast/b", Deps: []string{"fast/a"}, Weight: time.Second},
 		{ID: "slow/z", Weight: time.Minute},
 	}
-	r := &recorder{}
+	r := &fakeRunner{}
 	if _, err := Schedule(context.Background(), jobs, 1, r.run, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestScheduleWeightsFromHistory(t *testing.T) {
 	for i := range jobs {
 		jobs[i].Weight = 0
 	}
-	r = &recorder{}
+	r = &fakeRunner{}
 	if _, err := Schedule(context.Background(), jobs, 1, r.run, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func lowerBound(jobs []Job, dur map[string]time.Duration, workers int) time.Dura
 
 func TestScheduleMakespanSmall(t *testing.T) {
 	jobs, dur := genDAG(40, 2*time.Millisecond, 6*time.Millisecond, 1)
-	r := &recorder{sleep: dur}
+	r := &fakeRunner{sleep: dur}
 	t0 := time.Now()
 	if _, err := Schedule(context.Background(), jobs, 2, r.run, Hooks{}); err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func BenchmarkSchedulerMakespan(b *testing.B) {
 			var ratios []float64
 			for i := 0; i < b.N; i++ {
 				jobs, dur := genDAG(150, 10*time.Millisecond, 40*time.Millisecond, int64(i+7))
-				r := &recorder{sleep: dur}
+				r := &fakeRunner{sleep: dur}
 				t0 := time.Now()
 				if _, err := Schedule(context.Background(), jobs, workers, r.run, Hooks{}); err != nil {
 					b.Fatal(err)
