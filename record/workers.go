@@ -56,22 +56,6 @@ func (db *DB) RunWorkers(runID string) ([]*Worker, error) {
 	return out, err
 }
 
-// PutCRC records the CRC32 of the port directory a node was last built
-// from (bucket crcindex, keyed by node ID), as dsynth's CRC database does.
-func PutCRC(tx *bolt.Tx, nodeID, crc string) error {
-	return tx.Bucket(BucketCRCIndex).Put([]byte(nodeID), []byte(crc))
-}
-
-// CRC returns the recorded CRC32 of node id, or "".
-func (db *DB) CRC(id string) (string, error) {
-	var s string
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		s = string(tx.Bucket(BucketCRCIndex).Get([]byte(id)))
-		return nil
-	})
-	return s, err
-}
-
 // Update runs fn in a read-write transaction (one fsync per call: apply
 // batches each port's records in one Update).
 func (db *DB) Update(fn func(tx *bolt.Tx) error) error { return db.bolt.Update(fn) }
