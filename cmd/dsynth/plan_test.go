@@ -60,7 +60,7 @@ func TestPlanShowGraph(t *testing.T) {
 		Tree          json.RawMessage `json:"tree"`
 		Ports         []struct {
 			Origin, Flavor, PkgName, Version, CRC32, InputKey, Action, Reason string
-			Deps                                                             map[string][]string
+			Deps                                                              map[string][]string
 		} `json:"ports"`
 	}
 	if code != 0 || json.Unmarshal([]byte(js), &doc) != nil || doc.FormatVersion != 1 || len(doc.Digest) != 64 ||
