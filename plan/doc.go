@@ -51,8 +51,13 @@
 // directories. Node.CRC32 is that value; PortHash is the strong hash used
 // in keys and by Verify.
 //
-// # Limits
+// # Inputs outside the port directory
 //
-// A slave port's MASTERDIR content is not part of its port hash (as in
-// dsynth); edit the slave or force it when only the master changed.
+// The scan also asks make for MASTERDIR and .MAKE.MAKEFILES. A slave
+// port's master directory and the makefiles a port includes from elsewhere
+// in the tree (Makefile.common files) are hashed into Node.External, are
+// part of the input key and are checked by Verify; makefiles outside the
+// tree (the host's sys.mk, make.conf) only guard the metadata cache. So
+// editing a master port rescans and rebuilds its slaves too, which dsynth's
+// CRC alone does not notice.
 package plan
