@@ -122,9 +122,9 @@ func TestForceUnknown(t *testing.T) {
 func TestExternalInputs(t *testing.T) {
 	tree := miniTree(t)
 	writeFiles(t, tree, map[string]string{
-		"devel/master/Makefile": "PORTNAME?=master\nPORTVERSION=1.0\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
-		"devel/master/distinfo": "x\n",
-		"devel/slave/Makefile":  "PORTNAME=slave\nMASTERDIR=${.CURDIR}/../master\n.include \"${MASTERDIR}/Makefile\"\n",
+		"devel/master/Makefile":        "PORTNAME?=master\nPORTVERSION=1.0\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+		"devel/master/distinfo":        "x\n",
+		"devel/slave/Makefile":         "PORTNAME=slave\nMASTERDIR=${.CURDIR}/../master\n.include \"${MASTERDIR}/Makefile\"\n",
 		"devel/common/Makefile.common": "COMMON_VERSION=5\n",
 		"devel/inc/Makefile": "PORTNAME=inc\n.include \"${.CURDIR}/../../devel/common/Makefile.common\"\nPORTVERSION=${COMMON_VERSION}\n" +
 			".include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
