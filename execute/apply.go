@@ -361,6 +361,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 			return err
 		}
 		if o.OK {
+			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+				return err
+			}
 			if !n.Meta && at.PkgFile != "" {
 				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
 					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,

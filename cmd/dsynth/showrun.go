@@ -145,3 +145,5 @@ func printRunReport(rep *RunReport) {
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", rep.Summary)
 }
+
+func init() { showOther = showRun }
