@@ -405,7 +405,7 @@ func (a *applier) count(at *record.Attempt) {
 		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
 	case record.AttemptSkipped:
 		c.Skipped++
-		a.skipped = append(a.skipped, at.NodeID+": "+at.Error)
+		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
 	case record.AttemptIgnored:
 		c.Ignored++
 	case record.AttemptUpToDate:
