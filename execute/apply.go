@@ -469,6 +469,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	})
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
 	a.live.remove()
+	os.Remove(filepath.Join(a.p.Profile.PackagesDir, stagingDir)) // when empty
 	if err := a.writeSummaryLogs(); err != nil {
 		a.o.Warn(err.Error())
 	}
