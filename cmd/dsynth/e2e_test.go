@@ -268,6 +268,11 @@ func TestE2EInterruptResumeKillRecover(t *testing.T) {
 	}
 	shout, code := dsynth(t, dir, "show", "last")
 	mustCode(t, shout, code, 0, "show during apply")
+	lout, code := dsynth(t, dir, "apply", "plan.json")
+	mustCode(t, lout, code, exitError, "second apply on the same build base")
+	if !strings.Contains(lout, fmt.Sprintf("build base is in use by dsynth process %d", cmd.Process.Pid)) {
+		t.Errorf("second apply:\n%s", lout)
+	}
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("reading while applying took %s", d)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -78,7 +79,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 			continue
 		}
 		out.Crashed = append(out.Crashed, crashed...)
-		if cleanupSlots != nil && !liveRunIn(path, base) {
+		if _, live, err := lock.Holder(base); cleanupSlots != nil && err == nil && !live {
 			cl, err := cleanupSlots(base)
 			if err != nil {
 				return fmt.Errorf("clean %s: %w", base, err)
@@ -114,25 +115,6 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 	}
 	printRunStatus(out.Run, out.Live)
 	return nil
-}
-
-// liveRunIn reports whether a live apply runs in buildBase.
-func liveRunIn(records, buildBase string) bool {
-	db, err := openRecords(records, true)
-	if err != nil {
-		return true // be safe: do not clean
-	}
-	defer db.Close()
-	runs, err := db.Runs()
-	if err != nil {
-		return true
-	}
-	for _, r := range runs {
-		if r.Status == record.RunRunning && r.BuildBase == buildBase {
-			return true
-		}
-	}
-	return false
 }
 
 func printRunStatus(r *record.Run, live *execute.Status) {
