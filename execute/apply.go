@@ -451,8 +451,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	default:
 		r.Status = record.RunSuccess
 	}
-	if a.rec.err != nil {
-		r.Status, r.Error = record.RunError, "records: "+a.rec.err.Error()
+	recErr := a.rec.err
+	if recErr != nil {
+		r.Status, r.Error = record.RunError, "records: "+recErr.Error()
 	}
 	// Clear worker activity.
 	for _, wk := range a.workers {
@@ -476,8 +477,11 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	sort.Strings(a.failed)
 	sort.Strings(a.skipped)
 	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
-	if a.rec.err != nil {
-		return s, fmt.Errorf("records: %w", a.rec.err)
+	if recErr == nil {
+		recErr = a.rec.err
+	}
+	if recErr != nil {
+		return s, fmt.Errorf("records: %w", recErr)
 	}
 	return s, nil
 }
