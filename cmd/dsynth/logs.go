@@ -94,14 +94,18 @@ func runLogs(rf *recordsFlags, arg string, follow bool) error {
 		if n == 0 && time.Since(lastCheck) > time.Second {
 			lastCheck = time.Now()
 			var cur *record.Attempt
+			var run *record.Run
 			if err := withRecords(rf, func(db *record.DB) error {
 				var err error
-				cur, err = db.Attempt(a.ID)
+				if cur, err = db.Attempt(a.ID); err != nil {
+					return err
+				}
+				run, err = db.Run(a.RunID)
 				return err
 			}); err != nil {
 				return err
 			}
-			if cur.Status != record.AttemptBuilding {
+			if cur.Status != record.AttemptBuilding || run.Status != record.RunRunning {
 				_, err := io.Copy(stdout, f)
 				return err
 			}
