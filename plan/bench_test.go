@@ -26,6 +26,7 @@ import (
 //	warm-s        a re-plan of the unchanged tree (all from the cache)
 //	warm-speedup  cold-s / warm-s (goal >= 20)
 //	leaf-makes    make runs of a re-plan after editing one leaf port (goal 1)
+//	warm-maxrss-MB  peak RSS of a warm plan in a child process
 func BenchmarkPlan2000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		benchPlan(b, 2000, 200)
@@ -105,7 +106,11 @@ func benchPlan(b *testing.B, n, sample int) {
 		b.Fatal(err)
 	}
 
+	db.Close() // the child opens it
+	_, rss := runPlanChild(b, tree, dir)
+
 	b.ReportMetric(cold.Seconds(), "cold-s")
+	b.ReportMetric(float64(rss)/1024, "warm-maxrss-MB")
 	b.ReportMetric(floor.Seconds(), "floor-s")
 	b.ReportMetric(float64(cold)/float64(floor), "cold/floor")
 	b.ReportMetric(warm.Seconds(), "warm-s")
