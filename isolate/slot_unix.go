@@ -290,9 +290,8 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
-	var files []*os.File
+	var files, toClose, readers []*os.File
 	var wg sync.WaitGroup
-	var toClose []*os.File
 	defer func() { closeAll(toClose) }()
 	out := func(w io.Writer) (bool, error) {
 		if w == nil {
@@ -308,10 +307,10 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		}
 		files = append(files, pw)
 		toClose = append(toClose, pw)
+		readers = append(readers, pr)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer pr.Close()
 			io.Copy(w, pr)
 		}()
 		return true, nil
@@ -323,14 +322,14 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	}
 	if m.HasStderr, err = out(c.Stderr); err != nil {
 		closeAll(toClose)
-		wg.Wait()
+		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
 	err = sendMsg(s.conn, m, files...)
 	closeAll(toClose) // the child holds the write ends now
 	toClose = nil
 	if err != nil {
-		wg.Wait()
+		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: slot helper: %w", c.Argv[0], err)
 	}
 	var reply message
@@ -341,7 +340,7 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		sendMsg(s.conn, message{Op: "kill"})
 		reply, ok = <-s.msgs
 	}
-	wg.Wait()
+	drain(&wg, readers)
 	if !ok {
 		return -1, fmt.Errorf("run %s: slot helper exited", c.Argv[0])
 	}
@@ -356,6 +355,28 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		return reply.Status, fmt.Errorf("run %s: killed: %w", c.Argv[0], err)
 	}
 	return reply.Status, nil
+}
+
+// drainTimeout bounds how long Run waits for the output pipes to reach
+// EOF after the command ended: a process that escaped the kill (possible
+// on DragonFly, see bsd_dragonfly.go) must not hang Run.
+const drainTimeout = 2 * time.Second
+
+// drain waits for the output copiers, then closes the read ends.
+func drain(wg *sync.WaitGroup, readers []*os.File) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+		closeAll(readers)
+		<-done
+		return
+	}
+	closeAll(readers)
 }
 
 // Teardown stops the helper, which kills anything left in the slot (on

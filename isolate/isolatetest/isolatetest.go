@@ -678,10 +678,10 @@ func testLeftover(t *testing.T, o Options) {
 
 const crashEnv = "DSYNTH_ISOLATETEST_CRASH"
 
+// crashSpec tells a crash child what to prepare and run.
 type crashSpec struct {
 	Layout isolate.Layout
 	N      int
-	// StopHelper asks the child to print the helper PID file's content.
 	Script string
 }
 
