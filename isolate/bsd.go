@@ -116,13 +116,8 @@ func mountPoints() ([]string, error) {
 	return out, nil
 }
 
-func unmount(path string, force bool) error {
-	flags := 0
-	if force {
-		flags = unix.MNT_FORCE
-	}
-	return unix.Unmount(path, flags)
-}
+// forceUnmount unmounts even while files are open below the mount.
+const forceUnmount = unix.MNT_FORCE
 
 // procArgs returns pid's NUL-separated arguments (kern.proc.args).
 func procArgs(pid int) (string, error) {

@@ -231,15 +231,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// unmount unmounts path; force detaches it lazily (MNT_DETACH), which
-// takes it out of the tree at once even while busy.
-func unmount(path string, force bool) error {
-	flags := 0
-	if force {
-		flags = unix.MNT_DETACH
-	}
-	return unix.Unmount(path, flags)
-}
+// forceUnmount detaches lazily (MNT_DETACH): the mount leaves the tree at
+// once even while busy.
+const forceUnmount = unix.MNT_DETACH
 
 // procArgs returns pid's NUL-separated arguments (empty for a zombie).
 func procArgs(pid int) (string, error) {
