@@ -63,7 +63,11 @@ func helperMain(root string) int {
 		fmt.Fprintf(os.Stderr, "slot helper: no setup message: %v\n", err)
 		return 1
 	}
-	if err := h.setup(m.Entries, m.Hostname); err != nil {
+	if m.Layout == nil {
+		fmt.Fprintf(os.Stderr, "slot helper: setup without layout\n")
+		return 1
+	}
+	if err := h.setup(*m.Layout, m.Hostname); err != nil {
 		sendMsg(h.conn, message{Op: "error", Error: err.Error()})
 		h.exit()
 		return 1
@@ -93,7 +97,11 @@ func helperMain(root string) int {
 	}
 }
 
-func (h *helper) setup(entries []Entry, hostname string) error {
+func (h *helper) setup(l Layout, hostname string) error {
+	entries, err := Entries(l)
+	if err != nil {
+		return err
+	}
 	if err := h.setupBefore(); err != nil {
 		return err
 	}
@@ -105,7 +113,6 @@ func (h *helper) setup(entries []Entry, hostname string) error {
 	if err := h.setupAfter(hostname); err != nil {
 		return err
 	}
-	var err error
 	h.devnull, err = os.OpenFile(filepath.Join(h.root, "dev/null"), os.O_RDWR, 0)
 	return err
 }

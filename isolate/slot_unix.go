@@ -52,7 +52,9 @@ var ErrSlotExists = errors.New("slot directory exists (leftover of a crashed run
 type message struct {
 	Op string `json:"op"`
 	// setup
-	Entries  []Entry `json:"entries,omitempty"`
+	// The helper computes the entries itself (Entries reads SystemDir's
+	// /etc): the message stays small whatever the layout holds.
+	Layout   *Layout `json:"layout,omitempty"`
 	Hostname string  `json:"hostname,omitempty"`
 	// run
 	Argv      []string `json:"argv,omitempty"`
@@ -155,8 +157,10 @@ type unixSlot struct {
 // mount table); on the BSDs they are in the host mount table below the
 // slot directory.
 func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
-	entries, err := Entries(l)
-	if err != nil {
+	if n < 0 {
+		return nil, fmt.Errorf("prepare: negative slot number %d", n)
+	}
+	if err := l.validate(); err != nil {
 		return nil, err
 	}
 	root := SlotDir(filepath.Clean(l.BuildBase), n)
@@ -169,7 +173,7 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 		}
 		return nil, fmt.Errorf("prepare %s: %w", root, err)
 	}
-	s, err := startHelper(ctx, root, entries, hostnameFor(l, n))
+	s, err := startHelper(ctx, root, l, hostnameFor(l, n))
 	if err != nil {
 		if rerr := removeTree(root); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -186,7 +190,7 @@ func hostnameFor(l Layout, n int) string {
 	return SlotName(n)
 }
 
-func startHelper(ctx context.Context, root string, entries []Entry, hostname string) (*unixSlot, error) {
+func startHelper(ctx context.Context, root string, l Layout, hostname string) (*unixSlot, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -240,7 +244,7 @@ func startHelper(ctx context.Context, root string, entries []Entry, hostname str
 	if err := os.WriteFile(filepath.Join(root, pidFile), []byte(strconv.Itoa(s.helper.Process.Pid)+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
-	if err := sendMsg(conn, message{Op: "setup", Entries: entries, Hostname: hostname}); err != nil {
+	if err := sendMsg(conn, message{Op: "setup", Layout: &l, Hostname: hostname}); err != nil {
 		return fail(fmt.Errorf("slot helper: %w", err))
 	}
 	select {
@@ -284,6 +288,11 @@ func (s *unixSlot) Root() string { return s.root }
 func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if len(c.Argv) == 0 {
 		return -1, errors.New("run: empty argv")
+	}
+	if c.Dir != "" && !filepath.IsAbs(c.Dir) {
+		// A relative directory would be resolved against the helper's
+		// working directory, outside the chroot.
+		return -1, fmt.Errorf("run %s: working directory %q is not absolute", c.Argv[0], c.Dir)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

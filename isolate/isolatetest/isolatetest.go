@@ -548,6 +548,9 @@ func testEnvDirStdin(t *testing.T, o Options) {
 	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"pwd"}, Env: env, Stdout: &out}); err != nil || out.String() != "/\n" {
 		t.Errorf("default Dir: %q %v", out.String(), err)
 	}
+	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"pwd"}, Env: env, Dir: "xports", Stdout: &out}); err == nil {
+		t.Errorf("relative Dir: no error")
+	}
 	// stdin is /dev/null: cat ends at once with nothing.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
