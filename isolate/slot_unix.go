@@ -195,6 +195,8 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
+	// Room for large environments (the default is about 200 KB).
+	unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, maxMessage)
 	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
 	childF := os.NewFile(uintptr(fds[1]), "slot-child")
 	defer childF.Close()

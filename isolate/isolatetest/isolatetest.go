@@ -551,6 +551,17 @@ func testEnvDirStdin(t *testing.T, o Options) {
 	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"pwd"}, Env: env, Dir: "xports", Stdout: &out}); err == nil {
 		t.Errorf("relative Dir: no error")
 	}
+	// A large environment (10 x 30 KB) arrives whole.
+	bigEnv := []string{slotPath}
+	for i := range 10 {
+		bigEnv = append(bigEnv, fmt.Sprintf("BIG%d=%s", i, strings.Repeat("x", 30000)))
+	}
+	out.Reset()
+	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"env"}, Env: bigEnv, Stdout: &out}); err != nil {
+		t.Errorf("large environment: %v", err)
+	} else if got, want := out.Len(), len(strings.Join(bigEnv, "\n"))+1; got != want {
+		t.Errorf("large environment: %d bytes in the slot, want %d", got, want)
+	}
 	// stdin is /dev/null: cat ends at once with nothing.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
