@@ -195,8 +195,14 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
 	}
-	// Room for large environments (the default is about 200 KB).
-	unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, maxMessage)
+	// Room for large environments (the default is about 200 KB on Linux
+	// and 8 KB on FreeBSD): as much as the system allows, up to
+	// maxMessage.
+	for size := maxMessage; size >= 64<<10; size /= 2 {
+		if unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, size) == nil {
+			break
+		}
+	}
 	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
 	childF := os.NewFile(uintptr(fds[1]), "slot-child")
 	defer childF.Close()
