@@ -27,8 +27,12 @@ func helperFiles() ([]*os.File, error) {
 	return []*os.File{f}, nil
 }
 
+// helperSysProcAttr: the helper gets a process group of its own, so that
+// terminal signals (^C) reach dsynth, which then tears slots down, and not
+// the helper.
 func helperSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{
+		Setpgid: true,
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS |
 			syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET,
 	}
