@@ -38,7 +38,9 @@ import (
 
 const (
 	helperArg0 = "dsynth-slot-helper"
-	helperEnv  = "DSYNTH_SLOT_HELPER"
+	// helperEnv marks the helper; its value is the number of extra
+	// descriptors passed after the socket (fd 3).
+	helperEnv = "DSYNTH_SLOT_HELPER"
 	// pidFile, in the slot directory on the host (hidden from the slot by
 	// its root tmpfs), names the helper process for Cleanup.
 	pidFile = "helper.pid"
@@ -228,7 +230,7 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	s.helper = &exec.Cmd{
 		Path:        exe,
 		Args:        []string{helperArg0, root},
-		Env:         []string{helperEnv + "=1"},
+		Env:         []string{helperEnv + "=" + strconv.Itoa(len(extra))},
 		ExtraFiles:  append([]*os.File{childF}, extra...),
 		Stderr:      s.stderr,
 		SysProcAttr: helperSysProcAttr(),
