@@ -144,6 +144,10 @@ TEST_TARGET?=	test
 CONFIGURE_SCRIPT?=	configure
 CONFIGURE_ARGS?=
 CC?=		cc
+# In a Linux chroot without /etc/alternatives, cc is a dangling link.
+.if ${CC:[1]} == "cc" && !exists(/usr/bin/cc) && exists(/usr/bin/gcc)
+CC:=		gcc ${CC:[2..-1]}
+.endif
 CFLAGS?=	-O2 -pipe
 # Debian's bmake sys.mk defaults CFLAGS to -g; use the BSD default instead.
 .if ${CFLAGS} == "-g"
