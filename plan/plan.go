@@ -53,6 +53,15 @@ type Plan struct {
 
 	// Ports are the nodes sorted by ID.
 	Ports []Node `json:"ports"`
+
+	// PkgNode is the ID of ports-mgmt/pkg when the tree has it: apply
+	// builds (or reuses) it before anything else and bootstraps every slot
+	// with its package. "" when the tree has no ports-mgmt/pkg.
+	PkgNode string `json:"pkg_node,omitempty"`
+	// Order is a topological order of Ports (every node after all of its
+	// dependencies, ties broken by ID): the build order constraints in one
+	// list. Node.Deps holds the edges themselves.
+	Order []string `json:"order"`
 }
 
 // Tree identifies the ports tree a plan was made from.
@@ -92,6 +101,12 @@ type Node struct {
 	PkgFile string `json:"pkgfile,omitempty"`
 	// CRC32 is the dsynth-compatible CRC of the port directory, 8 hex digits.
 	CRC32 string `json:"crc32"`
+	// PortHash is the hex SHA-256 of the port directory's content (see
+	// HashPortDir); Verify compares it with the tree.
+	PortHash string `json:"port_hash"`
+	// OptionsFileHash is the hex SHA-256 of the port's options file under
+	// options_dir (OPTIONS_NAME/options), "" when there is none.
+	OptionsFileHash string `json:"options_file_hash,omitempty"`
 	// InputKey is the hex SHA-256 of every input of this port and its deps.
 	InputKey string `json:"input_key"`
 	// Deps maps a dependency kind to the IDs of the nodes it needs, sorted.
@@ -99,8 +114,15 @@ type Node struct {
 	// Options
 	SelectedOptions   []string `json:"selected_options,omitempty"`
 	DeselectedOptions []string `json:"deselected_options,omitempty"`
+	// OptionsEnv are the per-port option variables given to make
+	// (${OPTIONS_NAME}_SET / ${OPTIONS_NAME}_UNSET from the profile's
+	// options_set / options_unset).
+	OptionsEnv map[string]string `json:"options_env,omitempty"`
 	// MakeEnv is the port's make_env from the profile.
 	MakeEnv map[string]string `json:"make_env,omitempty"`
+	// Distfiles is ALLFILES and DistSubdir is DIST_SUBDIR.
+	Distfiles  []string `json:"distfiles,omitempty"`
+	DistSubdir string   `json:"dist_subdir,omitempty"`
 	// MakeJobs is MAKE_JOBS_NUMBER as the port reported it.
 	MakeJobs int `json:"make_jobs,omitempty"`
 	// Meta is true for USES=metaport ports (no package is produced).

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/go-dsynth/dsynth/isolate"
 )
 
 // Version is the dsynth version, set with -ldflags "-X main.Version=...".
@@ -73,6 +75,8 @@ func exitCode(err error) int {
 }
 
 func main() {
+	// A slot helper is this binary re-executed by isolate.Prepare.
+	isolate.MaybeRunHelper()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/go-dsynth/dsynth/spec"
@@ -25,7 +26,7 @@ func (p *profileFlags) register(fs *flag.FlagSet) {
 func (p *profileFlags) load(path string) (*spec.Loaded, error) {
 	l, diags := spec.Load(path, spec.Options{Profile: p.profile, Vars: p.vars, VarFiles: p.varFiles})
 	if len(diags) > 0 {
-		spec.WriteDiagnostics(os.Stderr, l, diags)
+		spec.WriteDiagnostics(stderr, l, diags)
 	}
 	if diags.HasErrors() {
 		return nil, errReported
@@ -40,3 +41,6 @@ func oneArg(args []string, what string) (string, error) {
 	}
 	return args[0], nil
 }
+
+// stderr receives diagnostics; tests may replace it.
+var stderr io.Writer = os.Stderr

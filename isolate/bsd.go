@@ -1,0 +1,134 @@
+//go:build freebsd || dragonfly
+
+package isolate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// BSD slots: no namespaces. The helper mounts into the host mount table
+// below the slot directory, is the slot processes' reaper (FreeBSD) or
+// kills by process group (DragonFly), and unmounts everything, deepest
+// first, when it exits. Limitations compared with Linux: the slot shares
+// the host's network (Cmd.Network is not enforced; that would need a vnet
+// jail), host name, IPC and process table view (procfs shows every
+// process).
+
+func helperExe() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("slot helper: %w", err)
+	}
+	return exe, nil
+}
+
+func helperFiles() ([]*os.File, error) { return nil, nil }
+
+func helperSysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: true} }
+
+func (h *helper) setupBefore() error {
+	nice, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return fmt.Errorf("getpriority: %w", err)
+	}
+	h.nice0 = nice
+	return acquireReaper()
+}
+
+func (h *helper) setupAfter(hostname string) error { return nil }
+
+// release unmounts the slot, deepest first, forcing: the slot's processes
+// are dead by now.
+func (h *helper) release() {
+	if _, err := unmountAll(h.root, true); err != nil {
+		fmt.Fprintf(os.Stderr, "slot helper: %v\n", err)
+	}
+}
+
+func cmdSysProcAttr(root string) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Chroot: root, Setsid: true}
+}
+
+// beforeFork sets the helper's niceness (process-wide on the BSDs) to the
+// command's before forking it; the helper itself only waits.
+func (h *helper) beforeFork(m message) error {
+	nice := min(max(h.nice0+m.Nice, -20), 20)
+	if err := unix.Setpriority(unix.PRIO_PROCESS, 0, nice); err != nil {
+		return fmt.Errorf("setpriority: %w", err)
+	}
+	return nil
+}
+
+// afterExit kills what the command left running.
+func afterExit(pid int) bool {
+	killTree(pid)
+	return true
+}
+
+func applyEntry(root string, e Entry) error {
+	p := filepath.Join(root, e.Target)
+	switch e.Op {
+	case OpTmpfs:
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return err
+		}
+		return mountTmpfs(p, uint32(e.Mode)&0o7777, e.Size)
+	case OpBind:
+		if err := makeMountPoint(e.Source, p); err != nil {
+			return err
+		}
+		return mountNullfs(e.Source, p, e.ReadOnly)
+	case OpDev:
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return err
+		}
+		return mountDevfs(p)
+	case OpProc:
+		if err := os.MkdirAll(p, 0o555); err != nil {
+			return err
+		}
+		return mountProcfs(p, e.ReadOnly)
+	}
+	return applyPlain(root, e)
+}
+
+// mountPoints lists the mount points of the mount table (getfsstat).
+func mountPoints() ([]string, error) {
+	n, err := unix.Getfsstat(nil, unix.MNT_NOWAIT)
+	if err != nil {
+		return nil, fmt.Errorf("mount table: getfsstat: %w", err)
+	}
+	buf := make([]unix.Statfs_t, n+16)
+	n, err = unix.Getfsstat(buf, unix.MNT_NOWAIT)
+	if err != nil {
+		return nil, fmt.Errorf("mount table: getfsstat: %w", err)
+	}
+	out := make([]string, 0, n)
+	for i := range buf[:n] {
+		out = append(out, unix.ByteSliceToString(buf[i].Mntonname[:]))
+	}
+	return out, nil
+}
+
+func unmount(path string, force bool) error {
+	flags := 0
+	if force {
+		flags = unix.MNT_FORCE
+	}
+	return unix.Unmount(path, flags)
+}
+
+// procArgs returns pid's NUL-separated arguments (kern.proc.args).
+func procArgs(pid int) (string, error) {
+	b, err := unix.SysctlRaw("kern.proc.args", pid)
+	if err != nil {
+		return "", fmt.Errorf("kern.proc.args.%s: %w", strconv.Itoa(pid), err)
+	}
+	return string(b), nil
+}

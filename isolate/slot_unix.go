@@ -1,0 +1,407 @@
+//go:build linux || freebsd || dragonfly
+
+package isolate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A slot is run by a slot helper: Prepare re-executes the running binary
+// (marked by argv[0] and an environment variable, see MaybeRunHelper). The
+// helper makes the slot's mounts, then serves run requests over a
+// SOCK_SEQPACKET socket pair: JSON messages, with the command's stdout and
+// stderr descriptors passed along (SCM_RIGHTS). When dsynth dies the
+// socket closes and the helper kills what runs in the slot and exits.
+//
+// On Linux the helper lives in new mount, PID, UTS, IPC and network
+// namespaces: its mounts are private to it and vanish with it, each
+// command is PID 1 of a PID namespace of its own (killing it kills its
+// tree), and commands see only loopback unless Cmd.Network is set (then
+// they join the host's network namespace). On FreeBSD and DragonFly the
+// helper mounts nullfs/tmpfs/devfs/procfs in the host mount table, is the
+// procctl reaper of the slot's processes, and unmounts everything, deepest
+// first, when it exits.
+
+const (
+	helperArg0 = "dsynth-slot-helper"
+	helperEnv  = "DSYNTH_SLOT_HELPER"
+	// pidFile, in the slot directory on the host (hidden from the slot by
+	// its root tmpfs), names the helper process for Cleanup.
+	pidFile = "helper.pid"
+)
+
+// ErrSlotExists is returned by Prepare when the slot directory already
+// exists: a leftover of a crashed run (see Cleanup) or a slot in use.
+var ErrSlotExists = errors.New("slot directory exists (leftover of a crashed run? run dsynth cleanup)")
+
+// message is one packet between dsynth and a slot helper.
+type message struct {
+	Op string `json:"op"`
+	// setup
+	Entries  []Entry `json:"entries,omitempty"`
+	Hostname string  `json:"hostname,omitempty"`
+	// run
+	Argv      []string `json:"argv,omitempty"`
+	Env       []string `json:"env,omitempty"`
+	Dir       string   `json:"dir,omitempty"`
+	Network   bool     `json:"network,omitempty"`
+	Nice      int      `json:"nice,omitempty"`
+	HasStdout bool     `json:"has_stdout,omitempty"`
+	HasStderr bool     `json:"has_stderr,omitempty"`
+	// replies
+	Status int    `json:"status,omitempty"`
+	Killed bool   `json:"killed,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+const maxMessage = 4 << 20
+
+func sendMsg(c *net.UnixConn, m message, files ...*os.File) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if len(b) > maxMessage {
+		return fmt.Errorf("slot message too large (%d bytes)", len(b))
+	}
+	var oob []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		oob = unix.UnixRights(fds...)
+	}
+	_, _, err = c.WriteMsgUnix(b, oob, nil)
+	return err
+}
+
+func recvMsg(c *net.UnixConn, buf []byte) (message, []*os.File, error) {
+	oob := make([]byte, unix.CmsgSpace(4*8))
+	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return message{}, nil, err
+	}
+	if n == 0 && oobn == 0 {
+		return message{}, nil, io.EOF
+	}
+	var files []*os.File
+	if oobn > 0 {
+		scms, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil {
+			return message{}, nil, err
+		}
+		for _, scm := range scms {
+			fds, err := unix.ParseUnixRights(&scm)
+			if err != nil {
+				return message{}, nil, err
+			}
+			for _, fd := range fds {
+				files = append(files, os.NewFile(uintptr(fd), "passed"))
+			}
+		}
+	}
+	if flags&unix.MSG_TRUNC != 0 {
+		closeAll(files)
+		return message{}, nil, fmt.Errorf("slot message truncated")
+	}
+	var m message
+	if err := json.Unmarshal(buf[:n], &m); err != nil {
+		closeAll(files)
+		return message{}, nil, fmt.Errorf("slot message: %w", err)
+	}
+	return m, files, nil
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// unixSlot is the dsynth side of a slot helper.
+type unixSlot struct {
+	root   string
+	helper *exec.Cmd
+	conn   *net.UnixConn
+	msgs   chan message
+	stderr *tailBuffer
+	exited chan struct{} // closed when the helper was reaped
+
+	mu       sync.Mutex // serialises Run
+	tearOnce sync.Once
+	tearErr  error
+}
+
+// Prepare creates slot n under l.BuildBase/SL<NN> following l and returns
+// it ready to run commands. The slot's mounts live in the slot helper's
+// private mount namespace on Linux (none of them appears in the host's
+// mount table); on the BSDs they are in the host mount table below the
+// slot directory.
+func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
+	entries, err := Entries(l)
+	if err != nil {
+		return nil, err
+	}
+	root := SlotDir(filepath.Clean(l.BuildBase), n)
+	if err := os.MkdirAll(filepath.Dir(root), 0o755); err != nil {
+		return nil, fmt.Errorf("prepare %s: %w", root, err)
+	}
+	if err := os.Mkdir(root, 0o755); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("prepare %s: %w", root, ErrSlotExists)
+		}
+		return nil, fmt.Errorf("prepare %s: %w", root, err)
+	}
+	s, err := startHelper(ctx, root, entries, hostnameFor(l, n))
+	if err != nil {
+		if rerr := removeTree(root); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, fmt.Errorf("prepare %s: %w", root, err)
+	}
+	return s, nil
+}
+
+func hostnameFor(l Layout, n int) string {
+	if l.Hostname != "" {
+		return l.Hostname
+	}
+	return SlotName(n)
+}
+
+func startHelper(ctx context.Context, root string, entries []Entry, hostname string) (*unixSlot, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
+	childF := os.NewFile(uintptr(fds[1]), "slot-child")
+	defer childF.Close()
+	extra, err := helperFiles()
+	if err != nil {
+		parentF.Close()
+		return nil, err
+	}
+	defer closeAll(extra)
+	exe, err := helperExe()
+	if err != nil {
+		parentF.Close()
+		return nil, err
+	}
+	fc, err := net.FileConn(parentF)
+	parentF.Close()
+	if err != nil {
+		return nil, fmt.Errorf("slot socket: %w", err)
+	}
+	conn := fc.(*net.UnixConn)
+
+	s := &unixSlot{root: root, conn: conn, msgs: make(chan message, 1), stderr: &tailBuffer{max: 8 << 10}, exited: make(chan struct{})}
+	s.helper = &exec.Cmd{
+		Path:        exe,
+		Args:        []string{helperArg0, root},
+		Env:         []string{helperEnv + "=1"},
+		ExtraFiles:  append([]*os.File{childF}, extra...),
+		Stderr:      s.stderr,
+		SysProcAttr: helperSysProcAttr(),
+	}
+	if err := s.helper.Start(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("start slot helper: %w", err)
+	}
+	go func() {
+		s.helper.Wait()
+		close(s.exited)
+	}()
+	go s.readLoop()
+	fail := func(err error) (*unixSlot, error) {
+		s.kill()
+		if t := strings.TrimSpace(s.stderr.String()); t != "" {
+			err = fmt.Errorf("%w (helper: %s)", err, t)
+		}
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(root, pidFile), []byte(strconv.Itoa(s.helper.Process.Pid)+"\n"), 0o644); err != nil {
+		return fail(err)
+	}
+	if err := sendMsg(conn, message{Op: "setup", Entries: entries, Hostname: hostname}); err != nil {
+		return fail(fmt.Errorf("slot helper: %w", err))
+	}
+	select {
+	case m, ok := <-s.msgs:
+		if !ok {
+			return fail(errors.New("slot helper exited during setup"))
+		}
+		if m.Op != "ready" {
+			return fail(fmt.Errorf("slot setup: %s", m.Error))
+		}
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	}
+	return s, nil
+}
+
+func (s *unixSlot) readLoop() {
+	defer close(s.msgs)
+	buf := make([]byte, 64<<10)
+	for {
+		m, files, err := recvMsg(s.conn, buf)
+		closeAll(files)
+		if err != nil {
+			return
+		}
+		s.msgs <- m
+	}
+}
+
+// kill ends the helper (and with it every slot process and mount) and
+// waits for it.
+func (s *unixSlot) kill() {
+	s.conn.Close()
+	s.helper.Process.Kill()
+	<-s.exited
+}
+
+func (s *unixSlot) Root() string { return s.root }
+
+// Run runs c in the slot. Runs on one slot are serialised.
+func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
+	if len(c.Argv) == 0 {
+		return -1, errors.New("run: empty argv")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
+	}
+	var files []*os.File
+	var wg sync.WaitGroup
+	var toClose []*os.File
+	defer func() { closeAll(toClose) }()
+	out := func(w io.Writer) (bool, error) {
+		if w == nil {
+			return false, nil
+		}
+		if f, ok := w.(*os.File); ok {
+			files = append(files, f)
+			return true, nil
+		}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return false, err
+		}
+		files = append(files, pw)
+		toClose = append(toClose, pw)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer pr.Close()
+			io.Copy(w, pr)
+		}()
+		return true, nil
+	}
+	m := message{Op: "run", Argv: c.Argv, Env: c.Env, Dir: c.Dir, Network: c.Network, Nice: c.Nice}
+	var err error
+	if m.HasStdout, err = out(c.Stdout); err != nil {
+		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
+	}
+	if m.HasStderr, err = out(c.Stderr); err != nil {
+		closeAll(toClose)
+		wg.Wait()
+		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
+	}
+	err = sendMsg(s.conn, m, files...)
+	closeAll(toClose) // the child holds the write ends now
+	toClose = nil
+	if err != nil {
+		wg.Wait()
+		return -1, fmt.Errorf("run %s: slot helper: %w", c.Argv[0], err)
+	}
+	var reply message
+	var ok bool
+	select {
+	case reply, ok = <-s.msgs:
+	case <-ctx.Done():
+		sendMsg(s.conn, message{Op: "kill"})
+		reply, ok = <-s.msgs
+	}
+	wg.Wait()
+	if !ok {
+		return -1, fmt.Errorf("run %s: slot helper exited", c.Argv[0])
+	}
+	if reply.Error != "" {
+		return -1, fmt.Errorf("run %s: %s", c.Argv[0], reply.Error)
+	}
+	if reply.Killed {
+		err := ctx.Err()
+		if err == nil {
+			err = errors.New("killed")
+		}
+		return reply.Status, fmt.Errorf("run %s: killed: %w", c.Argv[0], err)
+	}
+	return reply.Status, nil
+}
+
+// Teardown stops the helper, which kills anything left in the slot (on
+// Linux the kernel drops the slot's mount namespace with it; on the BSDs
+// the helper unmounts everything deepest first), checks that the mount
+// table shows nothing below the slot, unmounting leftovers deepest first,
+// and removes the slot directory. It fails, removing nothing, while a
+// mount remains below the slot.
+func (s *unixSlot) Teardown() error {
+	s.tearOnce.Do(func() {
+		sendMsg(s.conn, message{Op: "exit"})
+		select {
+		case <-s.exited:
+		case <-time.After(5 * time.Second):
+		}
+		s.kill()
+		if _, err := unmountAll(s.root, false); err != nil {
+			s.tearErr = fmt.Errorf("teardown %s: %w", s.root, err)
+			return
+		}
+		if err := removeTree(s.root); err != nil {
+			s.tearErr = fmt.Errorf("teardown: %w", err)
+		}
+	})
+	return s.tearErr
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}

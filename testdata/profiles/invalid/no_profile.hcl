@@ -1,0 +1,3 @@
+variable "x" { # ERROR: No profile block
+  default = 1
+}

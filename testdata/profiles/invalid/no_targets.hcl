@@ -1,0 +1,5 @@
+profile "empty" { # ERROR: No ports to build
+  ports_dir  = "ports"
+  build_base = "/b"
+  ports      = []
+}

@@ -1,0 +1,4 @@
+profile "broken" {
+  ports_dir = "ports"
+  build_base = /var/tmp # ERROR: Invalid expression
+}

@@ -1,0 +1,7 @@
+# ARGS: -profile nope
+# GLOBAL ERROR: Unknown profile
+profile "a" {
+  ports_dir  = "ports"
+  build_base = "/b"
+  ports      = ["misc/hello"]
+}

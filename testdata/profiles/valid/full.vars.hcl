@@ -1,0 +1,3 @@
+base    = "/var/tmp/dsynth-full"
+workers = 5
+debug   = true
