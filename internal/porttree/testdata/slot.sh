@@ -4,7 +4,9 @@
 # read-only, the tree read-only at /xports, /construction and /usr/local on
 # tmpfs, /packages from OUT. ports-mgmt/pkg is built first and extracted
 # into the slot root (skipping +* members); each later package is installed
-# with /usr/local/sbin/pkg-static add before the next build. Run it as root
+# with /usr/local/sbin/pkg-static add before the next build. Each phase is
+# its own make run, in dsynth's order (SLOT_PHASES overrides the list, e.g.
+# "package" to run them all in one make). Run it as root
 # under `unshare -m -n -f`, so that every mount dies with the namespace.
 set -eu
 tree=$1
@@ -40,12 +42,12 @@ slot() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin \
 		HOME=/tmp PORTSDIR=/xports WRKDIRPREFIX=/construction PACKAGES=/packages \
 		DISTDIR=/distfiles PORT_DBDIR=/options LOCALBASE=/usr/local BATCH=yes \
-		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg "$@"
+		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg OPSYS=Linux ARCH="$(uname -m)" "$@"
 }
 build() {
-	for ph in check-sanity pkg-depends fetch-depends fetch checksum extract-depends \
-		extract patch-depends patch build-depends lib-depends configure build \
-		run-depends stage check-plist package; do
+	for ph in ${SLOT_PHASES:-check-sanity pkg-depends fetch-depends fetch checksum \
+		extract-depends extract patch-depends patch build-depends lib-depends \
+		configure build run-depends stage check-plist package}; do
 		slot bmake -C "/xports/$1" $2 "$ph" > "$root/tmp/log" 2>&1 ||
 			{ cat "$root/tmp/log" >&2; echo "slot: $1 failed in $ph" >&2; exit 1; }
 	done
