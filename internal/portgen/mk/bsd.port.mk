@@ -161,7 +161,9 @@ CFLAGS+=	-ffile-prefix-map=${WRKDIR}=.
 .if !empty(USES:Mlocalbase*)
 CPPFLAGS+=	-I${LOCALBASE}/include
 LDFLAGS+=	-L${LOCALBASE}/lib
-.  if ${OPSYS} == "Linux"
+# The real OS (not the OPSYS stand-in): Linux has no ldconfig hints for
+# ${LOCALBASE}/lib in a slot, so programs carry an rpath.
+.  if ${.MAKE.OS:U} == "Linux"
 LDFLAGS+=	-Wl,-rpath,${LOCALBASE}/lib
 .  endif
 .endif

@@ -6,7 +6,8 @@
 # into the slot root (skipping +* members); each later package is installed
 # with /usr/local/sbin/pkg-static add before the next build. Each phase is
 # its own make run, in dsynth's order (SLOT_PHASES overrides the list, e.g.
-# "package" to run them all in one make). Run it as root
+# "package" to run them all in one make). The OS stand-ins are those dsynth
+# passes by default (OPSYS=DragonFly). Run it as root
 # under `unshare -m -n -f`, so that every mount dies with the namespace.
 set -eu
 tree=$1
@@ -42,7 +43,7 @@ slot() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin \
 		HOME=/tmp PORTSDIR=/xports WRKDIRPREFIX=/construction PACKAGES=/packages \
 		DISTDIR=/distfiles PORT_DBDIR=/options LOCALBASE=/usr/local BATCH=yes \
-		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg OPSYS=Linux ARCH="$(uname -m)" "$@"
+		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg OPSYS=DragonFly OSVERSION=600400 ARCH="$(uname -m)" "$@"
 }
 build() {
 	for ph in ${SLOT_PHASES:-check-sanity pkg-depends fetch-depends fetch checksum \
