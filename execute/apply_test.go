@@ -287,7 +287,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 		t.Errorf("flavored make args: %v", a.MakeArgs)
 	}
 	pk, err := db.Packages()
-	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "" {
+	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "meta/all" || pk["meta/all"].PkgFile != "" {
 		t.Errorf("packages: %+v %v", pk, err)
 	}
 	if sum, _, _ := fileSHA256(filepath.Join(p.Profile.PackagesDir, "All", "prog-1.0.pkg")); sum != prog.SHA256 {
