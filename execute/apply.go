@@ -198,7 +198,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		at := a.newAttempt(n)
 		switch n.Action {
 		case plan.ActionSkip:
-			at.Status, at.Error = record.AttemptUpToDate, n.Reason
+			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
 		case plan.ActionIgnored:
 			at.Status, at.Error = record.AttemptIgnored, n.Ignore
 		case plan.ActionSkipped:
@@ -364,12 +364,12 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
-			if !n.Meta && at.PkgFile != "" {
-				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
-					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
-					AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
-					return err
-				}
+			// Meta ports get a record without a package file, so that
+			// the next plan finds them up to date.
+			if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
+				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
+				return err
 			}
 		}
 		return nil
