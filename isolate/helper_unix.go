@@ -43,6 +43,7 @@ type helper struct {
 }
 
 func helperMain(root string) int {
+	setBuildUmask()
 	h := &helper{root: root}
 	for fd := 4; ; fd++ {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
