@@ -364,7 +364,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		if err := record.PutWorker(tx, wk); err != nil {
 			return err
 		}
-		if o.OK {
+		// A replay's packages are not in packages_dir: they never become
+		// the latest packages.
+		if o.OK && a.o.ReplayOf == "" {
 			if !n.Meta && at.PkgFile != "" {
 				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
 					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
