@@ -1,0 +1,147 @@
+package replay
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// Source is what a replay rebuilds: a plan and, when it came from the
+// records, the run that applied it.
+type Source struct {
+	Plan      *plan.Plan
+	PlanBytes []byte
+	// Run is the original run; nil for a plan file (then the latest
+	// non-replay run of the same plan digest, if any, is the original).
+	Run *record.Run
+	// Label says where the plan came from ("run 1a2b3c4d", "plan file x").
+	Label string
+}
+
+// Key names the replay's directory under <build_base>/replay and its
+// record link: the original run's ID, or "plan-" and the digest's first
+// 12 digits for a plan file.
+func (s *Source) Key() string {
+	if s.Run != nil {
+		return s.Run.ID
+	}
+	return "plan-" + s.Plan.Digest[:min(12, len(s.Plan.Digest))]
+}
+
+// link is the Run.ReplayOf value of a replay of s.
+func (s *Source) link() string {
+	if s.Run != nil {
+		return s.Run.ID
+	}
+	return "plan:" + s.Plan.Digest
+}
+
+// FromPlanFile reads and verifies (format version, digest) a plan file.
+func FromPlanFile(path string) (*Source, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	p, err := plan.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Plan: p, PlanBytes: b, Label: "plan file " + path}, nil
+}
+
+// FromRun loads the plan stored with run id ("last", an ID or a unique
+// prefix).
+func FromRun(db *record.DB, id string) (*Source, error) {
+	r, err := db.Run(id)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Plan) == 0 {
+		return nil, fmt.Errorf("run %s has no stored plan", r.ID)
+	}
+	p, err := plan.Decode(r.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("plan of run %s: %w", r.ID, err)
+	}
+	return &Source{Plan: p, PlanBytes: r.Plan, Run: r, Label: "run " + r.ID}, nil
+}
+
+// Original is the package a node had when the plan was applied.
+type Original struct {
+	// Status is the original attempt's status ("" when the node has no
+	// attempt in the original run).
+	Status  string `json:"status,omitempty"`
+	PkgFile string `json:"pkgfile,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	// RunID and AttemptID name the build that produced SHA256.
+	RunID     string `json:"run_id,omitempty"`
+	AttemptID string `json:"attempt_id,omitempty"`
+}
+
+// Originals finds, for every node of s's plan, the package originally
+// built with the node's input key: the original run's successful
+// attempt, else (up to date then) the latest successful non-replay build
+// of that input key before the original run ended. For a plan file
+// without a run, s.Run is set to the latest non-replay run of the plan.
+func Originals(db *record.DB, s *Source) (map[string]Original, error) {
+	runs, err := db.Runs()
+	if err != nil {
+		return nil, err
+	}
+	replays := map[string]bool{}
+	for _, r := range runs {
+		if r.ReplayOf != "" {
+			replays[r.ID] = true
+		}
+	}
+	if s.Run == nil {
+		for _, r := range runs {
+			if r.PlanDigest == s.Plan.Digest && r.ReplayOf == "" {
+				s.Run = r // latest wins (runs are oldest first)
+			}
+		}
+	}
+	byNode := map[string]*record.Attempt{}
+	if s.Run != nil {
+		atts, err := db.RunAttempts(s.Run.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range atts {
+			byNode[a.NodeID] = a
+		}
+	}
+	out := make(map[string]Original, len(s.Plan.Ports))
+	for i := range s.Plan.Ports {
+		n := &s.Plan.Ports[i]
+		var o Original
+		if a := byNode[n.ID]; a != nil {
+			o.Status = a.Status
+			if a.SHA256 != "" && (a.Status == record.AttemptSuccess || a.Status == record.AttemptUpToDate) {
+				o.PkgFile, o.SHA256, o.RunID, o.AttemptID = a.PkgFile, a.SHA256, a.RunID, a.ID
+			}
+		}
+		if o.SHA256 == "" && (o.Status == "" || o.Status == record.AttemptUpToDate) && n.PkgFile != "" {
+			hist, err := db.History(n.ID)
+			if err != nil {
+				return nil, err
+			}
+			sort.SliceStable(hist, func(i, j int) bool { return hist[i].End.Before(hist[j].End) })
+			for _, a := range hist {
+				if a.NodeID != n.ID || a.Status != record.AttemptSuccess || a.SHA256 == "" ||
+					a.InputKey != n.InputKey || replays[a.RunID] {
+					continue
+				}
+				if s.Run != nil && !s.Run.End.IsZero() && a.End.After(s.Run.End) {
+					continue
+				}
+				o.PkgFile, o.SHA256, o.RunID, o.AttemptID = a.PkgFile, a.SHA256, a.RunID, a.ID
+			}
+		}
+		out[n.ID] = o
+	}
+	return out, nil
+}
