@@ -15,7 +15,6 @@ import (
 	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
-	"github.com/go-dsynth/dsynth/record"
 )
 
 func TestMain(m *testing.M) {
@@ -318,5 +317,3 @@ func equal(a, b map[string]string) bool {
 	}
 	return true
 }
-
-var _ = record.AttemptSuccess

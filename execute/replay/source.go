@@ -3,10 +3,10 @@ package replay
 import (
 	"fmt"
 	"os"
-	"sort"
 
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/record/rundiff"
 )
 
 // Source is what a replay rebuilds: a plan and, when it came from the
@@ -70,78 +70,23 @@ func FromRun(db *record.DB, id string) (*Source, error) {
 }
 
 // Original is the package a node had when the plan was applied.
-type Original struct {
-	// Status is the original attempt's status ("" when the node has no
-	// attempt in the original run).
-	Status  string `json:"status,omitempty"`
-	PkgFile string `json:"pkgfile,omitempty"`
-	SHA256  string `json:"sha256,omitempty"`
-	// RunID and AttemptID name the build that produced SHA256.
-	RunID     string `json:"run_id,omitempty"`
-	AttemptID string `json:"attempt_id,omitempty"`
-}
+type Original = rundiff.NodePackage
 
 // Originals finds, for every node of s's plan, the package originally
-// built with the node's input key: the original run's successful
-// attempt, else (up to date then) the latest successful non-replay build
-// of that input key before the original run ended. For a plan file
-// without a run, s.Run is set to the latest non-replay run of the plan.
+// built with the node's input key (rundiff.NodePackages of the original
+// run). For a plan file without a run, s.Run is set to the latest
+// non-replay run of the plan, if any.
 func Originals(db *record.DB, s *Source) (map[string]Original, error) {
-	runs, err := db.Runs()
-	if err != nil {
-		return nil, err
-	}
-	replays := map[string]bool{}
-	for _, r := range runs {
-		if r.ReplayOf != "" {
-			replays[r.ID] = true
-		}
-	}
 	if s.Run == nil {
+		runs, err := db.Runs()
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range runs {
 			if r.PlanDigest == s.Plan.Digest && r.ReplayOf == "" {
 				s.Run = r // latest wins (runs are oldest first)
 			}
 		}
 	}
-	byNode := map[string]*record.Attempt{}
-	if s.Run != nil {
-		atts, err := db.RunAttempts(s.Run.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range atts {
-			byNode[a.NodeID] = a
-		}
-	}
-	out := make(map[string]Original, len(s.Plan.Ports))
-	for i := range s.Plan.Ports {
-		n := &s.Plan.Ports[i]
-		var o Original
-		if a := byNode[n.ID]; a != nil {
-			o.Status = a.Status
-			if a.SHA256 != "" && (a.Status == record.AttemptSuccess || a.Status == record.AttemptUpToDate) {
-				o.PkgFile, o.SHA256, o.RunID, o.AttemptID = a.PkgFile, a.SHA256, a.RunID, a.ID
-			}
-		}
-		if o.SHA256 == "" && (o.Status == "" || o.Status == record.AttemptUpToDate) && n.PkgFile != "" {
-			hist, err := db.History(n.ID)
-			if err != nil {
-				return nil, err
-			}
-			sort.SliceStable(hist, func(i, j int) bool { return hist[i].End.Before(hist[j].End) })
-			for _, a := range hist {
-				if a.NodeID != n.ID || a.Status != record.AttemptSuccess || a.SHA256 == "" ||
-					a.InputKey != n.InputKey || replays[a.RunID] {
-					continue
-				}
-				if s.Run != nil && !s.Run.End.IsZero() && a.End.After(s.Run.End) {
-					continue
-				}
-				o.PkgFile, o.SHA256, o.RunID, o.AttemptID = a.PkgFile, a.SHA256, a.RunID, a.ID
-			}
-		}
-		out[n.ID] = o
-	}
-	return out, nil
+	return rundiff.NodePackages(db, s.Plan, s.Run)
 }
