@@ -311,3 +311,6 @@ func fileSHA256(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// SetObservers sets the observers of the replay's events (progress).
+func (pr *Prepared) SetObservers(obs ...execute.Observer) { pr.o.Observers = obs }
