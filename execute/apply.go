@@ -37,6 +37,9 @@ type Options struct {
 	Observers []Observer
 	// Warn receives warnings (lock takeover, crashed runs, cleaned slots).
 	Warn func(string)
+	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
+	// it is a replay (see execute/replay).
+	ReplayOf, PackagesDir string
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -158,7 +161,8 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	host, _ := os.Hostname()
 	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.PlanBytes,
 		ProfileName: p.Profile.Name, ProfileFile: p.Profile.File, BuildBase: p.Profile.BuildBase,
-		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host}
+		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
+		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
 	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
 		return nil, err
@@ -360,7 +364,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		if err := record.PutWorker(tx, wk); err != nil {
 			return err
 		}
-		if o.OK {
+		// A replay's packages are not in packages_dir: they never become
+		// the latest packages.
+		if o.OK && a.o.ReplayOf == "" {
 			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
