@@ -37,6 +37,8 @@ type Options struct {
 	Observers []Observer
 	// Warn receives warnings (lock takeover, crashed runs, cleaned slots).
 	Warn func(string)
+	// Gate pauses and resumes workers while the run goes (nil: never).
+	Gate *WorkerGate
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -242,7 +244,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
 	}
 
-	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
+	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
 	if err != nil {
 		return a.abort(err)
 	}
