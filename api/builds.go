@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -252,12 +251,6 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	b.tails = newTailers(s, ps.name, p.Profile.LogsDir)
 	defer close(b.done)
 	defer b.tails.stopAll()
-	for _, d := range []string{p.Profile.BuildBase, filepath.Join(p.Profile.PackagesDir, "All"), p.Profile.DistfilesDir, p.Profile.OptionsDir, p.Profile.LogsDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			item.signal(startResult{err: fmt.Errorf("profile %s: %w", ps.name, err)})
-			return
-		}
-	}
 	release, err := lock.TryLock(p.Profile.BuildBase)
 	if err != nil {
 		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
@@ -265,6 +258,13 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		return
 	}
 	defer release()
+	// As apply does: the directories the slots mount.
+	for _, d := range []string{p.Profile.PackagesDir, p.Profile.DistfilesDir, p.Profile.OptionsDir, p.Profile.LogsDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			item.signal(startResult{err: fmt.Errorf("profile %s: %w", ps.name, err)})
+			return
+		}
+	}
 	ps.mu.Lock()
 	ps.cur = b
 	ps.mu.Unlock()
@@ -278,14 +278,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		Gate: b.gate, Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
 		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}
 	if item.verify {
-		o.Verify = func(ctx context.Context, p *plan.Plan) ([]string, error) {
-			ch, err := plan.Verify(ctx, p)
-			var out []string
-			for _, c := range ch {
-				out = append(out, c.String())
-			}
-			return out, err
-		}
+		o.Verify = execute.VerifyPlan
 	}
 	sum, err := execute.Apply(bctx, o)
 	if err != nil {

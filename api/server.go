@@ -44,7 +44,7 @@ type Config struct {
 	Rate  rate.Limit
 	Burst int
 	// NewIsolator returns the isolator of a profile's builds (default:
-	// real slots, see SlotIsolator).
+	// real slots, execute.SlotIsolator).
 	NewIsolator func(p *spec.Profile) execute.Isolator
 	// Workers overrides the profiles' worker counts when > 0.
 	Workers int
@@ -87,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Burst = max(1, int(math.Ceil(float64(cfg.Rate))))
 	}
 	if cfg.NewIsolator == nil {
-		cfg.NewIsolator = SlotIsolator
+		cfg.NewIsolator = execute.SlotIsolator
 	}
 	if cfg.LoadInterval == 0 {
 		cfg.LoadInterval = 5 * time.Second

@@ -363,6 +363,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 			return err
 		}
 		if o.OK {
+			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+				return err
+			}
 			if !n.Meta && at.PkgFile != "" {
 				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
 					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
@@ -404,7 +407,7 @@ func (a *applier) count(at *record.Attempt) {
 		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
 	case record.AttemptSkipped:
 		c.Skipped++
-		a.skipped = append(a.skipped, at.NodeID+": "+at.Error)
+		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
 	case record.AttemptIgnored:
 		c.Ignored++
 	case record.AttemptUpToDate:
@@ -450,8 +453,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	default:
 		r.Status = record.RunSuccess
 	}
-	if a.rec.err != nil {
-		r.Status, r.Error = record.RunError, "records: "+a.rec.err.Error()
+	recErr := a.rec.err
+	if recErr != nil {
+		r.Status, r.Error = record.RunError, "records: "+recErr.Error()
 	}
 	// Clear worker activity.
 	for _, wk := range a.workers {
@@ -468,14 +472,18 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	})
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
 	a.live.remove()
+	os.Remove(filepath.Join(a.p.Profile.PackagesDir, stagingDir)) // when empty
 	if err := a.writeSummaryLogs(); err != nil {
 		a.o.Warn(err.Error())
 	}
 	sort.Strings(a.failed)
 	sort.Strings(a.skipped)
 	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
-	if a.rec.err != nil {
-		return s, fmt.Errorf("records: %w", a.rec.err)
+	if recErr == nil {
+		recErr = a.rec.err
+	}
+	if recErr != nil {
+		return s, fmt.Errorf("records: %w", recErr)
 	}
 	return s, nil
 }

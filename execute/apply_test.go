@@ -99,8 +99,9 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 	case c.Argv[0] == "bmake" && c.Argv[1] == "-C":
 		origin := strings.TrimPrefix(c.Argv[2], "/xports/")
 		id := origin
-		if fl := envOf(c.Env, "FLAVOR"); fl != "" {
+		if fl, ok := strings.CutPrefix(c.Argv[3], "FLAVOR="); ok {
 			id += "@" + fl
+			c.Argv = slices.Delete(c.Argv, 3, 4)
 		}
 		if id != s.node {
 			return 1, fmt.Errorf("make for %s in the slot of %s", id, s.node)
@@ -148,6 +149,7 @@ func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 		LogsDir: filepath.Join(dir, "logs"), Records: filepath.Join(dir, "records.db"), PackageSuffix: ".pkg",
 		MakeCommand: "bmake", Workers: spec.Workers{Count: 2, MaxJobs: 1}}
 	p.Environment.Vars = map[string]string{"OPSYS": "DragonFly"}
+	p.PkgNode = "ports-mgmt/pkg"
 	for _, s := range specs {
 		f := strings.Fields(s)
 		n := plan.Node{ID: f[0], Action: plan.Action(f[1]), Version: "1.0", InputKey: "key-" + f[0], CRC32: "0000abcd",
@@ -271,16 +273,13 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	if prog.SHA256 == "" || prog.Size == 0 || len(prog.Phases) != len(Phases) || !slices.Equal(prog.DepsInstalled, []string{"tool-1.0.pkg", "lib-1.0.pkg", "data-py3-1.0.pkg"}) {
 		t.Errorf("prog attempt: %+v", prog)
 	}
-	for _, e := range []string{"PORTSDIR=/xports", "FLAVOR=py3", "misc_data_SET=", "SOURCE_DATE_EPOCH=315532800", "OPSYS=DragonFly"} {
-		if e == "FLAVOR=py3" || e == "misc_data_SET=" {
-			continue
-		}
+	for _, e := range []string{"PORTSDIR=/xports", "PORT_DBDIR=/options", "SOURCE_DATE_EPOCH=315532800", "OPSYS=DragonFly", "PACKAGES=/packages/.building/misc___prog"} {
 		if !slices.Contains(prog.Env, e) {
 			t.Errorf("prog env lacks %s: %v", e, prog.Env)
 		}
 	}
-	if envOf(byNode["misc/data@py3"].Env, "FLAVOR") != "py3" {
-		t.Errorf("flavored env: %v", byNode["misc/data@py3"].Env)
+	if a := byNode["misc/data@py3"]; !slices.Equal(a.MakeArgs, []string{"bmake", "-C", "/xports/misc/data", "FLAVOR=py3"}) {
+		t.Errorf("flavored make args: %v", a.MakeArgs)
 	}
 	pk, err := db.Packages()
 	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "" {
@@ -291,6 +290,15 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(filepath.Join(p.Profile.PackagesDir, stagingDir)); len(ents) != 0 {
 		t.Errorf("staging left: %v", ents)
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		e, ok, err := record.GetCRC(tx, "misc/prog")
+		if err != nil || !ok || e.CRC32 != "0000abcd" || e.InputKey != "key-misc/prog" {
+			t.Errorf("crc index: %+v %v %v", e, ok, err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	ws, _ := db.RunWorkers(run.ID)
 	if len(ws) != 2 || ws[0].Built+ws[1].Built != 7 || ws[0].Failed+ws[1].Failed != 1 {

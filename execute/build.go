@@ -65,9 +65,6 @@ const (
 	defaultSourceDateEpoch = "315532800"
 )
 
-// PkgOrigin is the package manager port built first.
-const PkgOrigin = "ports-mgmt/pkg"
-
 // builder builds single ports of a plan in slots.
 type builder struct {
 	p        *plan.Plan
@@ -106,9 +103,9 @@ func newBuilder(p *plan.Plan, iso Isolator) *builder {
 	for i := range p.Ports {
 		n := &p.Ports[i]
 		b.nodes[n.ID] = n
-		if n.Origin == PkgOrigin && b.pkgNode == nil {
-			b.pkgNode = n
-		}
+	}
+	if p.PkgNode != "" {
+		b.pkgNode = b.nodes[p.PkgNode]
 	}
 	b.phases = append([]string(nil), Phases...)
 	if p.Profile.Tests {
@@ -198,13 +195,14 @@ func (b *builder) installSet(n *plan.Node) []*plan.Node {
 // LogName is the per-port log file name: <category>___<port>[@flavor].log.
 func LogName(id string) string { return safeName(id) + ".log" }
 
-// env is the worker environment of node n, sorted ("K=V").
+// env is the worker environment of node n, sorted ("K=V"): the plan's
+// make environment with the slot paths (stand-ins, make.conf,
+// environment.env, option variables, make_env), then the worker's own
+// variables.
 func (b *builder) env(n *plan.Node) []string {
 	m := map[string]string{}
-	for k, v := range b.p.Environment.Vars {
-		m[k] = v
-	}
-	for k, v := range n.MakeEnv {
+	for _, e := range b.p.MakeEnv(n, plan.Paths{PortsDir: slotPorts, OptionsDir: slotOptions}) {
+		k, v, _ := strings.Cut(e, "=")
 		m[k] = v
 	}
 	prof := &b.p.Profile
@@ -223,25 +221,17 @@ func (b *builder) env(n *plan.Node) []string {
 		"PORT_DBDIR":       slotOptions,
 		"LOCALBASE":        slotLocalbase,
 		"BATCH":            "yes",
-		"PKG_SUFX":         prof.PackageSuffix,
 		"MAKE_JOBS_NUMBER": strconv.Itoa(jobs),
 		"TZ":               "UTC",
 		"LC_ALL":           "C",
 		"PATH":             slotPath,
 		"HOME":             slotWork,
 	}
+	if prof.PackageSuffix != "" {
+		fixed["PKG_SUFX"] = prof.PackageSuffix
+	}
 	for k, v := range fixed {
 		m[k] = v
-	}
-	if n.Flavor != "" {
-		m["FLAVOR"] = n.Flavor
-	}
-	optName := strings.Replace(n.Origin, "/", "_", 1)
-	if len(n.SelectedOptions) > 0 {
-		m[optName+"_SET"] = strings.Join(n.SelectedOptions, " ")
-	}
-	if len(n.DeselectedOptions) > 0 {
-		m[optName+"_UNSET"] = strings.Join(n.DeselectedOptions, " ")
 	}
 	out := make([]string, 0, len(m))
 	for k, v := range m {
@@ -254,12 +244,7 @@ func (b *builder) env(n *plan.Node) []string {
 // safeName turns a node ID into a file name component.
 func safeName(id string) string { return strings.ReplaceAll(id, "/", "___") }
 
-func (b *builder) makeCommand() string {
-	if c := b.p.Profile.MakeCommand; c != "" {
-		return c
-	}
-	return "make"
-}
+func (b *builder) makeCommand() string { return plan.MakeCommand(&b.p.Profile) }
 
 // syncWriter serialises writes and remembers when the last one happened.
 type syncWriter struct {
@@ -358,7 +343,7 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 	}
 
 	res.Env = b.env(n)
-	res.MakeArgs = []string{b.makeCommand(), "-C", slotPorts + "/" + n.Origin}
+	res.MakeArgs = append([]string{b.makeCommand(), "-C", slotPorts + "/" + n.Origin}, n.MakeArgs()...)
 	log.printf("make:      %s <phase>\nenvironment:\n", strings.Join(res.MakeArgs, " "))
 	for _, e := range res.Env {
 		log.printf("  %s\n", e)

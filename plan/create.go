@@ -112,12 +112,6 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load())}
-	// Cache what was scanned even when the plan fails: the next attempt
-	// after a fix re-runs make only where needed.
-	if err := c.flushCache(); err != nil {
-		return nil, st, err
-	}
-
 	var errs []error
 	for _, e := range res.Errors {
 		errs = append(errs, e)
@@ -137,6 +131,11 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		errs = append(errs, cyc)
 	}
 	if len(errs) > 0 {
+		// Cache what was scanned even when the plan fails: the next
+		// attempt after a fix re-runs make only where needed.
+		if err := c.flushCache(); err != nil {
+			return nil, st, err
+		}
 		return nil, st, &ErrorList{Errs: errs}
 	}
 
@@ -394,10 +393,11 @@ func (c *creator) flushCache() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.opt.DB.CachePut(record.BucketPortCache, c.cacheNew); err != nil {
-		return err
-	}
-	if err := c.opt.DB.CachePut(record.BucketInputs, c.inputsNew); err != nil {
+	err := c.opt.DB.CachePutAll(map[string]map[string][]byte{
+		string(record.BucketPortCache): c.cacheNew,
+		string(record.BucketInputs):    c.inputsNew,
+	})
+	if err != nil {
 		return err
 	}
 	c.cacheNew = map[string][]byte{}

@@ -31,28 +31,40 @@ func (db *DB) CacheGet(bucket []byte, key string) ([]byte, error) {
 // CachePut stores entries in bucket in one transaction (keys in sorted
 // order, which bbolt writes fastest).
 func (db *DB) CachePut(bucket []byte, entries map[string][]byte) error {
-	if len(entries) == 0 {
+	return db.CachePutAll(map[string]map[string][]byte{string(bucket): entries})
+}
+
+// CachePutAll stores entries of several buckets (bucket name -> key ->
+// value) in one transaction; nothing is written when all are empty.
+func (db *DB) CachePutAll(buckets map[string]map[string][]byte) error {
+	n := 0
+	for _, e := range buckets {
+		n += len(e)
+	}
+	if n == 0 {
 		return nil
 	}
-	keys := make([]string, 0, len(entries))
-	for k := range entries {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucket)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if err := b.Put([]byte(k), entries[k]); err != nil {
+		for name, entries := range buckets {
+			b, err := tx.CreateBucketIfNotExists([]byte(name))
+			if err != nil {
 				return err
+			}
+			keys := make([]string, 0, len(entries))
+			for k := range entries {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if err := b.Put([]byte(k), entries[k]); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("records %s: write %s: %w", db.path, bucket, err)
+		return fmt.Errorf("records %s: write cache: %w", db.path, err)
 	}
 	return nil
 }

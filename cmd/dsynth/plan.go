@@ -16,7 +16,7 @@ func init() {
 	register(&command{
 		name:     "plan",
 		synopsis: "Scan the ports tree and show (or save) what a build would do",
-		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl",
+		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE] RUN_ID|last -out FILE",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)
@@ -28,6 +28,9 @@ func init() {
 			forceAll := fs.Bool("force-all", false, "build every port even when up to date")
 			jobs := fs.Int("jobs", 0, "concurrent make processes while scanning (default: CPUs)")
 			return func(args []string) error {
+				if len(args) > 0 && args[0] == "export" {
+					return runPlanExport(args[1:])
+				}
 				path, err := oneArg(args, "the profile file")
 				if err != nil {
 					return err

@@ -16,12 +16,12 @@ var showOther func(arg string, jsonOut bool) error
 func init() {
 	register(&command{
 		name:     "show",
-		synopsis: "Show a saved plan file",
-		usage:    "dsynth show [-json] PLANFILE",
+		synopsis: "Show a saved plan file, or a recorded run: plan versus actual",
+		usage:    "dsynth show [-json] PLANFILE|RUN_ID|last",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			jsonOut := fs.Bool("json", false, "print JSON instead of text")
 			return func(args []string) error {
-				arg, err := oneArg(args, "the plan file")
+				arg, err := oneArg(args, "a plan file, a run ID or last")
 				if err != nil {
 					return err
 				}

@@ -135,7 +135,9 @@ INSTALL_MAN?=	${INSTALL} -m 444
 PATCH?=		patch
 PATCH_STRIP?=	-p0
 PATCH_ARGS?=	-d ${WRKSRC} -E -s --forward ${PATCH_STRIP}
-MAKE_CMD?=	${MAKE}
+# -r: the port's own Makefile does not get the host's sys.mk (Debian's adds
+# -nostdinc when DESTDIR is set); CC, CFLAGS etc. come from MAKE_ENV.
+MAKE_CMD?=	${MAKE} -r
 ALL_TARGET?=	all
 INSTALL_TARGET?=	install
 TEST_TARGET?=	test

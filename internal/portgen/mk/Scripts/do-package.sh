@@ -15,6 +15,20 @@ meta=$WRKDIR/.pkg-meta
 rm -rf "$meta"
 mkdir -p "$meta"
 
+# The registry as ORIGIN<tab>FLAVOR<tab>NAME<tab>VERSION lines (one awk).
+reg=$meta/registry
+: > "$reg"
+for m in "$PKG_DBDIR"/*/+MANIFEST; do
+	[ -f "$m" ] || break
+	awk 'FNR == 1 { if (FNR != NR) print o "\t" f "\t" n "\t" v; n = v = o = f = "" }
+	/^name: / && n == "" { n = substr($0, 7) }
+	/^version: / && v == "" { v = substr($0, 10) }
+	/^origin: / && o == "" { o = substr($0, 9) }
+	/^flavor: / && f == "" { f = substr($0, 9) }
+	END { print o "\t" f "\t" n "\t" v }' "$PKG_DBDIR"/*/+MANIFEST > "$reg"
+	break
+done
+
 deps=$meta/deps
 : > "$deps"
 for e in "$@"; do
@@ -26,21 +40,13 @@ for e in "$@"; do
 	o=${origin%@*}
 	fl=
 	case $origin in *@*) fl=${origin#*@} ;; esac
-	hit=
-	for m in "$PKG_DBDIR"/*/+MANIFEST; do
-		[ -f "$m" ] || continue
-		[ "$(sed -n 's/^origin: //p' "$m")" = "$o" ] || continue
-		if [ -n "$fl" ] && [ "$(sed -n 's/^flavor: //p' "$m")" != "$fl" ]; then
-			continue
-		fi
-		hit="$(sed -n 's/^name: //p' "$m") $(sed -n 's/^version: //p' "$m") $origin"
-		break
-	done
+	hit=$(awk -F '\t' -v o="$o" -v f="$fl" \
+	    '$1 == o && (f == "" || $2 == f) { print $3 " " $4; exit }' "$reg")
 	if [ -z "$hit" ]; then
 		echo "===>  ${PKGBASE}-${PKGVERSION}: run-time dependency $origin is not installed (in $PKG_DBDIR)" >&2
 		exit 1
 	fi
-	echo "dep: $hit" >> "$deps"
+	echo "dep: $hit $origin" >> "$deps"
 done
 
 list=$meta/files

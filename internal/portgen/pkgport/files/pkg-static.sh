@@ -43,26 +43,29 @@ dbdir() {
 
 # field KEY FILE: the value of the first "KEY: " line.
 field() {
-	sed -n "s/^$1: //p" "$2" | head -n 1
+	awk -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$2"
+}
+
+# registry: one line per installed package:
+# DIR<tab>NAME<tab>VERSION<tab>ORIGIN<tab>FLAVOR (one awk for all of them).
+registry() {
+	set -- "$(dbdir)"/*/+MANIFEST
+	[ -f "$1" ] || return 0
+	awk 'FNR == 1 { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl
+		f = FILENAME; d = f; sub(/\/\+MANIFEST$/, "", d); n = v = o = fl = "" }
+	/^name: / && n == "" { n = substr($0, 7) }
+	/^version: / && v == "" { v = substr($0, 10) }
+	/^origin: / && o == "" { o = substr($0, 9) }
+	/^flavor: / && fl == "" { fl = substr($0, 9) }
+	END { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl }' "$@"
 }
 
 # find_pkg PATTERN: print the registry directory of the first installed
 # package matching PATTERN; fail when none does.
 find_pkg() {
-	for m in "$(dbdir)"/*/+MANIFEST; do
-		[ -f "$m" ] || continue
-		n=$(field name "$m")
-		v=$(field version "$m")
-		o=$(field origin "$m")
-		f=$(field flavor "$m")
-		case $1 in
-		"$n" | "$n-$v" | "$o" | "$o@$f")
-			dirname "$m"
-			return 0
-			;;
-		esac
-	done
-	return 1
+	registry | awk -F '\t' -v p="$1" '
+		$2 == p || $2 "-" $3 == p || $4 == p || $4 "@" $5 == p { print $1; found = 1; exit }
+		END { exit !found }'
 }
 
 # archive_manifest FILE: print the +MANIFEST of a package file.

@@ -21,9 +21,10 @@ rc=0
 
 registered_name() {
 	for m in "$PKG_DBDIR"/*/+MANIFEST; do
-		[ -f "$m" ] || continue
-		n=$(sed -n 's/^name: //p' "$m")
-		[ "$n" = "$1" ] && return 0
+		[ -f "$m" ] || return 1
+		awk -v p="$1" '/^name: / && substr($0, 7) == p { found = 1; exit }
+		END { exit !found }' "$PKG_DBDIR"/*/+MANIFEST
+		return
 	done
 	return 1
 }
