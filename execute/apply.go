@@ -40,6 +40,8 @@ type Options struct {
 	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
 	// it is a replay (see execute/replay).
 	ReplayOf, PackagesDir string
+	// Gate pauses and resumes workers while the run goes (nil: never).
+	Gate *WorkerGate
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -202,7 +204,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		at := a.newAttempt(n)
 		switch n.Action {
 		case plan.ActionSkip:
-			at.Status, at.Error = record.AttemptUpToDate, n.Reason
+			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
 		case plan.ActionIgnored:
 			at.Status, at.Error = record.AttemptIgnored, n.Ignore
 		case plan.ActionSkipped:
@@ -246,7 +248,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
 	}
 
-	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
+	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
 	if err != nil {
 		return a.abort(err)
 	}
@@ -370,12 +372,12 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
-			if !n.Meta && at.PkgFile != "" {
-				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
-					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
-					AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
-					return err
-				}
+			// Meta ports get a record without a package file, so that
+			// the next plan finds them up to date.
+			if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
+				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
+				return err
 			}
 		}
 		return nil
