@@ -384,6 +384,10 @@ func TestBuildChain(t *testing.T) {
 	pkgStatic := func(args ...string) (string, error) {
 		cmd := exec.Command("/bin/sh", append([]string{h.PkgStatic()}, args...)...)
 		cmd.Env = h.Env()
+		if args[0] == "-r" {
+			// the registry is ROOTDIR${PKG_DBDIR}: use the default one
+			cmd.Env = append(cmd.Env, "PKG_DBDIR=/var/db/pkg")
+		}
 		b, err := cmd.CombinedOutput()
 		return string(b), err
 	}
@@ -395,6 +399,29 @@ func TestBuildChain(t *testing.T) {
 	if out, _ := pkgStatic("query", "%n-%v %o", "devel/libmini"); out != "libmini-1.2 devel/libmini\n" {
 		t.Errorf("query: %q", out)
 	}
+	// -r ROOT: files and registry under ROOT; minicat's missing dependency
+	// libmini is added first from the same directory, as pkg add does.
+	alt := t.TempDir()
+	if out, err := pkgStatic("-r", alt, "add", pkg); err != nil || !strings.Contains(out, "Installing libmini-1.2") {
+		t.Fatalf("-r add: %v\n%s", err, out)
+	}
+	for _, f := range []string{lb + "/bin/minicat", lb + "/lib/libmini.so.1", "var/db/pkg/minicat/+MANIFEST", "var/db/pkg/libmini/+FILES"} {
+		if _, err := os.Lstat(filepath.Join(alt, f)); err != nil {
+			t.Errorf("-r add: %v", err)
+		}
+	}
+	if _, err := pkgStatic("-r", alt, "info", "-e", "devel/libmini"); err != nil {
+		t.Errorf("-r info -e: %v", err)
+	}
+	// Without the dependency's package file, add fails naming it.
+	lone := filepath.Join(t.TempDir(), "minicat-0.9_1.pkg")
+	if b, err := os.ReadFile(pkg); err != nil || os.WriteFile(lone, b, 0o644) != nil {
+		t.Fatal("copy package")
+	}
+	if out, err := pkgStatic("-r", t.TempDir(), "add", lone); err == nil || !strings.Contains(out, "missing dependency libmini-1.2 (devel/libmini)") {
+		t.Errorf("add without its dependency: %v\n%s", err, out)
+	}
+
 	if _, err := pkgStatic("delete", "-y", "misc/minicat"); err != nil {
 		t.Fatal(err)
 	}
