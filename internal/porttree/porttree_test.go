@@ -640,3 +640,24 @@ func TestChrootSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestNondeterministic checks that misc/nondeterministic really gives a
+// different package each time (the replay tests rely on it).
+func TestNondeterministic(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, goodTree)
+	var sums []string
+	for range 2 {
+		if _, err := h.Run(ctx(t), "misc/nondeterministic", nil, "clean"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := h.Package(ctx(t), "misc/nondeterministic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, sha(t, f))
+	}
+	if sums[0] == sums[1] {
+		t.Error("misc/nondeterministic built the same package twice")
+	}
+}
