@@ -204,7 +204,12 @@ func TestFlavors(t *testing.T) {
 				v["PKGNAME"], v["FLAVOR"], v["BUILD_DEPENDS"], tc.pkgname, tc.flavor, tc.build)
 		}
 	}
-	_, err := h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
+	// An empty FLAVOR= on the command line means the default flavor.
+	out, err := h.Run(ctx(t), "lang/tinylang", nil, "FLAVOR=", "-V", "${PKGNAME} ${FLAVOR}")
+	if err != nil || out != "tinylang2-2.4.1 v2\n" {
+		t.Errorf("FLAVOR= : %q %v", out, err)
+	}
+	_, err = h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
 	if err == nil || !strings.Contains(err.Error(), "Unknown flavor 'nosuch'") {
 		t.Errorf("unknown flavor: err = %v", err)
 	}
