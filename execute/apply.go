@@ -40,6 +40,8 @@ type Options struct {
 	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
 	// it is a replay (see execute/replay).
 	ReplayOf, PackagesDir string
+	// Gate pauses and resumes workers while the run goes (nil: never).
+	Gate *WorkerGate
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -246,7 +248,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
 	}
 
-	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
+	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
 	if err != nil {
 		return a.abort(err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // BuildHostname is the host name every slot has: builds must not depend
@@ -13,8 +14,11 @@ const BuildHostname = "dsynth-builder"
 
 // SlotLayout is the slot layout of plan p: its profile's directories and
 // limits, with the fixed BuildHostname.
-func SlotLayout(p *plan.Plan) isolate.Layout {
-	prof := &p.Profile
+func SlotLayout(p *plan.Plan) isolate.Layout { return ProfileLayout(&p.Profile) }
+
+// ProfileLayout is the slot layout of profile prof, with the fixed
+// BuildHostname.
+func ProfileLayout(prof *spec.Profile) isolate.Layout {
 	l := isolate.Layout{
 		BuildBase:      prof.BuildBase,
 		SystemDir:      prof.SystemDir,
@@ -43,3 +47,16 @@ func (s slotIsolator) Prepare(ctx context.Context, n int) (Slot, error) {
 }
 
 func (s slotIsolator) Cleanup() ([]string, error) { return isolate.Cleanup(s.l.BuildBase) }
+
+// VerifyPlan is an Options.Verify over plan.Verify.
+func VerifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
+	ch, err := plan.Verify(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ch))
+	for i, c := range ch {
+		out[i] = c.String()
+	}
+	return out, nil
+}
