@@ -266,7 +266,7 @@ func ListPorts(portsDir string) ([]string, error) {
 // TreeIdentity identifies the ports tree at dir: the Mk framework hash and,
 // when dir is the top of a git checkout, its HEAD commit and dirty flag.
 func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
-	t := Tree{Path: dir}
+	t := Tree{Path: dir, SourceDateEpoch: DefaultSourceDateEpoch}
 	mk := filepath.Join(dir, "Mk")
 	if _, err := os.Stat(mk); err == nil {
 		h, err := HashTree(mk)
@@ -291,6 +291,7 @@ func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
 		return t, nil // no commit yet
 	}
 	t.GitCommit = strings.TrimSpace(string(head))
+	t.SourceDateEpoch = CommitTime(ctx, dir, t.GitCommit)
 	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain").Output()
 	if err != nil {
 		return t, fmt.Errorf("ports tree %s: git status: %w", dir, err)

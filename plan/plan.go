@@ -71,6 +71,10 @@ type Tree struct {
 	GitCommit string `json:"git_commit,omitempty"`
 	// GitDirty is true when the checkout had uncommitted changes.
 	GitDirty bool `json:"git_dirty,omitempty"`
+	// SourceDateEpoch is the SOURCE_DATE_EPOCH builds get (unless the
+	// profile's environment sets one): the committer time of GitCommit,
+	// else DefaultSourceDateEpoch. It is not part of any input key.
+	SourceDateEpoch int64 `json:"source_date_epoch,omitempty"`
 	// MkHash is the hex SHA-256 of the Mk framework (PORTSDIR/Mk).
 	MkHash string `json:"mk_hash"`
 }

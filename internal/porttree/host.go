@@ -7,8 +7,44 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
+
+// osRelease is the running kernel's release (uname -r), or "0".
+func osRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "0"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// goosToOpsys maps GOOS to the uname -s style OPSYS stand-in.
+func goosToOpsys(goos string) string {
+	switch goos {
+	case "linux":
+		return "Linux"
+	case "freebsd":
+		return "FreeBSD"
+	case "dragonfly":
+		return "DragonFly"
+	}
+	return goos
+}
+
+// goarchToArch maps GOARCH to the uname -m style ARCH stand-in.
+func goarchToArch(a string) string {
+	switch a {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	case "386":
+		return "i386"
+	}
+	return a
+}
 
 // Make finds the BSD make binary: bmake, or make when it is a BSD make.
 func Make() (string, error) {
@@ -93,7 +129,17 @@ func (h *Host) Env() []string {
 		"BATCH=yes",
 		"__MAKE_CONF=/nonexistent",
 		"LC_ALL=C",
+		"OPSYS=" + goosToOpsys(runtime.GOOS),
+		"ARCH=" + goarchToArch(runtime.GOARCH),
 	}
+	// Debian's bmake sys.mk (host-target.mk) forks uname four times per
+	// make run unless these are set: setting them makes `make -V` about
+	// twice as fast.
+	env = append(env,
+		"_HOST_OSNAME="+goosToOpsys(runtime.GOOS),
+		"_HOST_OSREL="+osRelease(),
+		"_HOST_MACHINE="+goarchToArch(runtime.GOARCH),
+		"_HOST_ARCH="+goarchToArch(runtime.GOARCH))
 	return append(env, h.Extra...)
 }
 

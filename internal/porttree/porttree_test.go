@@ -204,7 +204,12 @@ func TestFlavors(t *testing.T) {
 				v["PKGNAME"], v["FLAVOR"], v["BUILD_DEPENDS"], tc.pkgname, tc.flavor, tc.build)
 		}
 	}
-	_, err := h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
+	// An empty FLAVOR= on the command line means the default flavor.
+	out, err := h.Run(ctx(t), "lang/tinylang", nil, "FLAVOR=", "-V", "${PKGNAME} ${FLAVOR}")
+	if err != nil || out != "tinylang2-2.4.1 v2\n" {
+		t.Errorf("FLAVOR= : %q %v", out, err)
+	}
+	_, err = h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
 	if err == nil || !strings.Contains(err.Error(), "Unknown flavor 'nosuch'") {
 		t.Errorf("unknown flavor: err = %v", err)
 	}
@@ -384,6 +389,10 @@ func TestBuildChain(t *testing.T) {
 	pkgStatic := func(args ...string) (string, error) {
 		cmd := exec.Command("/bin/sh", append([]string{h.PkgStatic()}, args...)...)
 		cmd.Env = h.Env()
+		if args[0] == "-r" {
+			// the registry is ROOTDIR${PKG_DBDIR}: use the default one
+			cmd.Env = append(cmd.Env, "PKG_DBDIR=/var/db/pkg")
+		}
 		b, err := cmd.CombinedOutput()
 		return string(b), err
 	}
@@ -395,6 +404,29 @@ func TestBuildChain(t *testing.T) {
 	if out, _ := pkgStatic("query", "%n-%v %o", "devel/libmini"); out != "libmini-1.2 devel/libmini\n" {
 		t.Errorf("query: %q", out)
 	}
+	// -r ROOT: files and registry under ROOT; minicat's missing dependency
+	// libmini is added first from the same directory, as pkg add does.
+	alt := t.TempDir()
+	if out, err := pkgStatic("-r", alt, "add", pkg); err != nil || !strings.Contains(out, "Installing libmini-1.2") {
+		t.Fatalf("-r add: %v\n%s", err, out)
+	}
+	for _, f := range []string{lb + "/bin/minicat", lb + "/lib/libmini.so.1", "var/db/pkg/minicat/+MANIFEST", "var/db/pkg/libmini/+FILES"} {
+		if _, err := os.Lstat(filepath.Join(alt, f)); err != nil {
+			t.Errorf("-r add: %v", err)
+		}
+	}
+	if _, err := pkgStatic("-r", alt, "info", "-e", "devel/libmini"); err != nil {
+		t.Errorf("-r info -e: %v", err)
+	}
+	// Without the dependency's package file, add fails naming it.
+	lone := filepath.Join(t.TempDir(), "minicat-0.9_1.pkg")
+	if b, err := os.ReadFile(pkg); err != nil || os.WriteFile(lone, b, 0o644) != nil {
+		t.Fatal("copy package")
+	}
+	if out, err := pkgStatic("-r", t.TempDir(), "add", lone); err == nil || !strings.Contains(out, "missing dependency libmini-1.2 (devel/libmini)") {
+		t.Errorf("add without its dependency: %v\n%s", err, out)
+	}
+
 	if _, err := pkgStatic("delete", "-y", "misc/minicat"); err != nil {
 		t.Fatal(err)
 	}
@@ -554,5 +586,83 @@ func TestExampleDemo(t *testing.T) {
 	if !slices.Contains(names, strings.TrimPrefix(hl.LocalBase(), "/")+"/share/fortune-lite/fortunes-long") ||
 		!strings.Contains(manifest, "option: LONG on") {
 		t.Errorf("LONG: members %q manifest %q", names, manifest)
+	}
+}
+
+// TestChrootSlot builds the demo chain twice the way a dsynth worker does,
+// in a chroot slot (tree read-only at /xports, host /usr read-only, tmpfs
+// /usr/local and /construction, pkg bootstrap, pkg-static add; phase by
+// phase the first time, `make package` the second), runs hello there, and
+// checks that both runs give byte-identical packages.
+func TestChrootSlot(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	if _, err := Make(); err != nil {
+		t.Skip(err)
+	}
+	tree, err := filepath.Abs(exampleTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sums [2]map[string]string
+	for i := range sums {
+		out := t.TempDir()
+		cmd := exec.CommandContext(ctx(t), "unshare", "-m", "-n", "-f", "/bin/sh", "testdata/slot.sh", tree, out,
+			"ports-mgmt/pkg", "devel/libgreet", "misc/hello")
+		cmd.Env = append(os.Environ(), "SLOT_RUN=/usr/local/bin/hello slot")
+		if i == 1 {
+			// the second time, one make run per port
+			cmd.Env = append(cmd.Env, "SLOT_PHASES=package")
+		}
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("slot run %d: %v\n%s", i, err, b)
+		}
+		if !strings.Contains(string(b), "Hello, slot! (libgreet 1.0)") {
+			t.Fatalf("hello did not run in the slot:\n%s", b)
+		}
+		sums[i] = map[string]string{}
+		for _, f := range []string{"pkg-1.0.0.pkg", "libgreet-1.0.pkg", "hello-2.1.pkg"} {
+			p := filepath.Join(out, "All", f)
+			sums[i][f] = sha(t, p)
+			if f == "hello-2.1.pkg" {
+				names, manifest := members(t, p)
+				if !slices.Equal(names, []string{"+MANIFEST", "usr/local/bin/hello"}) ||
+					!strings.Contains(manifest, "dep: libgreet 1.0 devel/libgreet\n") {
+					t.Errorf("hello package: %q\n%s", names, manifest)
+				}
+			}
+		}
+	}
+	for f, s := range sums[0] {
+		if sums[1][f] != s {
+			t.Errorf("%s differs between two slot builds", f)
+		}
+	}
+}
+
+// TestNondeterministic checks that misc/nondeterministic really gives a
+// different package each time (the replay tests rely on it).
+func TestNondeterministic(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, goodTree)
+	var sums []string
+	for range 2 {
+		if _, err := h.Run(ctx(t), "misc/nondeterministic", nil, "clean"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := h.Package(ctx(t), "misc/nondeterministic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, sha(t, f))
+	}
+	if sums[0] == sums[1] {
+		t.Error("misc/nondeterministic built the same package twice")
 	}
 }
