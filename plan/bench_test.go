@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -163,17 +164,14 @@ func runPlanChild(b *testing.B, tree, dir string) (time.Duration, int64) {
 	return d, int64(ru.Maxrss)
 }
 
+// lastLine returns the child's summary line ("N nodes, ...").
 func lastLine(b []byte) string {
-	s := string(b)
-	for len(s) > 0 && s[len(s)-1] == '\n' {
-		s = s[:len(s)-1]
-	}
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '\n' {
-			return s[i+1:]
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, " make runs, ") {
+			return l
 		}
 	}
-	return s
+	return ""
 }
 
 // TestPlanChild is the child process of BenchmarkPlan30000RSS.
