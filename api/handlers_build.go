@@ -228,7 +228,9 @@ func (s *Server) retryBuild(w http.ResponseWriter, r *http.Request, p params) er
 	if len(retry) == 0 {
 		return errf(http.StatusConflict, CodeConflict, "build "+run.ID+" has no failed port to retry")
 	}
-	item := newItem(r, ps.name, retry, false)
+	// The retried ports are built again even when an interrupted forced
+	// build left an up-to-date package behind.
+	item := newItem(r, ps.name, retry, true)
 	item.RetryOf = run.ID
 	return s.startRequest(w, r, ps, item)
 }

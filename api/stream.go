@@ -116,6 +116,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(4096)
+	hello := Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}}
 	sub := s.hub.subscribe()
 	defer s.hub.unsubscribe(sub)
 	ctx, cancel := context.WithCancel(r.Context())
@@ -143,7 +144,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 		}
 	}()
 	// First message: the current state, so that clients need no extra call.
-	hello := Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}}
 	if err := wsjson.Write(ctx, c, hello); err != nil {
 		return nil
 	}
