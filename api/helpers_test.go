@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,7 +109,10 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 	go func() { done <- srv.Serve(ctx, ln, "", "") }()
 	ts := &testServer{t: t, srv: srv, url: "http://" + ln.Addr().String(), dir: dir, prof: l.Profile, keys: keys,
 		httpc: &http.Client{Timeout: 3 * time.Minute}}
-	ts.stop = func() {
+	var once sync.Once
+	var stopServer func()
+	ts.stop = func() { once.Do(func() { stopServer() }) }
+	stopServer = func() {
 		cancel()
 		select {
 		case err := <-done:

@@ -402,4 +402,25 @@ func TestLiveBuild(t *testing.T) {
 		}
 		noSlotsLeft(t, ts.prof.BuildBase)
 	}
+
+	// Shutdown interrupts a running build and records it, as apply does
+	// on SIGINT.
+	var c buildResponse
+	ts.mustOK("POST", "/api/v1/builds", "build", map[string]any{"packages": []string{"archivers/unpack-helper"}, "force": true}, 201).data(t, &c)
+	el.wait(t, 30*time.Second, 0, "a phase before shutdown", func(e Event) bool {
+		return e.Type == EvBuildProgress && dataOf(e)["kind"] == "phase" && e.RunID == c.RunID
+	})
+	t0 := time.Now()
+	ts.stop()
+	t.Logf("shutdown took %s", time.Since(t0))
+	db, err := openRO(ts.prof.Records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run, err := db.Run(c.RunID)
+	if err != nil || run.Status != "interrupted" {
+		t.Errorf("run after shutdown: %+v %v", run, err)
+	}
+	noSlotsLeft(t, ts.prof.BuildBase)
 }
