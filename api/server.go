@@ -87,7 +87,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Burst = max(1, int(math.Ceil(float64(cfg.Rate))))
 	}
 	if cfg.NewIsolator == nil {
-		cfg.NewIsolator = execute.SlotIsolator
+		cfg.NewIsolator = func(p *spec.Profile) execute.Isolator { return execute.SlotIsolator(execute.ProfileLayout(p)) }
 	}
 	if cfg.LoadInterval == 0 {
 		cfg.LoadInterval = 5 * time.Second

@@ -37,6 +37,9 @@ type Options struct {
 	Observers []Observer
 	// Warn receives warnings (lock takeover, crashed runs, cleaned slots).
 	Warn func(string)
+	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
+	// it is a replay (see execute/replay).
+	ReplayOf, PackagesDir string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
 }
@@ -160,7 +163,8 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	host, _ := os.Hostname()
 	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.PlanBytes,
 		ProfileName: p.Profile.Name, ProfileFile: p.Profile.File, BuildBase: p.Profile.BuildBase,
-		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host}
+		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
+		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
 	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
 		return nil, err
@@ -200,7 +204,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		at := a.newAttempt(n)
 		switch n.Action {
 		case plan.ActionSkip:
-			at.Status, at.Error = record.AttemptUpToDate, n.Reason
+			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
 		case plan.ActionIgnored:
 			at.Status, at.Error = record.AttemptIgnored, n.Ignore
 		case plan.ActionSkipped:
@@ -362,16 +366,18 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		if err := record.PutWorker(tx, wk); err != nil {
 			return err
 		}
-		if o.OK {
+		// A replay's packages are not in packages_dir: they never become
+		// the latest packages.
+		if o.OK && a.o.ReplayOf == "" {
 			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
-			if !n.Meta && at.PkgFile != "" {
-				if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
-					Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
-					AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
-					return err
-				}
+			// Meta ports get a record without a package file, so that
+			// the next plan finds them up to date.
+			if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
+				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
+				return err
 			}
 		}
 		return nil

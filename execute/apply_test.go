@@ -87,14 +87,19 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 	hostPkg := func(p string) string { return filepath.Join(f.pkgsDir, strings.TrimPrefix(p, "/packages/")) }
 	switch {
 	case c.Argv[0] == "tar" || c.Argv[0] == pkgStatic:
-		file := c.Argv[2]
-		if _, err := os.Stat(hostPkg(file)); err != nil {
-			fmt.Fprintf(c.Stderr, "%s: %v\n", c.Argv[0], err)
-			return 1, nil
+		files := c.Argv[2:]
+		if c.Argv[0] == "tar" {
+			files = c.Argv[2:3]
 		}
-		f.mu.Lock()
-		f.installed[s.node] = append(f.installed[s.node], filepath.Base(c.Argv[0])+" "+filepath.Base(file))
-		f.mu.Unlock()
+		for _, file := range files {
+			if _, err := os.Stat(hostPkg(file)); err != nil {
+				fmt.Fprintf(c.Stderr, "%s: %v\n", c.Argv[0], err)
+				return 1, nil
+			}
+			f.mu.Lock()
+			f.installed[s.node] = append(f.installed[s.node], filepath.Base(c.Argv[0])+" "+filepath.Base(file))
+			f.mu.Unlock()
+		}
 		return 0, nil
 	case c.Argv[0] == "bmake" && c.Argv[1] == "-C":
 		origin := strings.TrimPrefix(c.Argv[2], "/xports/")
@@ -270,7 +275,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 		t.Errorf("failed attempt: %+v", a)
 	}
 	prog := byNode["misc/prog"]
-	if prog.SHA256 == "" || prog.Size == 0 || len(prog.Phases) != len(Phases) || !slices.Equal(prog.DepsInstalled, []string{"tool-1.0.pkg", "lib-1.0.pkg", "data-py3-1.0.pkg"}) {
+	if prog.SHA256 == "" || prog.Size == 0 || len(prog.Phases) != len(Phases)+2 || !slices.Equal(prog.DepsInstalled, []string{"tool-1.0.pkg", "lib-1.0.pkg", "data-py3-1.0.pkg"}) {
 		t.Errorf("prog attempt: %+v", prog)
 	}
 	for _, e := range []string{"PORTSDIR=/xports", "PORT_DBDIR=/options", "SOURCE_DATE_EPOCH=315532800", "OPSYS=DragonFly", "PACKAGES=/packages/.building/misc___prog"} {
@@ -282,7 +287,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 		t.Errorf("flavored make args: %v", a.MakeArgs)
 	}
 	pk, err := db.Packages()
-	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "" {
+	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "meta/all" || pk["meta/all"].PkgFile != "" {
 		t.Errorf("packages: %+v %v", pk, err)
 	}
 	if sum, _, _ := fileSHA256(filepath.Join(p.Profile.PackagesDir, "All", "prog-1.0.pkg")); sum != prog.SHA256 {

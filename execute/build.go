@@ -212,6 +212,9 @@ func (b *builder) env(n *plan.Node) []string {
 	}
 	if _, ok := m["SOURCE_DATE_EPOCH"]; !ok {
 		m["SOURCE_DATE_EPOCH"] = defaultSourceDateEpoch
+		if t := b.p.Tree.SourceDateEpoch; t > 0 {
+			m["SOURCE_DATE_EPOCH"] = strconv.FormatInt(t, 10)
+		}
 	}
 	fixed := map[string]string{
 		"PORTSDIR":         slotPorts,
@@ -382,24 +385,34 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 	if b.pkgNode != nil && n.ID != b.pkgNode.ID && b.pkgNode.PkgFile != "" {
 		b.note(w, n.ID, "install-pkg")
 		argv := []string{"tar", "-xf", slotPackages + "/All/" + b.pkgNode.PkgFile, "-C", "/", "--exclude", "+*"}
-		if msg := b.step(ctx, slot, log, "bootstrap "+b.pkgNode.PkgFile, argv, res.Env, &res); msg != "" {
+		if msg := b.step(ctx, slot, log, "install-pkg", "bootstrap "+b.pkgNode.PkgFile, argv, res.Env, &res); msg != "" {
 			return fail("install-pkg", msg)
 		}
 	}
+	// The dependencies, in one pkg-static add (dependencies first), or
+	// extracted one by one when the tree has no ports-mgmt/pkg.
 	deps := b.installSet(n)
 	if len(deps) > 0 {
 		b.note(w, n.ID, "install-deps")
-	}
-	for _, d := range deps {
-		file := slotPackages + "/All/" + d.PkgFile
-		argv := []string{pkgStatic, "add", file}
-		if b.pkgNode == nil {
-			argv = []string{"tar", "-xf", file, "-C", "/", "--exclude", "+*"}
+		var files, names []string
+		for _, d := range deps {
+			files = append(files, slotPackages+"/All/"+d.PkgFile)
+			names = append(names, d.PkgFile)
 		}
-		if msg := b.step(ctx, slot, log, "install "+d.PkgFile, argv, res.Env, &res); msg != "" {
-			return fail("install-deps", msg)
+		if b.pkgNode != nil {
+			argv := append([]string{pkgStatic, "add"}, files...)
+			if msg := b.step(ctx, slot, log, "install-deps", "install "+strings.Join(names, " "), argv, res.Env, &res); msg != "" {
+				return fail("install-deps", msg)
+			}
+		} else {
+			for _, f := range files {
+				argv := []string{"tar", "-xf", f, "-C", "/", "--exclude", "+*"}
+				if msg := b.step(ctx, slot, log, "install-deps", "install "+filepath.Base(f), argv, res.Env, &res); msg != "" {
+					return fail("install-deps", msg)
+				}
+			}
 		}
-		res.DepsInstalled = append(res.DepsInstalled, d.PkgFile)
+		res.DepsInstalled = names
 	}
 
 	netMode := b.p.Profile.Environment.Network
@@ -443,12 +456,14 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 	return res
 }
 
-// step runs a non-phase command (bootstrap, dependency install) and
-// returns "" or the failure message.
-func (b *builder) step(ctx context.Context, slot Slot, log *syncWriter, what string, argv, env []string, res *buildResult) string {
+// step runs a command that is not a make phase (pkg bootstrap, dependency
+// install), recorded as pseudo-phase name, and returns "" or the failure
+// message.
+func (b *builder) step(ctx context.Context, slot Slot, log *syncWriter, name, what string, argv, env []string, res *buildResult) string {
 	log.printf("\n=== %s ===\n", what)
 	t0 := time.Now()
 	st, err := b.runCmd(ctx, slot, log, argv, env, false, what)
+	res.Phases = append(res.Phases, phaseTime{Name: name, Start: t0, End: time.Now(), Status: st})
 	if err != nil || st != 0 {
 		msg := fmt.Sprintf("%s: exit status %d", what, st)
 		if err != nil {

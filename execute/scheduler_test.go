@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-dsynth/dsynth/internal/portgen"
 )
 
 // fakeRunner runs jobs, failing those in fail, and records the start order
@@ -21,6 +23,7 @@ type fakeRunner struct {
 	fail    map[string]string // id -> phase
 	sleep   map[string]time.Duration
 	workers map[string]int
+	took    map[string]time.Duration // measured run time of each job
 }
 
 func (r *fakeRunner) run(ctx context.Context, w int, id string) Outcome {
@@ -34,7 +37,16 @@ func (r *fakeRunner) run(ctx context.Context, w int, id string) Outcome {
 	r.workers[id] = w
 	d := r.sleep[id]
 	r.mu.Unlock()
-	defer func() { r.mu.Lock(); r.cur--; r.mu.Unlock() }()
+	t0 := time.Now()
+	defer func() {
+		r.mu.Lock()
+		r.cur--
+		if r.took == nil {
+			r.took = map[string]time.Duration{}
+		}
+		r.took[id] = time.Since(t0)
+		r.mu.Unlock()
+	}()
 	select {
 	case <-time.After(d):
 	case <-ctx.Done():
@@ -216,24 +228,78 @@ func TestScheduleMakespanSmall(t *testing.T) {
 	}
 }
 
-// BenchmarkSchedulerMakespan reports the makespan of a generated 150-port
-// DAG whose ports sleep 10-40ms (some 8x longer) on 2 workers, as a ratio
-// to max(critical path, total work / workers). Goal: <= 1.10.
+// portgenJobs turns a generated tree into jobs (one per port and flavor,
+// weighted with their sleep) and their durations.
+func portgenJobs(t *portgen.Tree) ([]Job, map[string]time.Duration) {
+	flavors := map[string][]string{}
+	for _, p := range t.Ports {
+		flavors[p.Origin] = p.Flavors
+	}
+	node := func(dep string) string {
+		o, fl, _ := strings.Cut(dep, "@")
+		if fl == "" && len(flavors[o]) > 0 {
+			fl = flavors[o][0]
+		}
+		if fl == "" {
+			return o
+		}
+		return o + "@" + fl
+	}
+	var jobs []Job
+	dur := map[string]time.Duration{}
+	for _, p := range t.Ports {
+		var deps []string
+		for _, kd := range p.Deps {
+			for _, d := range kd {
+				deps = append(deps, node(d))
+			}
+		}
+		fls := p.Flavors
+		if len(fls) == 0 {
+			fls = []string{""}
+		}
+		for _, f := range fls {
+			id := p.Origin
+			if f != "" {
+				id += "@" + f
+			}
+			jobs = append(jobs, Job{ID: id, Deps: deps, Weight: p.Sleep})
+			dur[id] = p.Sleep
+		}
+	}
+	return jobs, dur
+}
+
+// BenchmarkSchedulerMakespan runs the scheduler on portgen trees of 150
+// ports (popular hub dependencies, flavors) whose ports sleep 10-40ms, with
+// an in-process runner that sleeps, and reports the worst makespan over
+// the runs as a ratio to max(critical path, total work / workers) (goal:
+// <= 1.10). Sleeping overruns its nominal duration by a millisecond or so
+// per port, which counts against the scheduler in that ratio; the second
+// metric uses the run times measured instead, isolating the scheduler.
 func BenchmarkSchedulerMakespan(b *testing.B) {
 	for _, workers := range []int{2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			var ratios []float64
+			var nominal, measured []float64
 			for i := 0; i < b.N; i++ {
-				jobs, dur := genDAG(150, 10*time.Millisecond, 40*time.Millisecond, int64(i+7))
+				tree, err := portgen.Build(portgen.Options{N: 150, Seed: uint64(i + 7), SleepMin: 10 * time.Millisecond, SleepMax: 40 * time.Millisecond})
+				if err != nil {
+					b.Fatal(err)
+				}
+				jobs, dur := portgenJobs(tree)
 				r := &fakeRunner{sleep: dur}
 				t0 := time.Now()
 				if _, err := Schedule(context.Background(), jobs, workers, r.run, Hooks{}); err != nil {
 					b.Fatal(err)
 				}
-				ratios = append(ratios, float64(time.Since(t0))/float64(lowerBound(jobs, dur, workers)))
+				got := float64(time.Since(t0))
+				nominal = append(nominal, got/float64(tree.Stats().LowerBound(workers)))
+				measured = append(measured, got/float64(lowerBound(jobs, r.took, workers)))
 			}
-			sort.Float64s(ratios)
-			b.ReportMetric(ratios[len(ratios)-1], "makespan/lowerbound")
+			sort.Float64s(nominal)
+			sort.Float64s(measured)
+			b.ReportMetric(nominal[len(nominal)-1], "makespan/lowerbound")
+			b.ReportMetric(measured[len(measured)-1], "makespan/lowerbound-measured")
 		})
 	}
 }
