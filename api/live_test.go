@@ -403,6 +403,25 @@ func TestLiveBuild(t *testing.T) {
 		noSlotsLeft(t, ts.prof.BuildBase)
 	}
 
+	// An uploaded plan file is verified and applied (here: all up to date).
+	{
+		var pr struct {
+			Plan json.RawMessage `json:"plan"`
+		}
+		ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"devel/libmini"}}, 201).data(t, &pr)
+		var up buildResponse
+		ts.mustOK("POST", "/api/v1/builds", "build", []byte(pr.Plan), 201).data(t, &up)
+		if up.RunID == "" || up.PackagesQueued != 0 {
+			t.Errorf("uploaded plan: %+v", up)
+		}
+		_, e := el.wait(t, 30*time.Second, 0, "end of the uploaded plan's build", func(e Event) bool {
+			return (e.Type == EvBuildCompleted || e.Type == EvBuildFailed) && e.RunID == up.RunID
+		})
+		if dataOf(e)["status"] != "success" {
+			t.Errorf("uploaded plan's build ended %v", e.Data)
+		}
+	}
+
 	// Shutdown interrupts a running build and records it, as apply does
 	// on SIGINT.
 	var c buildResponse
