@@ -46,6 +46,8 @@ type serverOpts struct {
 	public  bool
 	workers int
 	targets string // HCL list of ports
+	// headerTimeout overrides Config.HeaderTimeout.
+	headerTimeout time.Duration
 }
 
 func newTestServer(t *testing.T, o serverOpts) *testServer {
@@ -96,7 +98,7 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 		o.rate, o.burst = 1000, 1000
 	}
 	srv, err := New(Config{Profiles: []*spec.Loaded{l}, Version: "test", Rate: o.rate, Burst: o.burst,
-		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond})
+		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond, HeaderTimeout: o.headerTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
