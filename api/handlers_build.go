@@ -90,7 +90,7 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ params) err
 // estimate) or queues it to be planned when its turn comes.
 func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
 	ps.mu.Lock()
-	free := ps.cur == nil && len(ps.queue) == 0 && !ps.planing
+	free := (ps.cur == nil || ps.cur.finishing()) && len(ps.queue) == 0 && !ps.planing
 	if free {
 		ps.planing = true
 	}

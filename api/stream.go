@@ -92,7 +92,12 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, p params) err
 		n++
 		send("", map[string]any{"n": n, "line": line})
 	})
-	if ctx.Err() == nil {
+	ended := ctx.Err() == nil
+	// The watcher writes keep-alives: it must be gone before the handler
+	// returns.
+	cancel()
+	<-end
+	if ended {
 		send("end", map[string]any{"attempt_id": at.ID, "node": at.NodeID, "status": final.Status, "lines": n})
 	}
 	return nil
