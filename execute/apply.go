@@ -242,7 +242,10 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
 	}
 
-	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	a.stop = stop
+	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
 	if err != nil {
 		return a.abort(err)
 	}
@@ -266,6 +269,8 @@ type applier struct {
 	failed   []string
 	skipped  []string
 	lastRes  *os.File
+	stop     context.CancelFunc // stops the scheduling
+	fatal    error              // the build environment failed
 }
 
 func (a *applier) newAttempt(n *plan.Node) *record.Attempt {
@@ -293,6 +298,10 @@ func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
 	r := a.b.build(ctx, w, a.node(id))
 	a.mu.Lock()
 	a.results[id] = &r
+	if r.Fatal != nil && a.fatal == nil {
+		a.fatal = r.Fatal
+		a.stop() // no more ports; the running ones are interrupted
+	}
 	a.mu.Unlock()
 	return r.Outcome
 }
@@ -444,6 +453,8 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	r := a.run
 	r.End = time.Now().UTC()
 	switch {
+	case a.fatal != nil:
+		r.Status, r.Error = record.RunError, a.fatal.Error()
 	case ctx.Err() != nil:
 		r.Status, r.Error = record.RunInterrupted, "interrupted by signal"
 	case r.Counts.Failed+r.Counts.Skipped+r.Counts.Ignored > 0:
@@ -479,6 +490,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
 	if recErr == nil {
 		recErr = a.rec.err
+	}
+	if a.fatal != nil {
+		return s, a.fatal
 	}
 	if recErr != nil {
 		return s, fmt.Errorf("records: %w", recErr)

@@ -28,6 +28,7 @@ type fakeIso struct {
 	fail    map[string]string        // node ID -> phase that fails
 	sleep   map[string]time.Duration // node ID -> time spent in build (silent)
 	started chan string              // receives node IDs entering build, if set
+	failPrep int                     // Prepare fails from this call on (0: never)
 
 	mu        sync.Mutex
 	prepared  int
@@ -48,6 +49,9 @@ func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.prepared++
+	if f.failPrep > 0 && f.prepared >= f.failPrep {
+		return nil, fmt.Errorf("mount tmpfs: operation not permitted")
+	}
 	f.active++
 	return &fakeSlot{iso: f, n: n}, nil
 }
@@ -457,5 +461,24 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	}})
 	if se, ok := err.(*StaleError); !ok || !strings.Contains(se.Error(), "devel/quick: port directory changed") {
 		t.Errorf("stale: %v", err)
+	}
+}
+
+func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
+	iso := newFake(p)
+	iso.failPrep = 2
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	if err == nil || !strings.Contains(err.Error(), "isolation: prepare slot SL01: mount tmpfs: operation not permitted") {
+		t.Fatalf("err = %v", err)
+	}
+	if sum == nil || sum.Status != record.RunError || sum.Counts.Built != 1 || iso.prepared != 2 {
+		t.Errorf("summary %+v, %d prepares", sum, iso.prepared)
+	}
+	db := openRecords(t, p)
+	r, _ := db.Run("last")
+	if r.Status != record.RunError || !strings.Contains(r.Error, "isolation") {
+		t.Errorf("run record: %s %q", r.Status, r.Error)
 	}
 }
