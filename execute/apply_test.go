@@ -24,11 +24,11 @@ import (
 // file in the package phase), tar bootstrap and pkg-static add (checking
 // that the package exists in packages_dir/All).
 type fakeIso struct {
-	pkgsDir string
-	fail    map[string]string        // node ID -> phase that fails
-	sleep   map[string]time.Duration // node ID -> time spent in build (silent)
-	started chan string              // receives node IDs entering build, if set
-	failPrep int                     // Prepare fails from this call on (0: never)
+	pkgsDir  string
+	fail     map[string]string        // node ID -> phase that fails
+	sleep    map[string]time.Duration // node ID -> time spent in build (silent)
+	started  chan string              // receives node IDs entering build, if set
+	failPrep int                      // Prepare fails from this call on (0: never)
 
 	mu        sync.Mutex
 	prepared  int
