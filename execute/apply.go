@@ -37,6 +37,11 @@ type Options struct {
 	Observers []Observer
 	// Warn receives warnings (lock takeover, crashed runs, cleaned slots).
 	Warn func(string)
+	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
+	// it is a replay (see execute/replay).
+	ReplayOf, PackagesDir string
+	// Gate pauses and resumes workers while the run goes (nil: never).
+	Gate *WorkerGate
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -158,7 +163,8 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	host, _ := os.Hostname()
 	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.PlanBytes,
 		ProfileName: p.Profile.Name, ProfileFile: p.Profile.File, BuildBase: p.Profile.BuildBase,
-		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host}
+		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
+		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
 	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
 		return nil, err
@@ -245,7 +251,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	a.stop = stop
-	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip})
+	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
 	if err != nil {
 		return a.abort(err)
 	}
@@ -369,7 +375,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		if err := record.PutWorker(tx, wk); err != nil {
 			return err
 		}
-		if o.OK {
+		// A replay's packages are not in packages_dir: they never become
+		// the latest packages.
+		if o.OK && a.o.ReplayOf == "" {
 			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}

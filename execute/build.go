@@ -215,6 +215,9 @@ func (b *builder) env(n *plan.Node) []string {
 	}
 	if _, ok := m["SOURCE_DATE_EPOCH"]; !ok {
 		m["SOURCE_DATE_EPOCH"] = defaultSourceDateEpoch
+		if t := b.p.Tree.SourceDateEpoch; t > 0 {
+			m["SOURCE_DATE_EPOCH"] = strconv.FormatInt(t, 10)
+		}
 	}
 	fixed := map[string]string{
 		"PORTSDIR":         slotPorts,

@@ -61,6 +61,8 @@ type Hooks struct {
 	Done func(worker int, id string, o Outcome)
 	// Skip is called for each job skipped because of a failed dependency.
 	Skip func(id, reason string)
+	// Gate, when set, keeps paused workers from taking jobs.
+	Gate *WorkerGate
 }
 
 // RunFunc runs job id on worker (0-based). It must return when ctx ends.
@@ -108,9 +110,11 @@ func Schedule(ctx context.Context, jobs []Job, workers int, run RunFunc, h Hooks
 	stopped := false
 	for {
 		for !stopped && ctx.Err() == nil && ready.Len() > 0 && len(idle) > 0 {
+			w := h.Gate.pick(&idle)
+			if w < 0 {
+				break
+			}
 			i := heap.Pop(ready).(int)
-			w := idle[len(idle)-1]
-			idle = idle[:len(idle)-1]
 			id := g.jobs[i].ID
 			res[id].Worker = w
 			if h.Start != nil {
@@ -119,14 +123,19 @@ func Schedule(ctx context.Context, jobs []Job, workers int, run RunFunc, h Hooks
 			running++
 			go func() { doneCh <- done{w, i, run(ctx, w, id)} }()
 		}
-		if running == 0 {
+		if running == 0 && (stopped || ctx.Err() != nil || ready.Len() == 0) {
 			break
 		}
 		var d done
 		select {
 		case d = <-doneCh:
+		case <-h.Gate.woken():
+			continue
 		case <-ctx.Done():
 			stopped = true
+			if running == 0 {
+				continue
+			}
 			d = <-doneCh
 		}
 		running--

@@ -41,7 +41,13 @@ func (h *helper) setupBefore() error {
 	return acquireReaper()
 }
 
-func (h *helper) setupAfter(hostname string) error { return nil }
+// setupAfter writes the pid file again on the slot's root tmpfs: the one
+// dsynth wrote in the slot directory is hidden below it while the slot is
+// mounted, and Cleanup must find the helper of a live slot. (The slot sees
+// it as /helper.pid.)
+func (h *helper) setupAfter(hostname string) error {
+	return os.WriteFile(filepath.Join(h.root, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+}
 
 // release unmounts the slot, deepest first, forcing: the slot's processes
 // are dead by now.
@@ -116,13 +122,8 @@ func mountPoints() ([]string, error) {
 	return out, nil
 }
 
-func unmount(path string, force bool) error {
-	flags := 0
-	if force {
-		flags = unix.MNT_FORCE
-	}
-	return unix.Unmount(path, flags)
-}
+// forceUnmount unmounts even while files are open below the mount.
+const forceUnmount = unix.MNT_FORCE
 
 // procArgs returns pid's NUL-separated arguments (kern.proc.args).
 func procArgs(pid int) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -43,13 +44,25 @@ type helper struct {
 }
 
 func helperMain(root string) int {
+	setBuildUmask()
 	h := &helper{root: root}
-	for fd := 4; ; fd++ {
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
-			break
-		}
-		h.extra = append(h.extra, os.NewFile(uintptr(fd), "extra"))
+	nextra, err := strconv.Atoi(os.Getenv(helperEnv))
+	if err != nil || nextra < 0 || nextra > 16 {
+		fmt.Fprintf(os.Stderr, "slot helper: bad %s\n", helperEnv)
+		return 1
 	}
+	for i := range nextra {
+		h.extra = append(h.extra, os.NewFile(uintptr(4+i), "extra"))
+	}
+	// SIGTERM (Cleanup's first try) and SIGHUP end the slot in order:
+	// kill what runs, unmount where the kernel does not, exit.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		<-sigs
+		h.exit()
+		os.Exit(0)
+	}()
 	fc, err := net.FileConn(os.NewFile(3, "slot-socket"))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "slot helper: %v\n", err)
@@ -63,7 +76,11 @@ func helperMain(root string) int {
 		fmt.Fprintf(os.Stderr, "slot helper: no setup message: %v\n", err)
 		return 1
 	}
-	if err := h.setup(m.Entries, m.Hostname); err != nil {
+	if m.Layout == nil {
+		fmt.Fprintf(os.Stderr, "slot helper: setup without layout\n")
+		return 1
+	}
+	if err := h.setup(*m.Layout, m.Hostname); err != nil {
 		sendMsg(h.conn, message{Op: "error", Error: err.Error()})
 		h.exit()
 		return 1
@@ -93,7 +110,11 @@ func helperMain(root string) int {
 	}
 }
 
-func (h *helper) setup(entries []Entry, hostname string) error {
+func (h *helper) setup(l Layout, hostname string) error {
+	entries, err := Entries(l)
+	if err != nil {
+		return err
+	}
 	if err := h.setupBefore(); err != nil {
 		return err
 	}
@@ -105,7 +126,6 @@ func (h *helper) setup(entries []Entry, hostname string) error {
 	if err := h.setupAfter(hostname); err != nil {
 		return err
 	}
-	var err error
 	h.devnull, err = os.OpenFile(filepath.Join(h.root, "dev/null"), os.O_RDWR, 0)
 	return err
 }
@@ -352,11 +372,18 @@ func killLeftovers(dir string) ([]string, error) {
 	if err != nil || pid <= 1 || !isHelperOf(pid, dir) {
 		return nil, nil
 	}
-	if err := unix.Kill(pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return nil, fmt.Errorf("kill slot helper %d: %w", pid, err)
-	}
-	for i := 0; i < 500 && isHelperOf(pid, dir); i++ {
-		time.Sleep(10 * time.Millisecond)
+	// SIGTERM lets the helper end the slot in order; SIGKILL if it does
+	// not (a stopped helper, for one).
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGKILL} {
+		if err := unix.Kill(pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+			return nil, fmt.Errorf("kill slot helper %d: %w", pid, err)
+		}
+		for i := 0; i < 100 && isHelperOf(pid, dir); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !isHelperOf(pid, dir) {
+			break
+		}
 	}
 	if isHelperOf(pid, dir) {
 		return nil, fmt.Errorf("slot helper %d does not die", pid)

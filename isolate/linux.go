@@ -27,8 +27,12 @@ func helperFiles() ([]*os.File, error) {
 	return []*os.File{f}, nil
 }
 
+// helperSysProcAttr: the helper gets a process group of its own, so that
+// terminal signals (^C) reach dsynth, which then tears slots down, and not
+// the helper.
 func helperSysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{
+		Setpgid: true,
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS |
 			syscall.CLONE_NEWIPC | syscall.CLONE_NEWNET,
 	}
@@ -231,15 +235,9 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// unmount unmounts path; force detaches it lazily (MNT_DETACH), which
-// takes it out of the tree at once even while busy.
-func unmount(path string, force bool) error {
-	flags := 0
-	if force {
-		flags = unix.MNT_DETACH
-	}
-	return unix.Unmount(path, flags)
-}
+// forceUnmount detaches lazily (MNT_DETACH): the mount leaves the tree at
+// once even while busy.
+const forceUnmount = unix.MNT_DETACH
 
 // procArgs returns pid's NUL-separated arguments (empty for a zombie).
 func procArgs(pid int) (string, error) {

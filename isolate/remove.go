@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // within reports whether p is dir or lies below it (both clean, absolute).
@@ -54,6 +56,15 @@ func MountsUnder(dir string) ([]string, error) {
 		return out[i] > out[j]
 	})
 	return out, nil
+}
+
+// unmount unmounts path, forcing (forceUnmount, per system) when asked.
+func unmount(path string, force bool) error {
+	flags := 0
+	if force {
+		flags = forceUnmount
+	}
+	return unix.Unmount(path, flags)
 }
 
 // unmountAll unmounts every mount at or below dir, deepest first, and

@@ -87,42 +87,58 @@ func TestToolchain(t *testing.T) {
 	}
 }
 
-// A helper that survives its dsynth (here: stopped, so it cannot notice
-// the closed socket) is killed by Cleanup through the slot's pid file.
+// Cleanup kills a live slot helper named by the slot's pid file: a running
+// one ends the slot in order on SIGTERM; a stopped one (it cannot react)
+// gets SIGKILL.
 func TestCleanupKillsLiveHelper(t *testing.T) {
 	needRoot(t)
-	l := testLayout(t)
-	child := isolatetest.CrashChild(t, l, 3, "sleep 988.25 & echo ready; wait")
-	dir := isolate.SlotDir(l.BuildBase, 3)
-	b, err := os.ReadFile(filepath.Join(dir, "helper.pid"))
-	if err != nil {
-		t.Fatal(err)
+	for _, stopped := range []bool{false, true} {
+		t.Run(map[bool]string{false: "running", true: "stopped"}[stopped], func(t *testing.T) {
+			l := testLayout(t)
+			var s isolate.Slot
+			if stopped {
+				// A live parent keeps the stopped helper from being
+				// orphaned (which would send it SIGHUP and SIGCONT).
+				child := isolatetest.CrashChild(t, l, 3, "sleep 988.25 & echo ready; wait")
+				defer func() { child.Process.Kill(); child.Wait() }()
+			} else {
+				var err error
+				if s, err = isolate.Prepare(context.Background(), l, 3); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := isolate.SlotDir(l.BuildBase, 3)
+			b, err := os.ReadFile(filepath.Join(dir, "helper.pid"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			if stopped {
+				if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+					t.Fatal(err)
+				}
+			}
+			done, err := isolate.Cleanup(l.BuildBase)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"killed slot helper " + strconv.Itoa(pid) + " of " + dir, "removed " + dir}
+			if strings.Join(done, "\n") != strings.Join(want, "\n") {
+				t.Errorf("Cleanup = %q, want %q", done, want)
+			}
+			if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err == nil && len(b) > 0 {
+				t.Errorf("helper %d still alive", pid)
+			}
+			if s != nil {
+				if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"true"}}); err == nil {
+					t.Errorf("Run in a cleaned-up slot: no error")
+				}
+				if err := s.Teardown(); err != nil {
+					t.Errorf("Teardown after Cleanup: %v", err)
+				}
+			}
+		})
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	child.Process.Kill()
-	child.Wait()
-	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
-		t.Fatalf("helper %d already gone: %v", pid, err)
-	}
-	done, err := isolate.Cleanup(l.BuildBase)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"killed slot helper " + strconv.Itoa(pid) + " of " + dir, "removed " + dir}
-	if strings.Join(done, "\n") != strings.Join(want, "\n") {
-		t.Errorf("Cleanup = %q, want %q", done, want)
-	}
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); err != nil || len(b) == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Errorf("helper %d still alive", pid)
 }
 
 // Host-side mounts below a slot (not made by a helper) are unmounted,

@@ -38,7 +38,9 @@ import (
 
 const (
 	helperArg0 = "dsynth-slot-helper"
-	helperEnv  = "DSYNTH_SLOT_HELPER"
+	// helperEnv marks the helper; its value is the number of extra
+	// descriptors passed after the socket (fd 3).
+	helperEnv = "DSYNTH_SLOT_HELPER"
 	// pidFile, in the slot directory on the host (hidden from the slot by
 	// its root tmpfs), names the helper process for Cleanup.
 	pidFile = "helper.pid"
@@ -52,7 +54,9 @@ var ErrSlotExists = errors.New("slot directory exists (leftover of a crashed run
 type message struct {
 	Op string `json:"op"`
 	// setup
-	Entries  []Entry `json:"entries,omitempty"`
+	// The helper computes the entries itself (Entries reads SystemDir's
+	// /etc): the message stays small whatever the layout holds.
+	Layout   *Layout `json:"layout,omitempty"`
 	Hostname string  `json:"hostname,omitempty"`
 	// run
 	Argv      []string `json:"argv,omitempty"`
@@ -155,8 +159,10 @@ type unixSlot struct {
 // mount table); on the BSDs they are in the host mount table below the
 // slot directory.
 func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
-	entries, err := Entries(l)
-	if err != nil {
+	if n < 0 {
+		return nil, fmt.Errorf("prepare: negative slot number %d", n)
+	}
+	if err := l.validate(); err != nil {
 		return nil, err
 	}
 	root := SlotDir(filepath.Clean(l.BuildBase), n)
@@ -169,7 +175,7 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 		}
 		return nil, fmt.Errorf("prepare %s: %w", root, err)
 	}
-	s, err := startHelper(ctx, root, entries, hostnameFor(l, n))
+	s, err := startHelper(ctx, root, l, hostnameFor(l, n))
 	if err != nil {
 		if rerr := removeTree(root); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -186,10 +192,18 @@ func hostnameFor(l Layout, n int) string {
 	return SlotName(n)
 }
 
-func startHelper(ctx context.Context, root string, entries []Entry, hostname string) (*unixSlot, error) {
+func startHelper(ctx context.Context, root string, l Layout, hostname string) (*unixSlot, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	// Room for large environments (the default is about 200 KB on Linux
+	// and 8 KB on FreeBSD): as much as the system allows, up to
+	// maxMessage.
+	for size := maxMessage; size >= 64<<10; size /= 2 {
+		if unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, size) == nil {
+			break
+		}
 	}
 	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
 	childF := os.NewFile(uintptr(fds[1]), "slot-child")
@@ -216,7 +230,7 @@ func startHelper(ctx context.Context, root string, entries []Entry, hostname str
 	s.helper = &exec.Cmd{
 		Path:        exe,
 		Args:        []string{helperArg0, root},
-		Env:         []string{helperEnv + "=1"},
+		Env:         []string{helperEnv + "=" + strconv.Itoa(len(extra))},
 		ExtraFiles:  append([]*os.File{childF}, extra...),
 		Stderr:      s.stderr,
 		SysProcAttr: helperSysProcAttr(),
@@ -240,7 +254,7 @@ func startHelper(ctx context.Context, root string, entries []Entry, hostname str
 	if err := os.WriteFile(filepath.Join(root, pidFile), []byte(strconv.Itoa(s.helper.Process.Pid)+"\n"), 0o644); err != nil {
 		return fail(err)
 	}
-	if err := sendMsg(conn, message{Op: "setup", Entries: entries, Hostname: hostname}); err != nil {
+	if err := sendMsg(conn, message{Op: "setup", Layout: &l, Hostname: hostname}); err != nil {
 		return fail(fmt.Errorf("slot helper: %w", err))
 	}
 	select {
@@ -285,14 +299,18 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if len(c.Argv) == 0 {
 		return -1, errors.New("run: empty argv")
 	}
+	if c.Dir != "" && !filepath.IsAbs(c.Dir) {
+		// A relative directory would be resolved against the helper's
+		// working directory, outside the chroot.
+		return -1, fmt.Errorf("run %s: working directory %q is not absolute", c.Argv[0], c.Dir)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
-	var files []*os.File
+	var files, toClose, readers []*os.File
 	var wg sync.WaitGroup
-	var toClose []*os.File
 	defer func() { closeAll(toClose) }()
 	out := func(w io.Writer) (bool, error) {
 		if w == nil {
@@ -308,10 +326,10 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		}
 		files = append(files, pw)
 		toClose = append(toClose, pw)
+		readers = append(readers, pr)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer pr.Close()
 			io.Copy(w, pr)
 		}()
 		return true, nil
@@ -323,14 +341,14 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	}
 	if m.HasStderr, err = out(c.Stderr); err != nil {
 		closeAll(toClose)
-		wg.Wait()
+		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
 	err = sendMsg(s.conn, m, files...)
 	closeAll(toClose) // the child holds the write ends now
 	toClose = nil
 	if err != nil {
-		wg.Wait()
+		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: slot helper: %w", c.Argv[0], err)
 	}
 	var reply message
@@ -341,7 +359,7 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		sendMsg(s.conn, message{Op: "kill"})
 		reply, ok = <-s.msgs
 	}
-	wg.Wait()
+	drain(&wg, readers)
 	if !ok {
 		return -1, fmt.Errorf("run %s: slot helper exited", c.Argv[0])
 	}
@@ -356,6 +374,28 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		return reply.Status, fmt.Errorf("run %s: killed: %w", c.Argv[0], err)
 	}
 	return reply.Status, nil
+}
+
+// drainTimeout bounds how long Run waits for the output pipes to reach
+// EOF after the command ended: a process that escaped the kill (possible
+// on DragonFly, see bsd_dragonfly.go) must not hang Run.
+const drainTimeout = 2 * time.Second
+
+// drain waits for the output copiers, then closes the read ends.
+func drain(wg *sync.WaitGroup, readers []*os.File) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(drainTimeout):
+		closeAll(readers)
+		<-done
+		return
+	}
+	closeAll(readers)
 }
 
 // Teardown stops the helper, which kills anything left in the slot (on

@@ -25,7 +25,7 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-1"
+const scanVersion = "dsynth-portscan-2"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
@@ -60,7 +60,11 @@ type Stats struct {
 
 // scanned is the Loader payload of one node.
 type scanned struct {
-	vars    map[string]string
+	vars map[string]string
+	// ext maps the absolute paths of inputs outside the port directory
+	// (makefiles read from elsewhere, the MASTERDIR of a slave port) to
+	// their hashes.
+	ext     map[string]string
 	dir     DirHash
 	optHash string
 	optEnv  map[string]string
@@ -80,6 +84,14 @@ type creator struct {
 	inputsNew map[string][]byte
 	makeRuns  atomic.Int64
 	hits      atomic.Int64
+	// hashes memoizes hashes of external files and directories by path.
+	hashes sync.Map
+}
+
+// cacheEntry is a portcache value.
+type cacheEntry struct {
+	Vars map[string]string `json:"vars"`
+	Ext  map[string]string `json:"ext,omitempty"`
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -254,7 +266,7 @@ func ListPorts(portsDir string) ([]string, error) {
 // TreeIdentity identifies the ports tree at dir: the Mk framework hash and,
 // when dir is the top of a git checkout, its HEAD commit and dirty flag.
 func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
-	t := Tree{Path: dir}
+	t := Tree{Path: dir, SourceDateEpoch: DefaultSourceDateEpoch}
 	mk := filepath.Join(dir, "Mk")
 	if _, err := os.Stat(mk); err == nil {
 		h, err := HashTree(mk)
@@ -279,6 +291,7 @@ func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
 		return t, nil // no commit yet
 	}
 	t.GitCommit = strings.TrimSpace(string(head))
+	t.SourceDateEpoch = CommitTime(ctx, dir, t.GitCommit)
 	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain").Output()
 	if err != nil {
 		return t, fmt.Errorf("ports tree %s: git status: %w", dir, err)
@@ -309,8 +322,7 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 	}
 	s := &scanned{dir: dh, optHash: optHash}
 	s.optEnv, s.makeEnv = portSettings(c.p, origin, flavor)
-	s.vars, err = c.query(ctx, origin, flavor, s)
-	if err != nil {
+	if err := c.query(ctx, origin, flavor, s); err != nil {
 		return nil, err
 	}
 	flavors := strings.Fields(s.vars["FLAVORS"])
@@ -321,7 +333,7 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		o2, m2 := portSettings(c.p, origin, resolved)
 		if hashMap(o2) != hashMap(s.optEnv) || hashMap(m2) != hashMap(s.makeEnv) {
 			s.optEnv, s.makeEnv = o2, m2
-			if s.vars, err = c.query(ctx, origin, resolved, s); err != nil {
+			if err := c.query(ctx, origin, resolved, s); err != nil {
 				return nil, err
 			}
 		}
@@ -346,9 +358,10 @@ func depVar(k DepKind) string { return strings.ToUpper(string(k)) + "_DEPENDS" }
 
 func kindOfVar(v string) DepKind { return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS"))) }
 
-// query returns the make -V values of origin/flavor with s's settings,
-// from the cache when its key is there.
-func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) (map[string]string, error) {
+// query sets s.vars and s.ext to the make -V values of origin/flavor with
+// s's settings, from the cache when its key is there and the external
+// inputs it recorded are unchanged.
+func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) error {
 	env := c.env.MakeEnv(&Node{OptionsEnv: s.optEnv, MakeEnv: s.makeEnv},
 		Paths{PortsDir: c.p.PortsDir, OptionsDir: c.p.OptionsDir})
 	key := hashFields(scanVersion, c.makeCmd, origin, flavor, s.dir.SHA256, c.tree.MkHash,
@@ -356,34 +369,149 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	if c.opt.DB != nil {
 		b, err := c.opt.DB.CacheGet(record.BucketPortCache, key)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if b != nil {
-			var vars map[string]string
-			if json.Unmarshal(b, &vars) == nil {
-				c.hits.Add(1)
-				return vars, nil
-			}
+		var e cacheEntry
+		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
+			c.hits.Add(1)
+			s.vars, s.ext = e.Vars, e.Ext
+			return nil
 		}
 	}
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
 		env = append(env, "PATH="+defaultPath)
 	}
 	c.makeRuns.Add(1)
-	vars, err := portscan.Query(ctx, c.makeCmd, c.portDir(origin), flavor, env)
+	dir := c.portDir(origin)
+	vars, err := portscan.Query(ctx, c.makeCmd, dir, flavor, env)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	ext, err := c.externals(dir, vars)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", origin, err)
+	}
+	s.vars, s.ext = vars, ext
 	if c.opt.DB != nil {
-		b, err := json.Marshal(vars)
+		b, err := json.Marshal(cacheEntry{Vars: vars, Ext: ext})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.mu.Lock()
 		c.cacheNew[key] = b
 		c.mu.Unlock()
 	}
-	return vars, nil
+	return nil
+}
+
+// externals returns the inputs of a scan outside the port directory: the
+// makefiles make read (.MAKE.MAKEFILES) except the port's own, the Mk
+// framework's (MkHash covers them) and the options file (hashed on its
+// own), plus MASTERDIR when it is another directory.
+func (c *creator) externals(dir string, vars map[string]string) (map[string]string, error) {
+	var ext map[string]string
+	add := func(p, h string) {
+		if ext == nil {
+			ext = map[string]string{}
+		}
+		ext[p] = h
+	}
+	master := ""
+	if md := vars["MASTERDIR"]; md != "" && filepath.IsAbs(md) && filepath.Clean(md) != dir {
+		master = filepath.Clean(md)
+		h, err := c.extHash(master + string(filepath.Separator))
+		if err != nil {
+			return nil, err
+		}
+		add(master+string(filepath.Separator), h)
+	}
+	mk := filepath.Join(c.p.PortsDir, "Mk")
+	for _, f := range strings.Fields(vars[".MAKE.MAKEFILES"]) {
+		if !filepath.IsAbs(f) {
+			continue // relative to the port directory
+		}
+		f = filepath.Clean(f)
+		if under(f, dir) || under(f, mk) || (master != "" && under(f, master)) ||
+			(c.p.OptionsDir != "" && under(f, c.p.OptionsDir)) {
+			continue
+		}
+		h, err := c.extHash(f)
+		if err != nil {
+			return nil, err
+		}
+		add(f, h)
+	}
+	return ext, nil
+}
+
+// extHash hashes an external input: a directory when p ends in a
+// separator, else a file ("-" when it does not exist). Memoized per plan.
+func (c *creator) extHash(p string) (string, error) {
+	if v, ok := c.hashes.Load(p); ok {
+		return v.(string), nil
+	}
+	h, err := externalHash(p)
+	if err != nil {
+		return "", err
+	}
+	c.hashes.Store(p, h)
+	return h, nil
+}
+
+func externalHash(p string) (string, error) {
+	if strings.HasSuffix(p, string(filepath.Separator)) {
+		if _, err := os.Stat(p); os.IsNotExist(err) {
+			return "-", nil
+		}
+		d, err := HashTree(p)
+		return d.SHA256, err
+	}
+	h, err := hashFile(p)
+	if h == "" && err == nil {
+		h = "-"
+	}
+	return h, err
+}
+
+// extValid reports whether every recorded external input still hashes the
+// same.
+func (c *creator) extValid(ext map[string]string) bool {
+	for p, h := range ext {
+		cur, err := c.extHash(p)
+		if err != nil || cur != h {
+			return false
+		}
+	}
+	return true
+}
+
+func under(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
+}
+
+// nodeExternal keeps the external inputs under the ports tree, by path
+// relative to it (directories end in "/"); files elsewhere (the host's
+// sys.mk, make.conf) only guard the cache.
+func nodeExternal(portsDir string, ext map[string]string) map[string]string {
+	var out map[string]string
+	for p, h := range ext {
+		if !under(p, portsDir) {
+			continue
+		}
+		rel, err := filepath.Rel(portsDir, p)
+		if err != nil {
+			continue
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.HasSuffix(p, string(filepath.Separator)) {
+			rel += "/"
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[rel] = h
+	}
+	return out
 }
 
 // flushCache writes the new cache entries in one transaction each.
@@ -425,6 +553,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 			OptionsEnv:      s.optEnv,
 			MakeEnv:         s.makeEnv,
 			DistSubdir:      v["DIST_SUBDIR"],
+			External:        nodeExternal(c.p.PortsDir, s.ext),
 		}
 		if v["PKGFILE"] != "" {
 			n.PkgFile = path.Base(v["PKGFILE"])

@@ -46,6 +46,18 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 	for _, f := range opt.Force {
 		force[f] = true
 	}
+	for _, f := range opt.Force {
+		found := false
+		for i := range pl.Ports {
+			if pl.Ports[i].ID == f || pl.Ports[i].Origin == f {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("-force %s: no such port in the plan (give an origin or origin@flavor among the targets and their dependencies)", f)
+		}
+	}
 	// cause maps an ignored or skipped node to the ignored node behind it.
 	cause := map[string]string{}
 	for _, id := range pl.Order {

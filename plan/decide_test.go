@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/go-dsynth/dsynth/spec"
@@ -107,5 +108,63 @@ func TestIncrementalDecisions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestForceUnknown(t *testing.T) {
+	tree := miniTree(t)
+	_, _, err := Create(t.Context(), Options{Profile: testProfile(tree, t.TempDir(), "devel/mid"), Force: []string{"devel/app"}})
+	if err == nil || !strings.Contains(err.Error(), "-force devel/app: no such port in the plan") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestExternalInputs(t *testing.T) {
+	tree := miniTree(t)
+	writeFiles(t, tree, map[string]string{
+		"devel/master/Makefile":        "PORTNAME?=master\nPORTVERSION=1.0\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+		"devel/master/distinfo":        "x\n",
+		"devel/slave/Makefile":         "PORTNAME=slave\nMASTERDIR=${.CURDIR}/../master\n.include \"${MASTERDIR}/Makefile\"\n",
+		"devel/common/Makefile.common": "COMMON_VERSION=5\n",
+		"devel/inc/Makefile": "PORTNAME=inc\n.include \"${.CURDIR}/../../devel/common/Makefile.common\"\nPORTVERSION=${COMMON_VERSION}\n" +
+			".include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+	})
+	base := t.TempDir()
+	db := openDB(t, base)
+	prof := testProfile(tree, base, "devel/slave", "devel/inc")
+	p, _ := mustCreate(t, Options{Profile: prof, DB: db})
+	if s := p.Node("devel/slave"); s.PkgName != "slave-1.0" || s.External["devel/master/"] == "" {
+		t.Fatalf("slave %+v", s)
+	}
+	if n := p.Node("devel/inc"); n.PkgName != "inc-5" || n.External["devel/common/Makefile.common"] == "" {
+		t.Fatalf("inc %+v", n)
+	}
+	markBuilt(t, db, p)
+
+	writeFiles(t, tree, map[string]string{
+		"devel/master/Makefile":        "PORTNAME?=master\nPORTVERSION=1.1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+		"devel/common/Makefile.common": "COMMON_VERSION=6\n",
+	})
+	ch, err := Verify(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range ch {
+		got = append(got, c.String())
+	}
+	want := []string{"devel/inc: included devel/common/Makefile.common changed", "devel/slave: included devel/master/ changed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Verify: %q, want %q", got, want)
+	}
+	p2, st := mustCreate(t, Options{Profile: prof, DB: db})
+	if st.MakeRuns != 2 {
+		t.Fatalf("%d make runs, want 2 (slave, inc)", st.MakeRuns)
+	}
+	if s := p2.Node("devel/slave"); s.PkgName != "slave-1.1" || s.Action != ActionBuild || s.Reason != ReasonPortChanged {
+		t.Fatalf("slave after master change: %s %s %s", s.PkgName, s.Action, s.Reason)
+	}
+	if n := p2.Node("devel/inc"); n.PkgName != "inc-6" || n.Reason != ReasonPortChanged {
+		t.Fatalf("inc after common change: %s %s", n.PkgName, n.Reason)
 	}
 }

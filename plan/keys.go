@@ -13,7 +13,8 @@ import (
 // records database (bucket inputs, keyed by input key) so that a later plan
 // can say which component changed since the last successful build.
 type Inputs struct {
-	// Port is the port directory hash (Node.PortHash).
+	// Port is the port directory hash (Node.PortHash), combined with the
+	// external inputs (Node.External) when there are any.
 	Port string `json:"port"`
 	// Flavor is the node's flavor.
 	Flavor string `json:"flavor,omitempty"`
@@ -56,8 +57,12 @@ func envIdentity(p *spec.Profile, e Environment) string {
 
 // nodeInputs returns n's input components given its dependencies' keys.
 func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]string) *Inputs {
+	port := n.PortHash
+	if len(n.External) > 0 {
+		port = hashFields(n.PortHash, hashMap(n.External))
+	}
 	in := &Inputs{
-		Port:        n.PortHash,
+		Port:        port,
 		Flavor:      n.Flavor,
 		Options:     hashFields(strings.Join(n.SelectedOptions, " "), strings.Join(n.DeselectedOptions, " "), hashMap(n.OptionsEnv), n.OptionsFileHash),
 		MakeConf:    hashFields(hashMap(p.MakeConf), hashMap(n.MakeEnv)),

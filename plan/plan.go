@@ -71,6 +71,10 @@ type Tree struct {
 	GitCommit string `json:"git_commit,omitempty"`
 	// GitDirty is true when the checkout had uncommitted changes.
 	GitDirty bool `json:"git_dirty,omitempty"`
+	// SourceDateEpoch is the SOURCE_DATE_EPOCH builds get (unless the
+	// profile's environment sets one): the committer time of GitCommit,
+	// else DefaultSourceDateEpoch. It is not part of any input key.
+	SourceDateEpoch int64 `json:"source_date_epoch,omitempty"`
 	// MkHash is the hex SHA-256 of the Mk framework (PORTSDIR/Mk).
 	MkHash string `json:"mk_hash"`
 }
@@ -104,6 +108,12 @@ type Node struct {
 	// PortHash is the hex SHA-256 of the port directory's content (see
 	// HashPortDir); Verify compares it with the tree.
 	PortHash string `json:"port_hash"`
+	// External maps inputs outside the port directory, relative to the
+	// ports tree, to their hex SHA-256: makefiles the port includes from
+	// elsewhere (e.g. ../../devel/foo/Makefile.common) and, ending in "/",
+	// the MASTERDIR of a slave port. Part of the input key; Verify checks
+	// them.
+	External map[string]string `json:"external,omitempty"`
 	// OptionsFileHash is the hex SHA-256 of the port's options file under
 	// options_dir (OPTIONS_NAME/options), "" when there is none.
 	OptionsFileHash string `json:"options_file_hash,omitempty"`

@@ -150,6 +150,19 @@ func verifyNode(p *Plan, n *Node) ([]Change, error) {
 		out = append(out, Change{Kind: "port", Node: n.ID,
 			Detail: fmt.Sprintf("port directory changed (crc32 %s -> %s)", n.CRC32, CRCString(h.CRC32))})
 	}
+	for _, rel := range sortedKeys(n.External) {
+		full := filepath.Join(p.Tree.Path, filepath.FromSlash(rel))
+		if strings.HasSuffix(rel, "/") {
+			full += string(filepath.Separator)
+		}
+		h, err := externalHash(full)
+		if err != nil {
+			return nil, err
+		}
+		if h != n.External[rel] {
+			out = append(out, Change{Kind: "port", Node: n.ID, Detail: "included " + rel + " changed"})
+		}
+	}
 	oh, err := hashFile(filepath.Join(p.Profile.OptionsDir, OptionsName(n.Origin), "options"))
 	if err != nil {
 		return nil, err

@@ -49,6 +49,12 @@ type Run struct {
 	// PID and Host identify the apply process (for crash detection).
 	PID  int    `json:"pid"`
 	Host string `json:"host"`
+	// ReplayOf links a `dsynth replay` run to what it replayed: the
+	// original run's ID, or "plan:<digest>" for a plan file.
+	ReplayOf string `json:"replay_of,omitempty"`
+	// PackagesDir is where a replay wrote its packages (the profile's
+	// packages_dir is never written by a replay).
+	PackagesDir string `json:"packages_dir,omitempty"`
 }
 
 // Duration is the run's wall time (up to now for a running run).

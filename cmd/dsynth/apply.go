@@ -142,8 +142,8 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 	prog := execute.NewProgress(stdout, tty)
 	sum, err := execute.Apply(ctx, execute.Options{
 		Plan: p, PlanBytes: planBytes, Workers: workers,
-		Isolator:  &slotIsolator{layout: layoutOf(prof)},
-		Verify:    verifyPlan,
+		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
+		Verify:    execute.VerifyPlan,
 		Observers: []execute.Observer{prog.Observe},
 		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
 	})
@@ -191,35 +191,3 @@ func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
 	}
 	return p, err
 }
-
-func verifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
-	ch, err := plan.Verify(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(ch))
-	for i, c := range ch {
-		out[i] = c.String()
-	}
-	return out, nil
-}
-
-// layoutOf is the slot layout of a profile.
-func layoutOf(p *spec.Profile) isolate.Layout {
-	l := isolate.Layout{BuildBase: p.BuildBase, SystemDir: p.SystemDir, PortsDir: p.PortsDir,
-		DistfilesDir: p.DistfilesDir, PackagesDir: p.PackagesDir, OptionsDir: p.OptionsDir,
-		TmpfsWork: p.Workers.TmpfsWork, TmpfsLocalbase: p.Workers.TmpfsLocalbase}
-	for _, m := range p.Environment.Mounts {
-		l.Mounts = append(l.Mounts, isolate.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
-	}
-	return l
-}
-
-// slotIsolator is execute.Isolator over the isolate package.
-type slotIsolator struct{ layout isolate.Layout }
-
-func (s *slotIsolator) Prepare(ctx context.Context, n int) (execute.Slot, error) {
-	return isolate.Prepare(ctx, s.layout, n)
-}
-
-func (s *slotIsolator) Cleanup() ([]string, error) { return isolate.Cleanup(s.layout.BuildBase) }

@@ -71,7 +71,7 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		Force: o.force, ForceAll: o.forceAll, Jobs: o.jobs, DsynthVersion: Version,
 	})
 	if st != nil {
-		fmt.Fprintf(os.Stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
+		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
 	}
 	if err != nil {

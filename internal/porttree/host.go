@@ -7,8 +7,35 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 )
+
+// goosToOpsys maps GOOS to the uname -s style OPSYS stand-in.
+func goosToOpsys(goos string) string {
+	switch goos {
+	case "linux":
+		return "Linux"
+	case "freebsd":
+		return "FreeBSD"
+	case "dragonfly":
+		return "DragonFly"
+	}
+	return goos
+}
+
+// goarchToArch maps GOARCH to the uname -m style ARCH stand-in.
+func goarchToArch(a string) string {
+	switch a {
+	case "amd64":
+		return "x86_64"
+	case "arm64":
+		return "aarch64"
+	case "386":
+		return "i386"
+	}
+	return a
+}
 
 // Make finds the BSD make binary: bmake, or make when it is a BSD make.
 func Make() (string, error) {
@@ -93,6 +120,8 @@ func (h *Host) Env() []string {
 		"BATCH=yes",
 		"__MAKE_CONF=/nonexistent",
 		"LC_ALL=C",
+		"OPSYS=" + goosToOpsys(runtime.GOOS),
+		"ARCH=" + goarchToArch(runtime.GOARCH),
 	}
 	return append(env, h.Extra...)
 }

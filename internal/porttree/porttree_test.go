@@ -556,3 +556,60 @@ func TestExampleDemo(t *testing.T) {
 		t.Errorf("LONG: members %q manifest %q", names, manifest)
 	}
 }
+
+// TestChrootSlot builds the demo chain twice the way a dsynth worker does,
+// in a chroot slot (tree read-only at /xports, host /usr read-only, tmpfs
+// /usr/local and /construction, pkg bootstrap, pkg-static add; phase by
+// phase the first time, `make package` the second), runs hello there, and
+// checks that both runs give byte-identical packages.
+func TestChrootSlot(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	if _, err := Make(); err != nil {
+		t.Skip(err)
+	}
+	tree, err := filepath.Abs(exampleTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sums [2]map[string]string
+	for i := range sums {
+		out := t.TempDir()
+		cmd := exec.CommandContext(ctx(t), "unshare", "-m", "-n", "-f", "/bin/sh", "testdata/slot.sh", tree, out,
+			"ports-mgmt/pkg", "devel/libgreet", "misc/hello")
+		cmd.Env = append(os.Environ(), "SLOT_RUN=/usr/local/bin/hello slot")
+		if i == 1 {
+			// the second time, one make run per port
+			cmd.Env = append(cmd.Env, "SLOT_PHASES=package")
+		}
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("slot run %d: %v\n%s", i, err, b)
+		}
+		if !strings.Contains(string(b), "Hello, slot! (libgreet 1.0)") {
+			t.Fatalf("hello did not run in the slot:\n%s", b)
+		}
+		sums[i] = map[string]string{}
+		for _, f := range []string{"pkg-1.0.0.pkg", "libgreet-1.0.pkg", "hello-2.1.pkg"} {
+			p := filepath.Join(out, "All", f)
+			sums[i][f] = sha(t, p)
+			if f == "hello-2.1.pkg" {
+				names, manifest := members(t, p)
+				if !slices.Equal(names, []string{"+MANIFEST", "usr/local/bin/hello"}) ||
+					!strings.Contains(manifest, "dep: libgreet 1.0 devel/libgreet\n") {
+					t.Errorf("hello package: %q\n%s", names, manifest)
+				}
+			}
+		}
+	}
+	for f, s := range sums[0] {
+		if sums[1][f] != s {
+			t.Errorf("%s differs between two slot builds", f)
+		}
+	}
+}

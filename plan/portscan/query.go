@@ -16,6 +16,10 @@ var Vars = []string{
 	"FETCH_DEPENDS", "EXTRACT_DEPENDS", "PATCH_DEPENDS", "BUILD_DEPENDS",
 	"LIB_DEPENDS", "RUN_DEPENDS", "TEST_DEPENDS",
 	"SELECTED_OPTIONS", "DESELECTED_OPTIONS", "FLAVORS", "USES",
+	// Not in the port contract, but every BSD make has them: the
+	// makefiles read and the master port directory, so that a cache can
+	// notice changes outside the port directory.
+	"MASTERDIR", ".MAKE.MAKEFILES",
 }
 
 // MakeError is a make invocation that failed.

@@ -1,0 +1,22 @@
+//go:build freebsd || dragonfly
+
+package isolate_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/isolate/isolatetest"
+)
+
+func TestMain(m *testing.M) {
+	isolate.MaybeRunHelper()
+	isolatetest.MaybeRunCrashChild(isolate.Prepare)
+	os.Exit(m.Run())
+}
+
+// BSD slots share the host's network, host name and process table.
+func TestConformance(t *testing.T) {
+	isolatetest.RunWith(t, isolatetest.Options{Prepare: isolate.Prepare, Cleanup: isolate.Cleanup, SharedHost: true})
+}
