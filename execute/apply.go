@@ -275,6 +275,7 @@ type applier struct {
 	failed   []string
 	skipped  []string
 	lastRes  *os.File
+	evMu     sync.Mutex         // counts, done and event delivery
 	stop     context.CancelFunc // stops the scheduling
 	fatal    error              // the build environment failed
 }
@@ -413,6 +414,8 @@ func (a *applier) onSkip(id, reason string) {
 
 // count adds a finished attempt to the run's counts.
 func (a *applier) count(at *record.Attempt) {
+	a.evMu.Lock()
+	defer a.evMu.Unlock()
 	c := &a.run.Counts
 	switch at.Status {
 	case record.AttemptSuccess:
@@ -432,7 +435,11 @@ func (a *applier) count(at *record.Attempt) {
 	a.lastResult(at)
 }
 
+// emit delivers e to the live status and the observers, one event at a
+// time (phase events come from the workers' goroutines).
 func (a *applier) emit(e Event) {
+	a.evMu.Lock()
+	defer a.evMu.Unlock()
 	e.Time, e.RunID, e.Done, e.Total, e.Count = time.Now(), a.run.ID, a.done, len(a.p.Ports), a.run.Counts
 	a.live.apply(e)
 	for _, ob := range a.o.Observers {
