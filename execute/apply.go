@@ -187,28 +187,26 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	a.emit(Event{Kind: EventRunStart, Worker: -1})
 
 	// Ports that are not built: planned skips, resumed, ignored, skipped.
+	// Nodes go in dependency order, so that a port depending on one that
+	// cannot be built is skipped too, with the chain.
+	type blocked struct {
+		cause string   // "devel/x is ignored"
+		via   []string // the ports between the cause and the dependent
+	}
+	bad := map[string]blocked{}
 	var jobs []Job
 	var pre []*record.Attempt
-	bad := map[string]string{} // not buildable node -> reason for dependents
-	for i := range p.Ports {
-		n := &p.Ports[i]
-		switch n.Action {
-		case plan.ActionIgnored:
-			bad[n.ID] = "skipped: " + n.ID + " is ignored: " + n.Ignore
-		case plan.ActionSkipped:
-			bad[n.ID] = n.Reason
-		}
-	}
-	for i := range p.Ports {
-		n := &p.Ports[i]
+	for _, n := range a.inOrder() {
 		at := a.newAttempt(n)
 		switch n.Action {
 		case plan.ActionSkip:
 			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
 		case plan.ActionIgnored:
 			at.Status, at.Error = record.AttemptIgnored, n.Ignore
+			bad[n.ID] = blocked{cause: n.ID + " is ignored"}
 		case plan.ActionSkipped:
 			at.Status, at.Error = record.AttemptSkipped, n.Reason
+			bad[n.ID] = blocked{cause: strings.TrimPrefix(n.Reason, "skipped: "), via: []string{n.ID}}
 		default:
 			if prev := resumed[n.ID]; prev != nil && prev.InputKey == n.InputKey && a.packageIntact(n, prev) {
 				at.Status, at.Error = record.AttemptUpToDate, "built by run "+prev.RunID+" of this plan"
@@ -217,11 +215,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 			}
 			deps := a.b.directDeps(n)
 			for _, d := range deps {
-				if r, ok := bad[d]; ok {
-					at.Status, at.Error = record.AttemptSkipped, r+" (needed by "+n.ID+")"
-					if !strings.HasPrefix(r, "skipped: ") {
-						at.Error = "skipped: " + d + ": " + r
+				if b, ok := bad[d]; ok {
+					at.Status, at.Error = record.AttemptSkipped, "skipped: "+b.cause
+					if len(b.via) > 0 {
+						at.Error += " (needed by " + strings.Join(b.via, " -> ") + ")"
 					}
+					bad[n.ID] = blocked{cause: b.cause, via: append(append([]string(nil), b.via...), n.ID)}
 					break
 				}
 			}
@@ -300,6 +299,43 @@ func (a *applier) packageIntact(n *plan.Node, prev *record.Attempt) bool {
 }
 
 func (a *applier) node(id string) *plan.Node { return a.b.nodes[id] }
+
+// inOrder returns the plan's nodes, every one after its dependencies
+// (Plan.Order, or a topological sort of Ports for plans without it).
+func (a *applier) inOrder() []*plan.Node {
+	var out []*plan.Node
+	if len(a.p.Order) == len(a.p.Ports) {
+		for _, id := range a.p.Order {
+			if n := a.node(id); n != nil {
+				out = append(out, n)
+			}
+		}
+		if len(out) == len(a.p.Ports) {
+			return out
+		}
+		out = out[:0]
+	}
+	seen := map[string]bool{}
+	var visit func(n *plan.Node)
+	visit = func(n *plan.Node) {
+		if seen[n.ID] {
+			return
+		}
+		seen[n.ID] = true
+		for _, k := range plan.DepKinds {
+			for _, d := range n.Deps[k] {
+				if dn := a.node(d); dn != nil {
+					visit(dn)
+				}
+			}
+		}
+		out = append(out, n)
+	}
+	for i := range a.p.Ports {
+		visit(&a.p.Ports[i])
+	}
+	return out
+}
 
 func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
 	r := a.b.build(ctx, w, a.node(id))

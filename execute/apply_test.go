@@ -482,3 +482,22 @@ func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
 		t.Errorf("run record: %s %q", r.Status, r.Error)
 	}
 }
+
+// A plan whose build nodes depend on an ignored node (the planner marks
+// them skipped; apply does not rely on it).
+func TestApplySkipsDependentsOfIgnoredInOrder(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/ign", "x/ign ignored ignore=broken", "x/ok build")
+	iso := newFake(p)
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts.Built != 1 || sum.Counts.Skipped != 2 || sum.Counts.Ignored != 1 || iso.builds["x/a"]+iso.builds["x/b"] != 0 {
+		t.Fatalf("summary %+v, builds %v", sum, iso.builds)
+	}
+	want := []string{"x/a: x/ign is ignored", "x/b: x/ign is ignored (needed by x/a)"}
+	if !slices.Equal(sum.Skipped, want) {
+		t.Errorf("skipped %q, want %q", sum.Skipped, want)
+	}
+}
