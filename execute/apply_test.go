@@ -35,6 +35,7 @@ type fakeIso struct {
 	active    int
 	builds    map[string]int      // node ID -> package phases run
 	installed map[string][]string // node ID -> what was installed, in order
+	network   map[string]bool     // phases that ran with the network
 	cleaned   int
 }
 
@@ -116,6 +117,11 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 			return 1, fmt.Errorf("make for %s in the slot of %s", id, s.node)
 		}
 		phase := c.Argv[3]
+		if c.Network {
+			f.mu.Lock()
+			f.network[phase] = true
+			f.mu.Unlock()
+		}
 		fmt.Fprintf(c.Stdout, "make %s for %s\n", phase, id)
 		if phase == "build" {
 			if f.started != nil {
@@ -189,7 +195,7 @@ func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 }
 
 func newFake(p *plan.Plan) *fakeIso {
-	return &fakeIso{pkgsDir: p.Profile.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}}
+	return &fakeIso{pkgsDir: p.Profile.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}, network: map[string]bool{}}
 }
 
 func openRecords(t *testing.T, p *plan.Plan) *record.DB {
@@ -352,6 +358,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 func TestApplyInterruptThenResume(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/slow build lib:devel/a", "devel/c build lib:devel/slow")
+	p.Profile.Environment.Network = spec.NetworkFetch
 	iso := newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/slow": time.Hour}
 	iso.started = make(chan string, 10)
@@ -370,6 +377,9 @@ func TestApplyInterruptThenResume(t *testing.T) {
 	}
 	if sum.Status != record.RunInterrupted || sum.Counts.Built != 2 || iso.active != 0 {
 		t.Fatalf("interrupted run: %+v, %d slots active", sum, iso.active)
+	}
+	if len(iso.network) != 2 || !iso.network["fetch"] || !iso.network["checksum"] {
+		t.Errorf("network = \"fetch\": phases with network %v", iso.network)
 	}
 	db := openRecords(t, p)
 	atts, _ := db.RunAttempts(sum.RunID)
