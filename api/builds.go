@@ -313,7 +313,7 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 	b.mu.Lock()
 	if e.Kind == execute.EventRunStart {
 		b.runID = e.RunID
-		b.status = execute.Status{RunID: e.RunID, Start: e.Time, Total: e.Total}
+		b.status = execute.Status{RunID: e.RunID, PID: os.Getpid(), Start: e.Time, Total: e.Total}
 		for w := 0; w < b.workers; w++ {
 			b.status.Workers = append(b.status.Workers, execute.WorkerStatus{Worker: w})
 		}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -114,17 +113,12 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, certFile, keyFile) }()
+	addr, stop := serveOn(t, srv, certFile, keyFile)
+	defer stop()
 	pool := x509.NewCertPool()
 	pool.AddCert(mustParse(t, der))
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	req, _ := http.NewRequest("GET", "https://"+ln.Addr().String()+"/api/v1/status", nil)
+	req, _ := http.NewRequest("GET", "https://"+addr+"/api/v1/status", nil)
 	req.Header.Set("X-API-Key", ts.keys["read"])
 	resp, err := c.Do(req)
 	if err != nil {
@@ -135,12 +129,8 @@ func TestTLS(t *testing.T) {
 		t.Errorf("https: %d tls %v", resp.StatusCode, resp.TLS != nil)
 	}
 	// Plain HTTP on the TLS port fails.
-	if r, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil && r.StatusCode == 200 {
+	if r, err := http.Get("http://" + addr + "/"); err == nil && r.StatusCode == 200 {
 		t.Error("plain HTTP served on the TLS listener")
-	}
-	cancel()
-	if err := <-done; err != nil && !strings.Contains(err.Error(), "closed") {
-		t.Errorf("serve: %v", err)
 	}
 }
 

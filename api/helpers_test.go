@@ -102,31 +102,39 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr, stop := serveOn(t, srv, "", "")
+	ts := &testServer{t: t, srv: srv, url: "http://" + addr, dir: dir, prof: l.Profile, keys: keys,
+		httpc: &http.Client{Timeout: 3 * time.Minute}, stop: stop}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// serveOn serves srv on a fresh 127.0.0.1 port (TLS with cert and key)
+// and returns its address and a stop function that shuts it down and
+// checks that it stopped cleanly (safe to call twice).
+func serveOn(t *testing.T, srv *Server, cert, key string) (string, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, "", "") }()
-	ts := &testServer{t: t, srv: srv, url: "http://" + ln.Addr().String(), dir: dir, prof: l.Profile, keys: keys,
-		httpc: &http.Client{Timeout: 3 * time.Minute}}
+	go func() { done <- srv.Serve(ctx, ln, cert, key) }()
 	var once sync.Once
-	var stopServer func()
-	ts.stop = func() { once.Do(func() { stopServer() }) }
-	stopServer = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
+	return ln.Addr().String(), func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			case <-time.After(90 * time.Second):
+				t.Error("serve did not shut down")
 			}
-		case <-time.After(90 * time.Second):
-			t.Error("serve did not shut down")
-		}
+		})
 	}
-	t.Cleanup(ts.stop)
-	return ts
 }
 
 // response is a decoded envelope.
