@@ -314,13 +314,15 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request, p params) error
 			return err
 		}
 		for _, run := range runs {
-			if run.PlanDigest == d && len(run.Plan) > 0 {
+			if run.PlanDigest == d {
 				pl, b, err := s.runPlan(run)
 				if err != nil {
 					return err
 				}
-				sp = &storedPlan{d, pl, b}
-				break
+				if pl != nil {
+					sp = &storedPlan{d, pl, b}
+					break
+				}
 			}
 		}
 	}

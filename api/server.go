@@ -99,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.HeaderTimeout = 5 * time.Second
 	}
 	s := &Server{cfg: cfg, log: cfg.Log, profiles: map[string]*profileState{},
-		limiters: map[string]*rate.Limiter{}, hub: newHub(), plans: newPlanStore(64)}
+		limiters: map[string]*rate.Limiter{}, hub: newHub(), plans: newPlanStore(8)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
