@@ -121,6 +121,10 @@ func TestAuth(t *testing.T) {
 	ts.mustOK("POST", "/api/v1/database/clean", "admin", nil, 200)
 	// The key in the query string is only for streams.
 	ts.mustErr("GET", "/api/v1/status?api_key="+ts.keys["read"], "", nil, 401, CodeUnauthorized)
+	// Streams: header or query key, still checked.
+	ts.mustErr("GET", "/api/v1/events", "", nil, 401, CodeUnauthorized)
+	ts.mustErr("GET", "/api/v1/logs/x/stream?api_key=dsk_wrong", "", nil, 401, CodeUnauthorized)
+	ts.mustErr("GET", "/api/v1/logs/nope/stream?api_key="+ts.keys["read"], "", nil, 404, CodeBuildNotFound)
 	// Revocation works at once, while the server runs.
 	db, err := openRW(ts.prof.Records)
 	if err != nil {
