@@ -46,6 +46,11 @@ const (
 	pidFile = "helper.pid"
 )
 
+// setupTimeout bounds the wait for a helper to build its slot.
+const setupTimeout = 30 * time.Second
+
+var errNoHook = errors.New("does main, or TestMain, call isolate.MaybeRunHelper first?")
+
 // ErrSlotExists is returned by Prepare when the slot directory already
 // exists: a leftover of a crashed run (see Cleanup) or a slot in use.
 var ErrSlotExists = errors.New("slot directory exists (leftover of a crashed run? run dsynth cleanup)")
@@ -162,6 +167,11 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("prepare: negative slot number %d", n)
 	}
+	if os.Getenv(helperEnv) != "" {
+		// The binary was re-executed as a helper but went on as itself:
+		// refuse, instead of recursing.
+		return nil, errNoHook
+	}
 	if err := l.validate(); err != nil {
 		return nil, err
 	}
@@ -207,21 +217,20 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	}
 	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
 	childF := os.NewFile(uintptr(fds[1]), "slot-child")
-	defer childF.Close()
 	extra, err := helperFiles()
 	if err != nil {
-		parentF.Close()
+		closeAll([]*os.File{parentF, childF})
 		return nil, err
 	}
-	defer closeAll(extra)
 	exe, err := helperExe()
 	if err != nil {
-		parentF.Close()
+		closeAll(append([]*os.File{parentF, childF}, extra...))
 		return nil, err
 	}
 	fc, err := net.FileConn(parentF)
 	parentF.Close()
 	if err != nil {
+		closeAll(append([]*os.File{childF}, extra...))
 		return nil, fmt.Errorf("slot socket: %w", err)
 	}
 	conn := fc.(*net.UnixConn)
@@ -235,7 +244,11 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 		Stderr:      s.stderr,
 		SysProcAttr: helperSysProcAttr(),
 	}
-	if err := s.helper.Start(); err != nil {
+	err = s.helper.Start()
+	// Only the helper may hold its end: its exit must read as EOF here.
+	childF.Close()
+	closeAll(extra)
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("start slot helper: %w", err)
 	}
@@ -260,13 +273,15 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	select {
 	case m, ok := <-s.msgs:
 		if !ok {
-			return fail(errors.New("slot helper exited during setup"))
+			return fail(fmt.Errorf("slot helper exited during setup (%w)", errNoHook))
 		}
 		if m.Op != "ready" {
 			return fail(fmt.Errorf("slot setup: %s", m.Error))
 		}
 	case <-ctx.Done():
 		return fail(ctx.Err())
+	case <-time.After(setupTimeout):
+		return fail(fmt.Errorf("slot helper not ready after %v (%w)", setupTimeout, errNoHook))
 	}
 	return s, nil
 }
