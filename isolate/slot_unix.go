@@ -354,7 +354,12 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if m.HasStdout, err = out(c.Stdout); err != nil {
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
-	if m.HasStderr, err = out(c.Stderr); err != nil {
+	if m.HasStdout && sameWriter(c.Stdout, c.Stderr) {
+		// One writer for both: one pipe, so that the writer sees the
+		// output in order and is never written from two goroutines.
+		m.HasStderr = true
+		files = append(files, files[0])
+	} else if m.HasStderr, err = out(c.Stderr); err != nil {
 		closeAll(toClose)
 		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
@@ -389,6 +394,17 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		return reply.Status, fmt.Errorf("run %s: killed: %w", c.Argv[0], err)
 	}
 	return reply.Status, nil
+}
+
+// sameWriter reports whether a and b are the same writer (false when
+// their dynamic type is not comparable).
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // drainTimeout bounds how long Run waits for the output pipes to reach

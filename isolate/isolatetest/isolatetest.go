@@ -510,6 +510,14 @@ func testOutput(t *testing.T, o Options) {
 	if w.buf.String() != "first\nsecond\n" {
 		t.Errorf("streamed output %q", w.buf.String())
 	}
+	// One writer for stdout and stderr gets both, in order.
+	var both bytes.Buffer
+	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"sh", "-c", "echo a; echo b >&2; echo c; echo d >&2"}, Env: []string{slotPath}, Stdout: &both, Stderr: &both}); err != nil {
+		t.Fatal(err)
+	}
+	if both.String() != "a\nb\nc\nd\n" {
+		t.Errorf("shared stdout/stderr writer got %q", both.String())
+	}
 	// An *os.File writer receives the output directly; nil discards.
 	tf, err := os.CreateTemp(t.TempDir(), "out")
 	if err != nil {
