@@ -1,3 +1,26 @@
-// Package api implements `dsynth serve`: a REST + SSE/WebSocket API over
-// plan, execute and record. It adds no build logic of its own.
+// Package api implements `dsynth serve`: a REST API (JSON envelopes under
+// /api/v1), Server-Sent Events for live logs, a WebSocket event stream,
+// Prometheus metrics and an embedded web dashboard, over plan, execute
+// and record. It adds no build logic of its own: builds are plan.Create
+// followed by execute.Apply, exactly as the CLI does.
+//
+// Model:
+//
+//   - Every served profile has a builder goroutine and a queue; builds of
+//     a profile run one at a time under the build base lock. POST /builds
+//     plans at once when the builder is free (so that the answer carries
+//     the run id, the package count and an estimate from history), else
+//     queues the request, planned when its turn comes.
+//   - The records database is never held open: each request opens it
+//     read-only for its queries and closes it, as apply opens it for each
+//     write batch. API keys are read from it on every request, so a
+//     revoked key fails at once.
+//   - apply's events (execute.Observer) feed the live state (workers,
+//     phases, progress), the metrics and the event hub. The hub never
+//     blocks: a WebSocket client whose buffer is full is dropped.
+//   - Log and artifact ids are looked up in the records; file paths come
+//     from the records only and must lie in the profile's logs_dir or
+//     packages_dir.
+//   - routes.go is the endpoint table; openapi.json documents it and a
+//     test keeps the two in step.
 package api

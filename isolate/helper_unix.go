@@ -44,6 +44,7 @@ type helper struct {
 }
 
 func helperMain(root string) int {
+	setBuildUmask()
 	h := &helper{root: root}
 	nextra, err := strconv.Atoi(os.Getenv(helperEnv))
 	if err != nil || nextra < 0 || nextra > 16 {

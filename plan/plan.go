@@ -53,6 +53,15 @@ type Plan struct {
 
 	// Ports are the nodes sorted by ID.
 	Ports []Node `json:"ports"`
+
+	// PkgNode is the ID of ports-mgmt/pkg when the tree has it: apply
+	// builds (or reuses) it before anything else and bootstraps every slot
+	// with its package. "" when the tree has no ports-mgmt/pkg.
+	PkgNode string `json:"pkg_node,omitempty"`
+	// Order is a topological order of Ports (every node after all of its
+	// dependencies, ties broken by ID): the build order constraints in one
+	// list. Node.Deps holds the edges themselves.
+	Order []string `json:"order"`
 }
 
 // Tree identifies the ports tree a plan was made from.
@@ -62,6 +71,10 @@ type Tree struct {
 	GitCommit string `json:"git_commit,omitempty"`
 	// GitDirty is true when the checkout had uncommitted changes.
 	GitDirty bool `json:"git_dirty,omitempty"`
+	// SourceDateEpoch is the SOURCE_DATE_EPOCH builds get (unless the
+	// profile's environment sets one): the committer time of GitCommit,
+	// else DefaultSourceDateEpoch. It is not part of any input key.
+	SourceDateEpoch int64 `json:"source_date_epoch,omitempty"`
 	// MkHash is the hex SHA-256 of the Mk framework (PORTSDIR/Mk).
 	MkHash string `json:"mk_hash"`
 }
@@ -92,6 +105,18 @@ type Node struct {
 	PkgFile string `json:"pkgfile,omitempty"`
 	// CRC32 is the dsynth-compatible CRC of the port directory, 8 hex digits.
 	CRC32 string `json:"crc32"`
+	// PortHash is the hex SHA-256 of the port directory's content (see
+	// HashPortDir); Verify compares it with the tree.
+	PortHash string `json:"port_hash"`
+	// External maps inputs outside the port directory, relative to the
+	// ports tree, to their hex SHA-256: makefiles the port includes from
+	// elsewhere (e.g. ../../devel/foo/Makefile.common) and, ending in "/",
+	// the MASTERDIR of a slave port. Part of the input key; Verify checks
+	// them.
+	External map[string]string `json:"external,omitempty"`
+	// OptionsFileHash is the hex SHA-256 of the port's options file under
+	// options_dir (OPTIONS_NAME/options), "" when there is none.
+	OptionsFileHash string `json:"options_file_hash,omitempty"`
 	// InputKey is the hex SHA-256 of every input of this port and its deps.
 	InputKey string `json:"input_key"`
 	// Deps maps a dependency kind to the IDs of the nodes it needs, sorted.
@@ -99,8 +124,15 @@ type Node struct {
 	// Options
 	SelectedOptions   []string `json:"selected_options,omitempty"`
 	DeselectedOptions []string `json:"deselected_options,omitempty"`
+	// OptionsEnv are the per-port option variables given to make
+	// (${OPTIONS_NAME}_SET / ${OPTIONS_NAME}_UNSET from the profile's
+	// options_set / options_unset).
+	OptionsEnv map[string]string `json:"options_env,omitempty"`
 	// MakeEnv is the port's make_env from the profile.
 	MakeEnv map[string]string `json:"make_env,omitempty"`
+	// Distfiles is ALLFILES and DistSubdir is DIST_SUBDIR.
+	Distfiles  []string `json:"distfiles,omitempty"`
+	DistSubdir string   `json:"dist_subdir,omitempty"`
 	// MakeJobs is MAKE_JOBS_NUMBER as the port reported it.
 	MakeJobs int `json:"make_jobs,omitempty"`
 	// Meta is true for USES=metaport ports (no package is produced).

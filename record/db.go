@@ -26,10 +26,13 @@ var (
 	BucketHistory   = []byte("history")
 	BucketWorkers   = []byte("workers")
 	BucketAPIKeys   = []byte("apikeys")
+	// BucketInputs maps an input key to the JSON components it was
+	// computed from (written by plan, read to explain rebuilds).
+	BucketInputs = []byte("inputs")
 )
 
 var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
-	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys}
+	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs}
 
 var keySchema = []byte("schema_version")
 

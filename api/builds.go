@@ -1,0 +1,447 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// profileState is one served profile: its build queue and the build it
+// runs. Builds of a profile run one at a time (they share a build base).
+type profileState struct {
+	s      *Server
+	name   string
+	loaded *spec.Loaded
+
+	mu      sync.Mutex
+	queue   []*QueueItem
+	cur     *activeBuild
+	planing bool // a request is planning to start a build now
+	wake    chan struct{}
+}
+
+func (ps *profileState) profile() *spec.Profile { return ps.loaded.Profile }
+
+// QueueItem is a build waiting for (or holding) its profile's builder.
+type QueueItem struct {
+	ID       string    `json:"id"`
+	Profile  string    `json:"profile"`
+	Packages []string  `json:"packages,omitempty"`
+	Force    bool      `json:"force,omitempty"`
+	RetryOf  string    `json:"retry_of,omitempty"`
+	Queued   time.Time `json:"queued"`
+	By       string    `json:"by,omitempty"`
+	// Uploaded is true when the build applies an uploaded plan file.
+	Uploaded bool `json:"uploaded_plan,omitempty"`
+
+	plan    *plan.Plan
+	verify  bool
+	started chan startResult
+}
+
+type startResult struct {
+	runID string
+	err   error
+}
+
+// activeBuild is the build a profile runs.
+type activeBuild struct {
+	item    *QueueItem
+	plan    *plan.Plan
+	workers int
+	cancel  context.CancelFunc
+	gate    *execute.WorkerGate
+	done    chan struct{}
+	tails   *tailers
+
+	mu     sync.Mutex
+	runID  string
+	status execute.Status
+}
+
+func (b *activeBuild) snapshot() (string, execute.Status) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.status
+	st.Workers = slices.Clone(st.Workers)
+	return b.runID, st
+}
+
+// enqueue adds item to the queue and wakes the builder.
+func (ps *profileState) enqueue(item *QueueItem) int {
+	ps.mu.Lock()
+	ps.queue = append(ps.queue, item)
+	n := len(ps.queue)
+	ps.mu.Unlock()
+	ps.s.metrics.queueLen.Add(1)
+	select {
+	case ps.wake <- struct{}{}:
+	default:
+	}
+	return n
+}
+
+// remove drops queued item id; false when it is not queued.
+func (ps *profileState) remove(id string) (*QueueItem, bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for i, it := range ps.queue {
+		if it.ID == id {
+			ps.queue = append(ps.queue[:i], ps.queue[i+1:]...)
+			ps.s.metrics.queueLen.Add(-1)
+			return it, true
+		}
+	}
+	return nil, false
+}
+
+func (ps *profileState) current() *activeBuild {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.cur
+}
+
+// runQueue runs queued builds one after the other until ctx ends.
+func (ps *profileState) runQueue(ctx context.Context) {
+	for {
+		ps.mu.Lock()
+		var item *QueueItem
+		if len(ps.queue) > 0 {
+			item = ps.queue[0]
+			ps.queue = ps.queue[1:]
+		}
+		ps.mu.Unlock()
+		if item != nil {
+			ps.s.metrics.queueLen.Add(-1)
+			ps.runItem(ctx, item)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			ps.mu.Lock()
+			dropped := ps.queue
+			ps.queue = nil
+			ps.mu.Unlock()
+			for _, it := range dropped {
+				ps.s.metrics.queueLen.Add(-1)
+				it.signal(startResult{err: errors.New("the server shut down")})
+			}
+			return
+		case <-ps.wake:
+		}
+	}
+}
+
+func (it *QueueItem) signal(r startResult) {
+	if it.started != nil {
+		select {
+		case it.started <- r:
+		default:
+		}
+	}
+}
+
+// planItem makes the plan of a request (the profile with the requested
+// targets), reading and writing the records' port cache.
+func (ps *profileState) planItem(ctx context.Context, packages []string, force bool) (*plan.Plan, time.Duration, error) {
+	prof := *ps.profile()
+	if len(packages) > 0 {
+		prof.Targets = slices.Clone(packages)
+		sort.Strings(prof.Targets)
+		prof.Targets = slices.Compact(prof.Targets)
+	}
+	db, err := openRW(prof.Records)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer db.Close()
+	o := plan.Options{Profile: &prof, ProfileSource: ps.loaded.Source, DB: db, DsynthVersion: ps.s.cfg.Version}
+	if force {
+		if len(packages) > 0 {
+			o.Force = packages
+		} else {
+			o.ForceAll = true
+		}
+	}
+	p, _, err := plan.Create(ctx, o)
+	if err != nil {
+		return nil, 0, errf(http.StatusUnprocessableEntity, CodePlanFailed, err.Error())
+	}
+	if _, err := plan.Encode(p); err != nil {
+		return nil, 0, err
+	}
+	exp, err := db.ExpectedDurations()
+	if err != nil {
+		return nil, 0, err
+	}
+	return p, estimate(p, exp, ps.workers(p)), nil
+}
+
+func (ps *profileState) workers(p *plan.Plan) int {
+	if ps.s.cfg.Workers > 0 {
+		return ps.s.cfg.Workers
+	}
+	return max(1, p.Profile.Workers.Count)
+}
+
+// estimate is the expected wall time of p's builds from history: the sum
+// of expected durations (unknown ports take the median known one) spread
+// over the workers, and never less than the longest single port.
+func estimate(p *plan.Plan, exp map[string]time.Duration, workers int) time.Duration {
+	var known []time.Duration
+	for _, d := range exp {
+		known = append(known, d)
+	}
+	slices.Sort(known)
+	def := time.Duration(0)
+	if len(known) > 0 {
+		def = known[len(known)/2]
+	}
+	var sum, longest time.Duration
+	for i := range p.Ports {
+		if p.Ports[i].Action != plan.ActionBuild {
+			continue
+		}
+		d, ok := exp[p.Ports[i].ID]
+		if !ok {
+			d = def
+		}
+		sum += d
+		longest = max(longest, d)
+	}
+	return max(sum/time.Duration(max(workers, 1)), longest)
+}
+
+// runItem plans (when needed) and applies one queued build.
+func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
+	s := ps.s
+	p := item.plan
+	if p == nil {
+		var err error
+		p, _, err = ps.planItem(ctx, item.Packages, item.Force)
+		if err != nil {
+			s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
+			item.signal(startResult{err: err})
+			return
+		}
+	}
+	planBytes, err := plan.Encode(p)
+	if err != nil {
+		item.signal(startResult{err: err})
+		return
+	}
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b := &activeBuild{item: item, plan: p, workers: ps.workers(p), cancel: cancel, gate: execute.NewWorkerGate(),
+		done: make(chan struct{})}
+	b.tails = newTailers(s, ps.name, p.Profile.LogsDir)
+	defer close(b.done)
+	defer b.tails.stopAll()
+	release, err := lock.TryLock(p.Profile.BuildBase)
+	if err != nil {
+		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
+		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})
+		return
+	}
+	defer release()
+	// As apply does: the directories the slots mount.
+	for _, d := range []string{p.Profile.PackagesDir, p.Profile.DistfilesDir, p.Profile.OptionsDir, p.Profile.LogsDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			item.signal(startResult{err: fmt.Errorf("profile %s: %w", ps.name, err)})
+			return
+		}
+	}
+	ps.mu.Lock()
+	ps.cur = b
+	ps.mu.Unlock()
+	defer func() {
+		ps.mu.Lock()
+		ps.cur = nil
+		ps.mu.Unlock()
+		s.metrics.setWorkers(0, 0, 0)
+	}()
+	o := execute.Options{Plan: p, PlanBytes: planBytes, Workers: b.workers, Isolator: s.cfg.NewIsolator(&p.Profile),
+		Gate: b.gate, Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
+		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}
+	if item.verify {
+		o.Verify = execute.VerifyPlan
+	}
+	sum, err := execute.Apply(bctx, o)
+	if err != nil {
+		var se *execute.StaleError
+		if errors.As(err, &se) {
+			err = errf(http.StatusConflict, CodeStalePlan, err.Error()).with("changes", se.Changes)
+		}
+		s.log.Error("build failed to run", "profile", ps.name, "err", err)
+		if rid, _ := b.snapshot(); rid == "" {
+			s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
+		}
+		item.signal(startResult{err: err})
+		return
+	}
+	s.log.Info("build finished", "profile", ps.name, "run", sum.RunID, "status", sum.Status)
+}
+
+// observe turns apply's events into API events, metrics and live state.
+// It runs on apply's event goroutine and never blocks on clients.
+func (ps *profileState) observe(b *activeBuild, e execute.Event) {
+	s := ps.s
+	b.mu.Lock()
+	if e.Kind == execute.EventRunStart {
+		b.runID = e.RunID
+		b.status = execute.Status{RunID: e.RunID, Start: e.Time, Total: e.Total}
+		for w := 0; w < b.workers; w++ {
+			b.status.Workers = append(b.status.Workers, execute.WorkerStatus{Worker: w})
+		}
+	}
+	st := &b.status
+	st.Updated, st.Done, st.Total, st.Counts = e.Time, e.Done, e.Total, e.Count
+	setWorker := func(ws execute.WorkerStatus) {
+		for i := range st.Workers {
+			if st.Workers[i].Worker == ws.Worker {
+				st.Workers[i] = ws
+				return
+			}
+		}
+		st.Workers = append(st.Workers, ws)
+	}
+	switch e.Kind {
+	case execute.EventStart:
+		setWorker(execute.WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: "start", Since: e.Time})
+	case execute.EventPhase:
+		setWorker(execute.WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: e.Phase, Since: e.Time})
+	case execute.EventBuilt, execute.EventFailed:
+		if e.Worker >= 0 {
+			setWorker(execute.WorkerStatus{Worker: e.Worker})
+		}
+	}
+	busy := 0
+	for _, w := range st.Workers {
+		if w.Node != "" {
+			busy++
+		}
+	}
+	b.mu.Unlock()
+
+	base := Event{Time: e.Time.UTC(), Profile: ps.name, RunID: e.RunID}
+	pub := func(typ string, data map[string]any) {
+		ev := base
+		ev.Type, ev.Data = typ, data
+		s.publish(ev)
+	}
+	progress := map[string]any{"kind": e.Kind, "node": e.Node, "worker": e.Worker, "phase": e.Phase,
+		"done": e.Done, "total": e.Total, "counts": e.Count}
+	if e.Reason != "" {
+		progress["reason"] = e.Reason
+	}
+	if e.Duration > 0 {
+		progress["duration_s"] = e.Duration.Seconds()
+	}
+	switch e.Kind {
+	case execute.EventRunStart:
+		b.item.signal(startResult{runID: e.RunID})
+		pub(EvBuildStarted, map[string]any{"queue_id": b.item.ID, "total": e.Total, "workers": b.workers,
+			"plan_digest": b.plan.Digest, "packages": b.item.Packages})
+		for w := 0; w < b.workers; w++ {
+			pub(EvWorkerIdle, map[string]any{"worker": w})
+		}
+	case execute.EventStart:
+		pub(EvBuildProgress, progress)
+		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": "start", "paused": b.gate.Paused(e.Worker)})
+		b.tails.start(e.RunID, e.Node)
+	case execute.EventPhase:
+		pub(EvBuildProgress, progress)
+		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": e.Phase, "paused": b.gate.Paused(e.Worker)})
+	case execute.EventBuilt, execute.EventFailed:
+		pub(EvBuildProgress, progress)
+		b.tails.stop(e.Node)
+		if e.Worker >= 0 {
+			pub(EvWorkerIdle, map[string]any{"worker": e.Worker, "last": e.Node, "paused": b.gate.Paused(e.Worker)})
+		}
+	case execute.EventRunEnd:
+		typ := EvBuildCompleted
+		if e.Reason != record.RunSuccess {
+			typ = EvBuildFailed
+		}
+		b.tails.stopAll()
+		pub(typ, map[string]any{"status": e.Reason, "counts": e.Count, "duration_s": e.Duration.Seconds(),
+			"done": e.Done, "total": e.Total})
+	default:
+		pub(EvBuildProgress, progress)
+	}
+	s.metrics.observe(b, e, busy)
+}
+
+// startBuild queues item and, when the profile's builder is free, waits
+// until its run started. It returns the run id ("" when queued) and the
+// queue position.
+func (ps *profileState) startBuild(ctx context.Context, item *QueueItem, wait bool) (string, int, error) {
+	item.started = make(chan startResult, 1)
+	pos := ps.enqueue(item)
+	if !wait {
+		return "", pos, nil
+	}
+	t := time.NewTimer(2 * time.Minute)
+	defer t.Stop()
+	select {
+	case r := <-item.started:
+		return r.runID, 0, r.err
+	case <-ctx.Done():
+		return "", pos, nil
+	case <-t.C:
+		return "", pos, nil
+	}
+}
+
+// busy reports whether a build runs or waits (so a new one would queue).
+func (ps *profileState) busy() bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.cur != nil || len(ps.queue) > 0 || ps.planing
+}
+
+func newItem(r *http.Request, profile string, packages []string, force bool) *QueueItem {
+	it := &QueueItem{ID: "q-" + uuid.NewString()[:8], Profile: profile, Packages: packages, Force: force, Queued: time.Now().UTC()}
+	if k := caller(r); k != nil {
+		it.By = k.Name
+	}
+	return it
+}
+
+// cancelRun interrupts the running build whose run id is id and waits
+// until apply recorded it. ok is false when no such build runs.
+func (s *Server) cancelRun(ctx context.Context, id string) (bool, error) {
+	for _, name := range s.order {
+		ps := s.profiles[name]
+		b := ps.current()
+		if b == nil {
+			continue
+		}
+		rid, _ := b.snapshot()
+		if rid == "" || (rid != id && !(len(id) >= 4 && len(rid) > len(id) && rid[:len(id)] == id)) {
+			continue
+		}
+		b.cancel()
+		select {
+		case <-b.done:
+			return true, nil
+		case <-ctx.Done():
+			return true, fmt.Errorf("cancel %s: %w", rid, ctx.Err())
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// stdin is read for the confirmation of `apply PROFILE.hcl`.
+var stdin io.Reader = os.Stdin
+
+func init() {
+	cleanupSlots = isolate.Cleanup
+	register(&command{
+		name:     "apply",
+		synopsis: "Build a saved plan (or plan a profile, confirm and build it)",
+		usage:    "dsynth apply [-auto-approve] [-workers N] PLANFILE\n       dsynth apply [-auto-approve] [-workers N] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
+		flags: func(fs *flag.FlagSet) func([]string) error {
+			var pf profileFlags
+			pf.register(fs)
+			autoApprove := fs.Bool("auto-approve", false, "build without asking for confirmation (PROFILE.hcl form)")
+			workers := fs.Int("workers", 0, "number of parallel builders (default: the profile's workers.count)")
+			return func(args []string) error {
+				arg, err := oneArg(args, "a plan file or a profile file")
+				if err != nil {
+					return err
+				}
+				return runApply(arg, &pf, *autoApprove, *workers)
+			}
+		},
+	})
+}
+
+func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(os.Stderr, "\ndsynth: interrupted: stopping the builds and tearing down the slots (press Ctrl-C again to exit at once)")
+				cancel()
+				continue
+			}
+			// The records stay consistent (every write is one bbolt
+			// transaction); the next apply or status marks the run crashed
+			// and cleans its slots.
+			fmt.Fprintln(os.Stderr, "dsynth: exiting at once")
+			os.Exit(130)
+		}
+	}()
+
+	var p *plan.Plan
+	var planBytes []byte
+	if plan.IsPlanFile(arg) {
+		b, err := os.ReadFile(arg)
+		if err != nil {
+			return err
+		}
+		if p, err = plan.Decode(b); err != nil {
+			return err
+		}
+		planBytes = b
+	} else {
+		l, err := pf.load(arg)
+		if err != nil {
+			return err
+		}
+		if p, err = makePlan(ctx, l); err != nil {
+			return err
+		}
+		if err := plan.RenderHuman(stdout, p); err != nil {
+			return err
+		}
+		if planBytes, err = plan.Encode(p); err != nil {
+			return err
+		}
+		if s := plan.Summarize(p); s.Build > 0 && !autoApprove {
+			fmt.Fprintf(stdout, "\nDo you want to build these %d ports?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", s.Build)
+			line, _ := bufio.NewReader(stdin).ReadString('\n')
+			if strings.TrimSpace(line) != "yes" {
+				fmt.Fprintln(stdout, "\nApply cancelled.")
+				return withCode(exitError, nil)
+			}
+		}
+	}
+	prof := &p.Profile
+	if s := plan.Summarize(p); s.Build == 0 {
+		fmt.Fprintf(stdout, "\nNothing to build: %d ports up to date, %d ignored, %d skipped.\n", s.UpToDate, s.Ignored, s.Skipped)
+		if s.Ignored+s.Skipped > 0 {
+			return withCode(exitFailed, nil)
+		}
+		return nil
+	}
+
+	lock.Warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", a...) }
+	release, err := lock.TryLock(prof.BuildBase)
+	if err != nil {
+		return err
+	}
+	defer release()
+	for _, d := range []string{prof.PackagesDir, prof.DistfilesDir, prof.OptionsDir, prof.LogsDir} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	// A records file that cannot be opened stops the run before anything
+	// is built (and says so clearly).
+	db, err := openRecords(prof.Records, false)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if db != nil {
+		db.Close()
+	}
+	rememberRecords(prof.Records)
+
+	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
+	prog := execute.NewProgress(stdout, tty)
+	sum, err := execute.Apply(ctx, execute.Options{
+		Plan: p, PlanBytes: planBytes, Workers: workers,
+		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
+		Verify:    verifyPlan,
+		Observers: []execute.Observer{prog.Observe},
+		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
+	})
+	if err != nil {
+		var se *execute.StaleError
+		if errors.As(err, &se) {
+			return withCode(exitError, err)
+		}
+		if sum == nil {
+			return err
+		}
+	}
+	execute.PrintSummary(stdout, sum)
+	fmt.Fprintf(stdout, "Logs: %s   Show: dsynth show %s\n", prof.LogsDir, short(sum.RunID))
+	switch {
+	case err != nil:
+		return err
+	case sum.Status == record.RunInterrupted:
+		return withCode(exitError, errors.New("interrupted: re-run the same apply to resume"))
+	case sum.Complete():
+		return nil
+	}
+	return withCode(exitFailed, nil)
+}
+
+// makePlan plans a loaded profile (the `apply PROFILE.hcl` form).
+func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
+	var db *record.DB
+	if l.Profile.Records != "" {
+		if _, err := os.Stat(l.Profile.Records); err == nil {
+			var err error
+			if db, err = openRecords(l.Profile.Records, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	start := time.Now()
+	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version})
+	if db != nil {
+		db.Close()
+	}
+	if st != nil {
+		fmt.Fprintf(os.Stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
+			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
+	}
+	return p, err
+}
+
+func verifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
+	ch, err := plan.Verify(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ch))
+	for i, c := range ch {
+		out[i] = c.String()
+	}
+	return out, nil
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+)
+
+func init() {
+	register(&command{
+		name:     "plan",
+		synopsis: "Scan the ports tree and show (or save) what a build would do",
+		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE] RUN_ID|last -out FILE",
+		flags: func(fs *flag.FlagSet) func([]string) error {
+			var pf profileFlags
+			pf.register(fs)
+			out := fs.String("out", "", "write the plan to `FILE` (for dsynth apply)")
+			jsonOut := fs.Bool("json", false, "print the plan as JSON instead of text")
+			detailed := fs.Bool("detailed-exitcode", false, "exit 0 when nothing is to build, 1 on error, 2 when something is to build")
+			var force multiFlag
+			fs.Var(&force, "force", "build `ORIGIN` (or ORIGIN@FLAVOR) even when up to date (repeatable)")
+			forceAll := fs.Bool("force-all", false, "build every port even when up to date")
+			jobs := fs.Int("jobs", 0, "concurrent make processes while scanning (default: CPUs)")
+			return func(args []string) error {
+				if len(args) > 0 && args[0] == "export" {
+					return runPlanExport(args[1:])
+				}
+				path, err := oneArg(args, "the profile file")
+				if err != nil {
+					return err
+				}
+				return runPlan(path, &pf, planCmdOptions{out: *out, json: *jsonOut, detailed: *detailed,
+					force: force, forceAll: *forceAll, jobs: *jobs})
+			}
+		},
+	})
+}
+
+type planCmdOptions struct {
+	out            string
+	json, detailed bool
+	force          []string
+	forceAll       bool
+	jobs           int
+}
+
+func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
+	l, err := pf.load(path)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var db *record.DB
+	if l.Profile.Records != "" {
+		db, err = record.Open(l.Profile.Records, record.Options{})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+	}
+	start := time.Now()
+	p, st, err := plan.Create(ctx, plan.Options{
+		Profile: l.Profile, ProfileSource: l.Source, DB: db,
+		Force: o.force, ForceAll: o.forceAll, Jobs: o.jobs, DsynthVersion: Version,
+	})
+	if st != nil {
+		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
+			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		err = plan.RenderJSON(stdout, p)
+	} else {
+		err = plan.RenderHuman(stdout, p)
+	}
+	if err != nil {
+		return err
+	}
+	if o.out != "" {
+		if err := plan.Write(o.out, p); err != nil {
+			return err
+		}
+		if !o.json {
+			fmt.Fprintf(stdout, "\nSaved the plan to %s. Run `dsynth apply %s` to build it.\n", o.out, o.out)
+		}
+	}
+	if o.detailed && plan.Summarize(p).Build > 0 {
+		return withCode(exitChanges, nil)
+	}
+	return nil
+}

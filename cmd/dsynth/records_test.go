@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// seedRecords writes one finished run with three attempts.
+func seedRecords(t *testing.T) (string, *record.Run) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "records.db")
+	db, err := record.Open(path, record.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Now().Add(-time.Hour).UTC()
+	run := &record.Run{ID: "11112222-aaaa", PlanDigest: "abcdef0123456789", Plan: []byte(`{"format_version":1,"ports":[{"id":"devel/a","action":"build","version":"1.0","pkgfile":"a-1.0.pkg"},{"id":"devel/never","action":"build","version":"2.0"}]}` + "\n"),
+		ProfileName: "test", Start: t0, End: t0.Add(time.Minute), Status: record.RunFailed, Workers: 2,
+		Counts: record.Counts{Planned: 4, Built: 1, Failed: 1, Skipped: 1}}
+	log := filepath.Join(dir, "devel___a.log")
+	os.WriteFile(log, []byte("dsynth build log\norigin: devel/a\n"), 0o644)
+	atts := []*record.Attempt{
+		{ID: "aaaa0001", RunID: run.ID, NodeID: "devel/a", Origin: "devel/a", Version: "1.0", Action: "build", Status: record.AttemptSuccess,
+			Start: t0, End: t0.Add(20 * time.Second), PkgFile: "a-1.0.pkg", SHA256: "0123456789abcdef", InputKey: "feedbeef", LogPath: log, Worker: 1},
+		{ID: "aaaa0002", RunID: run.ID, NodeID: "devel/b", Origin: "devel/b", Version: "1.0", Action: "build", Status: record.AttemptFailed,
+			Start: t0, End: t0.Add(5 * time.Second), LastPhase: "build", Error: "build phase: exit status 1", Worker: 0},
+		{ID: "aaaa0003", RunID: run.ID, NodeID: "x/c", Origin: "x/c", Version: "1.0", Action: "build", Status: record.AttemptSkipped,
+			Error: "skipped: devel/b failed in build phase", Start: t0},
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := record.PutRun(tx, run); err != nil {
+			return err
+		}
+		for _, a := range atts {
+			if err := record.PutAttempt(tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, run
+}
+
+func TestReadingCommands(t *testing.T) {
+	path, _ := seedRecords(t)
+	t.Setenv("DSYNTH_RECORDS", path)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"history", "devel/a"}, 0, []string{"aaaa0001", "devel/a", "success", "20s", "feedbeef", "0123456789ab"}},
+		{[]string{"history", "-json", "devel/b"}, 0, []string{`"last_phase": "build"`, `"status": "failed"`}},
+		{[]string{"history", "-records", path, "nope/nope"}, 0, []string{"No build attempts recorded for nope/nope."}},
+		{[]string{"stats"}, 0, []string{"Attempts:      3 (1 succeeded, 1 failed, 1 skipped, 0 ignored)", "Success rate:  50.0%", "Busiest worker: 1", "devel/a"}},
+		{[]string{"stats", "-json", "-since", "1m"}, 0, []string{`"attempts": 0`}},
+		{[]string{"logs", "devel/a"}, 0, []string{"origin: devel/a"}},
+		{[]string{"logs", "aaaa0001"}, 0, []string{"dsynth build log"}},
+		{[]string{"logs", "devel/b"}, 1, nil},
+		{[]string{"status"}, 0, []string{"No apply is running. Last run 11112222-aaaa", "4 planned: 1 built, 1 failed, 1 skipped"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tc.args, &out, &errb)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errb.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}
+
+func TestShowRunAndExport(t *testing.T) {
+	path, r := seedRecords(t)
+	t.Setenv("DSYNTH_RECORDS", path)
+	var out bytes.Buffer
+	stdout = &out
+	defer func() { stdout = os.Stdout }()
+	if err := showRun("last", false); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"devel/a", "devel/never", "not run", "failed in build: build phase: exit status 1", "1 of 4 ports went as planned"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("show lacks %q:\n%s", w, out.String())
+		}
+	}
+	outFile := filepath.Join(t.TempDir(), "plan.json")
+	if err := runPlanExport([]string{"1111", "-out", outFile}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(outFile); !bytes.Equal(b, r.Plan) {
+		t.Errorf("exported %q, want %q", b, r.Plan)
+	}
+}
+
+func TestCorruptedRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records.db")
+	if err := os.WriteFile(path, bytes.Repeat([]byte("garbage!"), 4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"history", "-records", path, "devel/a"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(errb.String(), "looks corrupted") || !strings.Contains(errb.String(), "Packages are not stored in it") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// cleanupSlots removes what a crashed run left in a build base (set by
+// apply.go to the isolate implementation).
+var cleanupSlots func(buildBase string) ([]string, error)
+
+func init() {
+	register(&command{
+		name:     "status",
+		synopsis: "Show the running apply (workers, their port and phase, counts) or the last run",
+		usage:    "dsynth status [-json] [-records FILE] [-profile NAME] [-var K=V]... [PROFILE.hcl]",
+		flags: func(fs *flag.FlagSet) func([]string) error {
+			var rf recordsFlags
+			var pf profileFlags
+			fs.StringVar(&rf.records, "records", "", "records database `FILE` (default: the profile's, $DSYNTH_RECORDS, or the one the last apply used)")
+			pf.register(fs)
+			jsonOut := fs.Bool("json", false, "print JSON")
+			return func(args []string) error {
+				if len(args) > 1 {
+					return fmt.Errorf("expected at most one argument, the profile file")
+				}
+				if len(args) == 1 && rf.records == "" {
+					l, err := pf.load(args[0])
+					if err != nil {
+						return err
+					}
+					rf.records = l.Profile.Records
+				}
+				return runStatus(&rf, *jsonOut)
+			}
+		},
+	})
+}
+
+type statusJSON struct {
+	Run     *record.Run     `json:"run"`
+	Live    *execute.Status `json:"live,omitempty"`
+	Crashed []*record.Run   `json:"crashed,omitempty"`
+	Cleaned []string        `json:"cleaned,omitempty"`
+}
+
+func runStatus(rf *recordsFlags, jsonOut bool) error {
+	path, err := rf.path()
+	if err != nil {
+		return err
+	}
+	var out statusJSON
+	// Dead runs are marked crashed and their slots cleaned.
+	var runs []*record.Run
+	if err := withRecords(rf, func(db *record.DB) error {
+		runs, err = db.Runs()
+		return err
+	}); err != nil {
+		return err
+	}
+	bases := map[string]bool{}
+	for _, r := range runs {
+		if r.Status == record.RunRunning {
+			bases[r.BuildBase] = true
+		}
+	}
+	for base := range bases {
+		crashed, err := execute.RecoverCrashed(path, base)
+		if err != nil {
+			return err
+		}
+		if len(crashed) == 0 {
+			continue
+		}
+		out.Crashed = append(out.Crashed, crashed...)
+		if _, live, err := lock.Holder(base); cleanupSlots != nil && err == nil && !live {
+			cl, err := cleanupSlots(base)
+			if err != nil {
+				return fmt.Errorf("clean %s: %w", base, err)
+			}
+			out.Cleaned = append(out.Cleaned, cl...)
+		}
+	}
+	if err := withRecords(rf, func(db *record.DB) error {
+		r, err := db.Run("last")
+		if err != nil {
+			return err
+		}
+		out.Run = r
+		return nil
+	}); err != nil {
+		return err
+	}
+	if out.Run.Status == record.RunRunning {
+		if s, err := execute.ReadStatus(out.Run.BuildBase); err == nil && s.RunID == out.Run.ID {
+			out.Live = s
+		}
+	}
+	if jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	for _, r := range out.Crashed {
+		fmt.Fprintf(stdout, "Run %s (pid %d) died: marked crashed.\n", r.ID, r.PID)
+	}
+	for _, c := range out.Cleaned {
+		fmt.Fprintf(stdout, "Removed leftover %s\n", c)
+	}
+	printRunStatus(out.Run, out.Live)
+	return nil
+}
+
+func printRunStatus(r *record.Run, live *execute.Status) {
+	w := stdout
+	c := r.Counts
+	if r.Status == record.RunRunning {
+		fmt.Fprintf(w, "Run %s is running (pid %d, profile %q, started %s, %s ago).\n", r.ID, r.PID, r.ProfileName,
+			r.Start.Local().Format("15:04:05"), fmtDur(time.Since(r.Start)))
+		if live != nil {
+			c = live.Counts
+			fmt.Fprintf(w, "Progress: %d/%d ports done: %d built, %d failed, %d skipped, %d ignored, %d up to date.\n",
+				live.Done, live.Total, c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate)
+			fmt.Fprintf(w, "Workers:\n")
+			for _, ws := range live.Workers {
+				if ws.Node == "" {
+					fmt.Fprintf(w, "  %2d  idle\n", ws.Worker)
+					continue
+				}
+				fmt.Fprintf(w, "  %2d  %-40s %-16s %s\n", ws.Worker, ws.Node, ws.Phase, fmtDur(time.Since(ws.Since)))
+			}
+		}
+		return
+	}
+	fmt.Fprintf(w, "No apply is running. Last run %s (profile %q): %s, started %s, took %s.\n", r.ID, r.ProfileName, r.Status,
+		r.Start.Local().Format("2006-01-02 15:04:05"), fmtDur(r.Duration()))
+	fmt.Fprintf(w, "  %d planned: %d built, %d failed, %d skipped, %d ignored, %d up to date.\n",
+		c.Planned, c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  %s\n", r.Error)
+	}
+}

@@ -1,0 +1,588 @@
+package execute
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// Options configure Apply.
+type Options struct {
+	Plan *plan.Plan
+	// PlanBytes is the plan file as read; the run record keeps it so the
+	// plan can be exported again.
+	PlanBytes []byte
+	// Workers overrides the profile's worker count when > 0.
+	Workers  int
+	Isolator Isolator
+	// Records is the records database path (default: the profile's).
+	Records string
+	// Verify lists the pinned inputs of the plan that changed (stale plan
+	// check); nil skips the check.
+	Verify func(ctx context.Context, p *plan.Plan) ([]string, error)
+	// Observers receive every event (progress display, API).
+	Observers []Observer
+	// Warn receives warnings (lock takeover, crashed runs, cleaned slots).
+	Warn func(string)
+	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
+	// it is a replay (see execute/replay).
+	ReplayOf, PackagesDir string
+	// Gate pauses and resumes workers while the run goes (nil: never).
+	Gate *WorkerGate
+}
+
+// StaleError is returned when the plan's pinned inputs changed.
+type StaleError struct{ Changes []string }
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("the plan is stale, its pinned inputs changed:\n  %s\nrun `dsynth plan` again",
+		strings.Join(e.Changes, "\n  "))
+}
+
+// Summary is the outcome of Apply.
+type Summary struct {
+	RunID  string
+	Status string // a record.Run* status
+	Counts record.Counts
+	Wall   time.Duration
+	// Failed lists failed ports with their phase, Skipped the skipped ones
+	// with their chains.
+	Failed  []string
+	Skipped []string
+}
+
+// Complete is true when every planned port is built or up to date.
+func (s *Summary) Complete() bool {
+	c := s.Counts
+	return s.Status == record.RunSuccess && c.Failed == 0 && c.Skipped == 0 && c.Ignored == 0
+}
+
+// PkgsPerHour is the built packages per hour of wall time.
+func (s *Summary) PkgsPerHour() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Counts.Built) / s.Wall.Hours()
+}
+
+// Apply builds plan o.Plan. The caller holds the build base lock. It
+// returns an error only when the run could not happen (stale plan,
+// records, isolation); failed ports are reported in the Summary. When ctx
+// ends, running builds are killed, the run is recorded as interrupted and
+// Apply returns the summary with Status interrupted.
+func Apply(ctx context.Context, o Options) (*Summary, error) {
+	p := o.Plan
+	if p == nil {
+		return nil, errors.New("apply: no plan")
+	}
+	if o.Isolator == nil {
+		return nil, errors.New("apply: no isolator")
+	}
+	if o.Records == "" {
+		o.Records = p.Profile.Records
+	}
+	if o.Warn == nil {
+		o.Warn = func(string) {}
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = max(p.Profile.Workers.Count, 1)
+	}
+	if o.Verify != nil {
+		changes, err := o.Verify(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("verify plan: %w", err)
+		}
+		if len(changes) > 0 {
+			return nil, &StaleError{Changes: changes}
+		}
+	}
+	rec := &recorder{path: o.Records}
+
+	// Crash recovery: runs left "running" by dead processes.
+	crashed, err := RecoverCrashed(o.Records, p.Profile.BuildBase)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range crashed {
+		o.Warn(fmt.Sprintf("run %s (pid %d, started %s) died: recorded as crashed", r.ID, r.PID, r.Start.Format(time.RFC3339)))
+	}
+	cleaned, err := o.Isolator.Cleanup()
+	if err != nil {
+		return nil, fmt.Errorf("clean build base %s: %w", p.Profile.BuildBase, err)
+	}
+	for _, c := range cleaned {
+		o.Warn("removed leftover " + c)
+	}
+
+	// History: expected durations and what earlier runs of this plan built.
+	var expected map[string]time.Duration
+	resumed := map[string]*record.Attempt{}
+	err = rec.view(func(db *record.DB) error {
+		var err error
+		if expected, err = db.ExpectedDurations(); err != nil {
+			return err
+		}
+		runs, err := db.Runs()
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if r.PlanDigest == "" || r.PlanDigest != p.Digest {
+				continue
+			}
+			atts, err := db.RunAttempts(r.ID)
+			if err != nil {
+				return err
+			}
+			for _, a := range atts {
+				if a.Status == record.AttemptSuccess {
+					resumed[a.NodeID] = a
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	host, _ := os.Hostname()
+	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.PlanBytes,
+		ProfileName: p.Profile.Name, ProfileFile: p.Profile.File, BuildBase: p.Profile.BuildBase,
+		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
+		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
+	run.Counts.Planned = len(p.Ports)
+	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
+		return nil, err
+	}
+
+	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator),
+		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
+		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
+	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
+	if err := os.MkdirAll(p.Profile.BuildBase, 0o755); err != nil {
+		return nil, fmt.Errorf("build base: %w", err)
+	}
+	if err := a.openResults(); err != nil {
+		return nil, err
+	}
+	defer a.closeResults()
+	a.b.progress = func(w int, id, phase string) {
+		a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase})
+	}
+	a.emit(Event{Kind: EventRunStart, Worker: -1})
+
+	// Ports that are not built: planned skips, resumed, ignored, skipped.
+	var jobs []Job
+	var pre []*record.Attempt
+	bad := map[string]string{} // not buildable node -> reason for dependents
+	for i := range p.Ports {
+		n := &p.Ports[i]
+		switch n.Action {
+		case plan.ActionIgnored:
+			bad[n.ID] = "skipped: " + n.ID + " is ignored: " + n.Ignore
+		case plan.ActionSkipped:
+			bad[n.ID] = n.Reason
+		}
+	}
+	for i := range p.Ports {
+		n := &p.Ports[i]
+		at := a.newAttempt(n)
+		switch n.Action {
+		case plan.ActionSkip:
+			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
+		case plan.ActionIgnored:
+			at.Status, at.Error = record.AttemptIgnored, n.Ignore
+		case plan.ActionSkipped:
+			at.Status, at.Error = record.AttemptSkipped, n.Reason
+		default:
+			if prev := resumed[n.ID]; prev != nil && prev.InputKey == n.InputKey && a.packageIntact(n, prev) {
+				at.Status, at.Error = record.AttemptUpToDate, "built by run "+prev.RunID+" of this plan"
+				at.PkgFile, at.SHA256, at.Size = prev.PkgFile, prev.SHA256, prev.Size
+				break
+			}
+			deps := a.b.directDeps(n)
+			for _, d := range deps {
+				if r, ok := bad[d]; ok {
+					at.Status, at.Error = record.AttemptSkipped, r+" (needed by "+n.ID+")"
+					if !strings.HasPrefix(r, "skipped: ") {
+						at.Error = "skipped: " + d + ": " + r
+					}
+					break
+				}
+			}
+			if at.Status == "" {
+				jobs = append(jobs, Job{ID: n.ID, Deps: deps, Weight: expected[n.ID]})
+				continue
+			}
+		}
+		pre = append(pre, at)
+	}
+	if err := rec.update(func(tx *bolt.Tx) error {
+		for _, at := range pre {
+			if err := record.PutAttempt(tx, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return a.abort(err)
+	}
+	for _, at := range pre {
+		a.count(at)
+		kind := map[string]string{record.AttemptUpToDate: EventUpToDate, record.AttemptIgnored: EventIgnored, record.AttemptSkipped: EventSkipped}[at.Status]
+		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
+	}
+
+	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
+	if err != nil {
+		return a.abort(err)
+	}
+	return a.finish(ctx, res)
+}
+
+// applier is the state of one Apply.
+type applier struct {
+	o    Options
+	p    *plan.Plan
+	run  *record.Run
+	rec  *recorder
+	b    *builder
+	live *liveStatus
+
+	mu       sync.Mutex
+	results  map[string]*buildResult
+	attempts map[string]*record.Attempt
+	workers  map[int]*record.Worker
+	done     int
+	failed   []string
+	skipped  []string
+	lastRes  *os.File
+}
+
+func (a *applier) newAttempt(n *plan.Node) *record.Attempt {
+	return &record.Attempt{ID: uuid.NewString(), RunID: a.run.ID, NodeID: n.ID, Origin: n.Origin,
+		Flavor: n.Flavor, PkgName: n.PkgName, Version: n.Version, CRC32: n.CRC32, InputKey: n.InputKey,
+		TreeCommit: a.p.Tree.GitCommit, SystemID: a.p.Environment.SystemID, EnvKey: a.p.Environment.Key,
+		Worker: -1, OptionsSet: n.SelectedOptions, OptionsUnset: n.DeselectedOptions, Action: string(n.Action)}
+}
+
+// packageIntact is true when prev's package is still in packages_dir.
+func (a *applier) packageIntact(n *plan.Node, prev *record.Attempt) bool {
+	if n.Meta || n.PkgFile == "" {
+		return true
+	}
+	if prev.PkgFile != n.PkgFile {
+		return false
+	}
+	sum, _, err := fileSHA256(filepath.Join(a.p.Profile.PackagesDir, "All", n.PkgFile))
+	return err == nil && sum == prev.SHA256
+}
+
+func (a *applier) node(id string) *plan.Node { return a.b.nodes[id] }
+
+func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
+	r := a.b.build(ctx, w, a.node(id))
+	a.mu.Lock()
+	a.results[id] = &r
+	a.mu.Unlock()
+	return r.Outcome
+}
+
+func (a *applier) onStart(w int, id string) {
+	at := a.newAttempt(a.node(id))
+	at.Worker, at.Status, at.Start = w, record.AttemptBuilding, time.Now().UTC()
+	at.LogPath = filepath.Join(a.p.Profile.LogsDir, LogName(id))
+	a.attempts[id] = at
+	wk := a.worker(w)
+	wk.State, wk.NodeID, wk.Since = "building", id, at.Start
+	a.rec.update(func(tx *bolt.Tx) error {
+		if err := record.PutAttempt(tx, at); err != nil {
+			return err
+		}
+		return record.PutWorker(tx, wk)
+	})
+	a.emit(Event{Kind: EventStart, Node: id, Worker: w})
+}
+
+func (a *applier) worker(w int) *record.Worker {
+	wk := a.workers[w]
+	if wk == nil {
+		wk = &record.Worker{RunID: a.run.ID, Worker: w, State: "idle"}
+		a.workers[w] = wk
+	}
+	return wk
+}
+
+func (a *applier) onDone(w int, id string, o Outcome) {
+	a.mu.Lock()
+	r := a.results[id]
+	a.mu.Unlock()
+	at := a.attempts[id]
+	n := a.node(id)
+	at.End = r.End.UTC()
+	for _, ph := range r.Phases {
+		at.Phases = append(at.Phases, record.Phase{Name: ph.Name, Start: ph.Start.UTC(), End: ph.End.UTC(), Status: ph.Status})
+	}
+	if len(r.Phases) > 0 {
+		at.LastPhase = r.Phases[len(r.Phases)-1].Name
+	}
+	at.DepsInstalled, at.Env, at.MakeArgs, at.LogPath = r.DepsInstalled, r.Env, r.MakeArgs, r.LogPath
+	at.PkgFile, at.Size, at.SHA256 = r.PkgFile, r.Size, r.SHA256
+	switch {
+	case o.OK:
+		at.Status = record.AttemptSuccess
+	case o.Interrupted:
+		at.Status, at.Error = record.AttemptInterrupted, o.Err
+	default:
+		at.Status, at.Error, at.LastPhase = record.AttemptFailed, o.Err, o.Phase
+	}
+	wk := a.worker(w)
+	wk.State, wk.Since = "idle", at.End
+	wk.Busy += at.Duration()
+	if o.OK {
+		wk.Built++
+	} else if !o.Interrupted {
+		wk.Failed++
+	}
+	a.rec.update(func(tx *bolt.Tx) error {
+		if err := record.PutAttempt(tx, at); err != nil {
+			return err
+		}
+		if err := record.PutWorker(tx, wk); err != nil {
+			return err
+		}
+		// A replay's packages are not in packages_dir: they never become
+		// the latest packages.
+		if o.OK && a.o.ReplayOf == "" {
+			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+				return err
+			}
+			// Meta ports get a record without a package file, so that
+			// the next plan finds them up to date.
+			if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
+				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if o.Interrupted {
+		return
+	}
+	a.count(at)
+	kind := EventBuilt
+	if !o.OK {
+		kind = EventFailed
+	}
+	a.emit(Event{Kind: kind, Node: id, Worker: w, Phase: o.Phase, Reason: o.Err, Duration: at.Duration()})
+}
+
+func (a *applier) onSkip(id, reason string) {
+	at := a.newAttempt(a.node(id))
+	at.Status, at.Error = record.AttemptSkipped, reason
+	a.rec.update(func(tx *bolt.Tx) error { return record.PutAttempt(tx, at) })
+	a.attempts[id] = at
+	a.count(at)
+	a.emit(Event{Kind: EventSkipped, Node: id, Worker: -1, Reason: reason})
+}
+
+// count adds a finished attempt to the run's counts.
+func (a *applier) count(at *record.Attempt) {
+	c := &a.run.Counts
+	switch at.Status {
+	case record.AttemptSuccess:
+		c.Built++
+	case record.AttemptFailed:
+		c.Failed++
+		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
+	case record.AttemptSkipped:
+		c.Skipped++
+		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
+	case record.AttemptIgnored:
+		c.Ignored++
+	case record.AttemptUpToDate:
+		c.UpToDate++
+	}
+	a.done++
+	a.lastResult(at)
+}
+
+func (a *applier) emit(e Event) {
+	e.Time, e.RunID, e.Done, e.Total, e.Count = time.Now(), a.run.ID, a.done, len(a.p.Ports), a.run.Counts
+	a.live.apply(e)
+	for _, ob := range a.o.Observers {
+		ob(e)
+	}
+}
+
+// abort ends a run that could not continue.
+func (a *applier) abort(err error) (*Summary, error) {
+	a.run.Status, a.run.Error, a.run.End = record.RunError, err.Error(), time.Now().UTC()
+	a.rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, a.run) })
+	a.live.remove()
+	return nil, err
+}
+
+func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary, error) {
+	// Ports still building when interrupted.
+	for id, r := range res {
+		if r.State == JobInterrupted {
+			if at := a.attempts[id]; at != nil && at.Status == record.AttemptBuilding {
+				at.Status, at.Error, at.End = record.AttemptInterrupted, "interrupted", time.Now().UTC()
+				a.rec.update(func(tx *bolt.Tx) error { return record.PutAttempt(tx, at) })
+			}
+		}
+	}
+	r := a.run
+	r.End = time.Now().UTC()
+	switch {
+	case ctx.Err() != nil:
+		r.Status, r.Error = record.RunInterrupted, "interrupted by signal"
+	case r.Counts.Failed+r.Counts.Skipped+r.Counts.Ignored > 0:
+		r.Status = record.RunFailed
+	default:
+		r.Status = record.RunSuccess
+	}
+	recErr := a.rec.err
+	if recErr != nil {
+		r.Status, r.Error = record.RunError, "records: "+recErr.Error()
+	}
+	// Clear worker activity.
+	for _, wk := range a.workers {
+		wk.State, wk.NodeID = "idle", ""
+	}
+	a.rec.err = nil
+	a.rec.update(func(tx *bolt.Tx) error {
+		for _, wk := range a.workers {
+			if err := record.PutWorker(tx, wk); err != nil {
+				return err
+			}
+		}
+		return record.PutRun(tx, r)
+	})
+	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
+	a.live.remove()
+	os.Remove(filepath.Join(a.p.Profile.PackagesDir, stagingDir)) // when empty
+	if err := a.writeSummaryLogs(); err != nil {
+		a.o.Warn(err.Error())
+	}
+	sort.Strings(a.failed)
+	sort.Strings(a.skipped)
+	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
+	if recErr == nil {
+		recErr = a.rec.err
+	}
+	if recErr != nil {
+		return s, fmt.Errorf("records: %w", recErr)
+	}
+	return s, nil
+}
+
+// recorder writes the records database, opening it for each batch so
+// that readers are never locked out for long.
+type recorder struct {
+	path string
+	err  error // first write error
+}
+
+func (r *recorder) open(ro bool) (*record.DB, error) {
+	db, err := record.Open(r.path, record.Options{ReadOnly: ro, Timeout: 30 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("%w\n(the packages in packages_dir are untouched; move the records file aside to start new records)", err)
+	}
+	return db, nil
+}
+
+func (r *recorder) update(fn func(tx *bolt.Tx) error) error {
+	db, err := r.open(false)
+	if err == nil {
+		err = db.Update(fn)
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return err
+}
+
+func (r *recorder) view(fn func(db *record.DB) error) error {
+	db, err := r.open(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+// RecoverCrashed marks as crashed every run of buildBase still recorded as
+// running whose process is gone, and their building attempts as
+// interrupted. It returns those runs.
+func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
+	rec := &recorder{path: records}
+	var out []*record.Run
+	host, _ := os.Hostname()
+	err := rec.view(func(db *record.DB) error {
+		runs, err := db.Runs()
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if r.Status != record.RunRunning || r.BuildBase != buildBase || (r.Host != "" && r.Host != host) || processAlive(r.PID) {
+				continue
+			}
+			atts, err := db.RunAttempts(r.ID)
+			if err != nil {
+				return err
+			}
+			now := time.Now().UTC()
+			err = db.Update(func(tx *bolt.Tx) error {
+				for _, at := range atts {
+					if at.Status == record.AttemptBuilding {
+						at.Status, at.Error, at.End = record.AttemptInterrupted, "the run crashed", now
+						if err := record.PutAttempt(tx, at); err != nil {
+							return err
+						}
+					}
+				}
+				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), now
+				return record.PutRun(tx, r)
+			})
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// processAlive reports whether pid exists (on this host).
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}

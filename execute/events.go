@@ -1,0 +1,136 @@
+package execute
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// Event kinds.
+const (
+	EventRunStart = "run-start"
+	EventStart    = "start"  // a port started on a worker
+	EventPhase    = "phase"  // a port entered a phase
+	EventBuilt    = "built"  // a port built successfully
+	EventFailed   = "failed" // a port failed
+	EventSkipped  = "skipped"
+	EventIgnored  = "ignored"
+	EventUpToDate = "up-to-date"
+	EventRunEnd   = "run-end"
+)
+
+// Event is one thing that happened during a run. Observers receive events
+// in order from a single goroutine.
+type Event struct {
+	Time   time.Time `json:"time"`
+	Kind   string    `json:"kind"`
+	RunID  string    `json:"run_id"`
+	Node   string    `json:"node,omitempty"`
+	Worker int       `json:"worker"`
+	Phase  string    `json:"phase,omitempty"`
+	// Reason is the failure message, skip chain or ignore text.
+	Reason   string        `json:"reason,omitempty"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	// Done counts finished ports (any outcome) of Total.
+	Done  int           `json:"done"`
+	Total int           `json:"total"`
+	Count record.Counts `json:"counts"`
+}
+
+// Observer receives events.
+type Observer func(Event)
+
+// WorkerStatus is one worker in the live status.
+type WorkerStatus struct {
+	Worker int       `json:"worker"`
+	Node   string    `json:"node,omitempty"`
+	Phase  string    `json:"phase,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+}
+
+// Status is the live state of a running apply, kept in
+// <build_base>/dsynth.status.json (replaced atomically on every event) so
+// that readers never touch the records database's lock for it.
+type Status struct {
+	RunID   string         `json:"run_id"`
+	PID     int            `json:"pid"`
+	Start   time.Time      `json:"start"`
+	Updated time.Time      `json:"updated"`
+	Done    int            `json:"done"`
+	Total   int            `json:"total"`
+	Counts  record.Counts  `json:"counts"`
+	Workers []WorkerStatus `json:"workers"`
+}
+
+// StatusFile is the live status file of a build base.
+func StatusFile(buildBase string) string { return filepath.Join(buildBase, "dsynth.status.json") }
+
+// ReadStatus reads the live status of a build base.
+func ReadStatus(buildBase string) (*Status, error) {
+	b, err := os.ReadFile(StatusFile(buildBase))
+	if err != nil {
+		return nil, err
+	}
+	var s Status
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("status %s: %w", StatusFile(buildBase), err)
+	}
+	return &s, nil
+}
+
+// liveStatus maintains Status and writes it.
+type liveStatus struct {
+	mu   sync.Mutex
+	path string
+	s    Status
+}
+
+func (l *liveStatus) apply(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.s.Updated, l.s.Done, l.s.Total, l.s.Counts = e.Time, e.Done, e.Total, e.Count
+	set := func(ws WorkerStatus) {
+		for i := range l.s.Workers {
+			if l.s.Workers[i].Worker == ws.Worker {
+				l.s.Workers[i] = ws
+				return
+			}
+		}
+		l.s.Workers = append(l.s.Workers, ws)
+		sort.Slice(l.s.Workers, func(a, b int) bool { return l.s.Workers[a].Worker < l.s.Workers[b].Worker })
+	}
+	switch e.Kind {
+	case EventStart:
+		set(WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: "start", Since: e.Time})
+	case EventPhase:
+		for i := range l.s.Workers {
+			if l.s.Workers[i].Worker == e.Worker {
+				l.s.Workers[i].Phase = e.Phase
+			}
+		}
+	case EventBuilt, EventFailed:
+		if e.Worker >= 0 {
+			set(WorkerStatus{Worker: e.Worker})
+		}
+	}
+	if l.path == "" {
+		return
+	}
+	b, _ := json.MarshalIndent(&l.s, "", "  ")
+	tmp := l.path + ".tmp"
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		os.Rename(tmp, l.path)
+	}
+}
+
+func (l *liveStatus) remove() {
+	if l.path != "" {
+		os.Remove(l.path)
+	}
+}

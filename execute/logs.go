@@ -1,0 +1,119 @@
+package execute
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// Summary log names in logs_dir, as dsynth writes them.
+const (
+	LogLastResults = "00_last_results.log"
+	LogSuccess     = "01_success_list.log"
+	LogFailure     = "02_failure_list.log"
+	LogIgnored     = "03_ignored_list.log"
+	LogSkipped     = "04_skipped_list.log"
+)
+
+// openResults starts 00_last_results.log, which gets one line per
+// finished port as the run goes.
+func (a *applier) openResults() error {
+	dir := a.p.Profile.LogsDir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("logs dir: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, LogLastResults))
+	if err != nil {
+		return fmt.Errorf("logs: %w", err)
+	}
+	fmt.Fprintf(f, "dsynth run %s, plan %s, profile %s, started %s, %d ports planned\n",
+		a.run.ID, a.p.Digest, a.p.Profile.Name, a.run.Start.Format(time.RFC3339), len(a.p.Ports))
+	a.lastRes = f
+	return nil
+}
+
+func (a *applier) closeResults() {
+	if a.lastRes != nil {
+		a.lastRes.Close()
+	}
+}
+
+func (a *applier) lastResult(at *record.Attempt) {
+	if a.lastRes == nil {
+		return
+	}
+	line := fmt.Sprintf("%s %-10s %s", time.Now().UTC().Format("15:04:05"), at.Status, at.NodeID)
+	if at.Version != "" {
+		line += "-" + at.Version
+	}
+	switch at.Status {
+	case record.AttemptSuccess:
+		line += fmt.Sprintf(" (%s)", at.Duration().Round(time.Millisecond))
+	case record.AttemptFailed:
+		line += " phase " + at.LastPhase + ": " + at.Error
+	default:
+		if at.Error != "" {
+			line += ": " + at.Error
+		}
+	}
+	fmt.Fprintln(a.lastRes, line)
+}
+
+// writeSummaryLogs writes 01..04 from the run's attempts.
+func (a *applier) writeSummaryLogs() error {
+	lists := map[string][]string{}
+	for _, at := range a.allAttempts() {
+		var name, line string
+		switch at.Status {
+		case record.AttemptSuccess:
+			name, line = LogSuccess, at.NodeID+" "+at.Version
+		case record.AttemptFailed:
+			name, line = LogFailure, at.NodeID+" "+at.Version+" phase="+at.LastPhase+" "+at.Error
+		case record.AttemptIgnored:
+			name, line = LogIgnored, at.NodeID+" "+at.Version+" "+at.Error
+		case record.AttemptSkipped:
+			name, line = LogSkipped, at.NodeID+" "+at.Version+" "+at.Error
+		default:
+			continue
+		}
+		lists[name] = append(lists[name], line)
+	}
+	fmt.Fprintf(a.lastRes, "run %s ended %s: %s, built %d, failed %d, skipped %d, ignored %d, up to date %d\n",
+		a.run.ID, a.run.End.Format(time.RFC3339), a.run.Status, a.run.Counts.Built, a.run.Counts.Failed,
+		a.run.Counts.Skipped, a.run.Counts.Ignored, a.run.Counts.UpToDate)
+	for _, name := range []string{LogSuccess, LogFailure, LogIgnored, LogSkipped} {
+		l := lists[name]
+		sort.Strings(l)
+		body := strings.Join(l, "\n")
+		if body != "" {
+			body += "\n"
+		}
+		if err := os.WriteFile(filepath.Join(a.p.Profile.LogsDir, name), []byte(body), 0o644); err != nil {
+			return fmt.Errorf("logs: %w", err)
+		}
+	}
+	return nil
+}
+
+// allAttempts returns the attempts of this run (from the records when
+// they can be read, else from memory).
+func (a *applier) allAttempts() []*record.Attempt {
+	var out []*record.Attempt
+	err := a.rec.view(func(db *record.DB) error {
+		var err error
+		out, err = db.RunAttempts(a.run.ID)
+		return err
+	})
+	if err == nil {
+		return out
+	}
+	for _, at := range a.attempts {
+		out = append(out, at)
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+package execute
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Progress displays a run. With a terminal it draws one status line per
+// worker (port, phase, elapsed) above a progressbar/v3 bar (done/total,
+// pkgs/hour, ETA), redrawn a few times a second; otherwise it prints one
+// plain line per event, for CI logs.
+type Progress struct {
+	w   io.Writer
+	tty bool
+
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	workers map[int]*WorkerStatus
+	start   time.Time
+	lines   int // lines drawn by the last frame
+	last    Event
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// NewProgress returns a display writing to w; tty selects the terminal
+// display.
+func NewProgress(w io.Writer, tty bool) *Progress {
+	return &Progress{w: w, tty: tty, workers: map[int]*WorkerStatus{}}
+}
+
+// Observe is the Observer of the display.
+func (p *Progress) Observe(e Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = e
+	switch e.Kind {
+	case EventRunStart:
+		p.start = e.Time
+		if p.tty {
+			p.bar = progressbar.NewOptions(e.Total, progressbar.OptionSetWriter(io.Discard),
+				progressbar.OptionSetWidth(30), progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
+				progressbar.OptionSetRenderBlankState(true), progressbar.OptionThrottle(0))
+			p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+			go p.loop()
+		} else {
+			fmt.Fprintf(p.w, "run %s: %d ports planned\n", e.RunID, e.Total)
+		}
+	case EventStart:
+		p.workers[e.Worker] = &WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: "start", Since: e.Time}
+		if !p.tty {
+			fmt.Fprintf(p.w, "[%s] start    %s on worker %d\n", p.counter(e), e.Node, e.Worker)
+		}
+	case EventPhase:
+		if ws := p.workers[e.Worker]; ws != nil {
+			ws.Phase = e.Phase
+		}
+	case EventBuilt, EventFailed, EventSkipped, EventIgnored, EventUpToDate:
+		if e.Worker >= 0 {
+			delete(p.workers, e.Worker)
+		}
+		if p.bar != nil {
+			p.bar.Set(e.Done)
+		}
+		line := p.eventLine(e)
+		if p.tty {
+			if e.Kind == EventFailed || e.Kind == EventSkipped || e.Kind == EventIgnored {
+				p.clearFrame()
+				fmt.Fprintln(p.w, line)
+				p.draw()
+			}
+		} else {
+			fmt.Fprintln(p.w, line)
+		}
+	case EventRunEnd:
+		if p.tty && p.stop != nil {
+			close(p.stop)
+			p.mu.Unlock()
+			<-p.stopped
+			p.mu.Lock()
+			p.clearFrame()
+		}
+	}
+}
+
+func (p *Progress) counter(e Event) string {
+	return fmt.Sprintf("%*d/%d", len(fmt.Sprint(e.Total)), e.Done, e.Total)
+}
+
+func (p *Progress) eventLine(e Event) string {
+	c := p.counter(e)
+	switch e.Kind {
+	case EventBuilt:
+		return fmt.Sprintf("[%s] built    %s (%s, worker %d)", c, e.Node, e.Duration.Round(time.Millisecond), e.Worker)
+	case EventFailed:
+		return fmt.Sprintf("[%s] FAILED   %s in %s phase (%s, worker %d): %s", c, e.Node, e.Phase, e.Duration.Round(time.Millisecond), e.Worker, e.Reason)
+	case EventSkipped:
+		return fmt.Sprintf("[%s] skipped  %s: %s", c, e.Node, strings.TrimPrefix(e.Reason, "skipped: "))
+	case EventIgnored:
+		return fmt.Sprintf("[%s] ignored  %s: %s", c, e.Node, e.Reason)
+	case EventUpToDate:
+		return fmt.Sprintf("[%s] current  %s", c, e.Node)
+	}
+	return ""
+}
+
+func (p *Progress) loop() {
+	defer close(p.stopped)
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		p.mu.Lock()
+		p.clearFrame()
+		p.draw()
+		p.mu.Unlock()
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// clearFrame erases the worker lines and the bar drawn last.
+func (p *Progress) clearFrame() {
+	if p.lines == 0 {
+		return
+	}
+	fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.lines)
+	p.lines = 0
+}
+
+func (p *Progress) draw() {
+	if p.bar == nil {
+		return
+	}
+	ids := make([]int, 0, len(p.workers))
+	for w := range p.workers {
+		ids = append(ids, w)
+	}
+	sort.Ints(ids)
+	var b strings.Builder
+	for _, w := range ids {
+		ws := p.workers[w]
+		fmt.Fprintf(&b, "  worker %2d  %-40s %-16s %s\n", w, ws.Node, ws.Phase, time.Since(ws.Since).Round(time.Second))
+	}
+	el := time.Since(p.start)
+	rate := 0.0
+	if el > 0 {
+		rate = float64(p.last.Count.Built) / el.Hours()
+	}
+	fmt.Fprintf(&b, "%s  %.0f pkgs/hour  failed %d  skipped %d\n", p.bar.String(), rate, p.last.Count.Failed, p.last.Count.Skipped)
+	p.lines = len(ids) + 1
+	io.WriteString(p.w, b.String())
+}
+
+// PrintSummary prints the final summary of a run.
+func PrintSummary(w io.Writer, s *Summary) {
+	c := s.Counts
+	fmt.Fprintf(w, "\nRun %s %s in %s: %d built, %d failed, %d skipped, %d ignored, %d up to date (%.0f pkgs/hour).\n",
+		s.RunID, s.Status, s.Wall.Round(time.Millisecond), c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate, s.PkgsPerHour())
+	for _, f := range s.Failed {
+		fmt.Fprintf(w, "  failed:  %s\n", f)
+	}
+	for _, f := range s.Skipped {
+		fmt.Fprintf(w, "  skipped: %s\n", f)
+	}
+}

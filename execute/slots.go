@@ -1,0 +1,62 @@
+package execute
+
+import (
+	"context"
+
+	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// BuildHostname is the host name every slot has: builds must not depend
+// on which worker ran them (nor on the host's name).
+const BuildHostname = "dsynth-builder"
+
+// SlotLayout is the slot layout of plan p: its profile's directories and
+// limits, with the fixed BuildHostname.
+func SlotLayout(p *plan.Plan) isolate.Layout { return ProfileLayout(&p.Profile) }
+
+// ProfileLayout is the slot layout of profile prof, with the fixed
+// BuildHostname.
+func ProfileLayout(prof *spec.Profile) isolate.Layout {
+	l := isolate.Layout{
+		BuildBase:      prof.BuildBase,
+		SystemDir:      prof.SystemDir,
+		PortsDir:       prof.PortsDir,
+		DistfilesDir:   prof.DistfilesDir,
+		PackagesDir:    prof.PackagesDir,
+		OptionsDir:     prof.OptionsDir,
+		TmpfsWork:      prof.Workers.TmpfsWork,
+		TmpfsLocalbase: prof.Workers.TmpfsLocalbase,
+		Hostname:       BuildHostname,
+	}
+	for _, m := range prof.Environment.Mounts {
+		l.Mounts = append(l.Mounts, isolate.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
+	}
+	return l
+}
+
+// SlotIsolator is the Isolator of real slots (isolate.Prepare) with
+// layout l.
+func SlotIsolator(l isolate.Layout) Isolator { return slotIsolator{l} }
+
+type slotIsolator struct{ l isolate.Layout }
+
+func (s slotIsolator) Prepare(ctx context.Context, n int) (Slot, error) {
+	return isolate.Prepare(ctx, s.l, n)
+}
+
+func (s slotIsolator) Cleanup() ([]string, error) { return isolate.Cleanup(s.l.BuildBase) }
+
+// VerifyPlan is an Options.Verify over plan.Verify.
+func VerifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
+	ch, err := plan.Verify(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(ch))
+	for i, c := range ch {
+		out[i] = c.String()
+	}
+	return out, nil
+}

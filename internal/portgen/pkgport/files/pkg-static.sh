@@ -1,0 +1,255 @@
+#!/bin/sh
+# pkg-static -- the package tool of the dsynth test and example ports trees:
+# a POSIX sh implementation of the pkg(8) commands dsynth uses.
+#
+#   pkg-static [-r ROOTDIR] add [-f] [-q] FILE...
+#   pkg-static [-r ROOTDIR] info [-e] [PKG|ORIGIN]
+#   pkg-static [-r ROOTDIR] delete [-y] [-f] PKG|ORIGIN...
+#   pkg-static [-r ROOTDIR] query FORMAT [PKG|ORIGIN]   (%n %v %o %F %p)
+#   pkg-static -v
+#
+# A package is a tar archive (plain, gzip, xz, bzip2 or zstd) whose first
+# member +MANIFEST has "key: value" lines (name, version, origin, flavor,
+# prefix, comment, option:, dep: NAME VERSION ORIGIN, file:); the other
+# members are the files as paths relative to /. `add` extracts the files
+# into ROOTDIR (default /), skipping +* members, and registers the package
+# in ROOTDIR${PKG_DBDIR:-/var/db/pkg}/NAME/ (+MANIFEST, +FILES). A missing
+# dependency is added first from the same directory as FILE
+# (NAME-VERSION<same suffix>), as pkg add does; without it, add fails.
+# PKG (a package) matches NAME, NAME-VERSION, ORIGIN or ORIGIN@FLAVOR.
+# awk may be a Debian alternative (/etc/alternatives) a slot lacks.
+AWK=$(command -v awk || command -v mawk || command -v gawk || command -v original-awk) || AWK=awk
+
+PKG_TOOL_VERSION=1.0.0
+ROOTDIR=
+
+die() {
+	echo "pkg-static: $*" >&2
+	exit 1
+}
+
+usage() {
+	cat >&2 <<'USAGE'
+usage: pkg-static [-r rootdir] add [-f] [-q] file...
+       pkg-static [-r rootdir] info [-e] [pkg|origin]
+       pkg-static [-r rootdir] delete [-y] [-f] pkg|origin...
+       pkg-static [-r rootdir] query format [pkg|origin]
+       pkg-static -v
+USAGE
+	exit 64
+}
+
+dbdir() {
+	echo "${ROOTDIR}${PKG_DBDIR:-/var/db/pkg}"
+}
+
+# field KEY FILE: the value of the first "KEY: " line.
+field() {
+	"$AWK" -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$2"
+}
+
+# registry: one line per installed package:
+# DIR<tab>NAME<tab>VERSION<tab>ORIGIN<tab>FLAVOR (one awk for all of them).
+registry() {
+	set -- "$(dbdir)"/*/+MANIFEST
+	[ -f "$1" ] || return 0
+	"$AWK" 'FNR == 1 { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl
+		f = FILENAME; d = f; sub(/\/\+MANIFEST$/, "", d); n = v = o = fl = "" }
+	/^name: / && n == "" { n = substr($0, 7) }
+	/^version: / && v == "" { v = substr($0, 10) }
+	/^origin: / && o == "" { o = substr($0, 9) }
+	/^flavor: / && fl == "" { fl = substr($0, 9) }
+	END { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl }' "$@"
+}
+
+# find_pkg PATTERN: print the registry directory of the first installed
+# package matching PATTERN; fail when none does.
+find_pkg() {
+	registry | "$AWK" -F '\t' -v p="$1" '
+		$2 == p || $2 "-" $3 == p || $4 == p || $4 "@" $5 == p { print $1; found = 1; exit }
+		END { exit !found }'
+}
+
+# archive_manifest FILE: print the +MANIFEST of a package file.
+archive_manifest() {
+	tar -xOf "$1" +MANIFEST 2>/dev/null
+}
+
+suffix_of() {
+	case $1 in
+	*.tar.gz) echo .tar.gz ;;
+	*.tar.xz) echo .tar.xz ;;
+	*.tar.bz2) echo .tar.bz2 ;;
+	*.tar.zst) echo .tar.zst ;;
+	*) echo ".${1##*.}" ;;
+	esac
+}
+
+# add_one FILE DEPTH
+add_one() {
+	file=$1
+	depth=$2
+	[ "$depth" -gt 64 ] && die "$file: dependency chain too deep (cycle?)"
+	[ -f "$file" ] || die "$file: no such package file"
+	tmpm=$(mktemp) || die "mktemp failed"
+	if ! archive_manifest "$file" > "$tmpm" || [ ! -s "$tmpm" ]; then
+		rm -f "$tmpm"
+		die "$file: not a package (no +MANIFEST)"
+	fi
+	name=$(field name "$tmpm")
+	version=$(field version "$tmpm")
+	[ -n "$name" ] && [ -n "$version" ] || { rm -f "$tmpm"; die "$file: +MANIFEST has no name or version"; }
+	if old=$(find_pkg "$name"); then
+		if [ "$(field version "$old/+MANIFEST")" = "$version" ] && [ -z "$FORCE" ]; then
+			[ -n "$QUIET" ] || echo "$name-$version already installed"
+			rm -f "$tmpm"
+			return 0
+		fi
+		delete_dir "$old"
+	fi
+	# dependencies first
+	sfx=$(suffix_of "$file")
+	sed -n 's/^dep: //p' "$tmpm" | while read -r dn dv dorigin; do
+		find_pkg "$dn" > /dev/null && continue
+		depfile="$(dirname "$file")/$dn-$dv$sfx"
+		if [ -f "$depfile" ]; then
+			(add_one "$depfile" $((depth + 1))) || exit 1
+		elif [ -z "$FORCE" ]; then
+			echo "pkg-static: $name-$version: missing dependency $dn-$dv ($dorigin): $depfile not found" >&2
+			exit 1
+		fi
+	done || { rm -f "$tmpm"; exit 1; }
+	[ -n "$QUIET" ] || echo "Installing $name-$version..."
+	root=${ROOTDIR:-/}
+	mkdir -p "$root" || die "cannot create $root"
+	if ! tar -xf "$file" -C "$root" --anchored --exclude='+*' \
+		--no-overwrite-dir; then
+		rm -f "$tmpm"
+		die "$file: extraction into $root failed"
+	fi
+	reg="$(dbdir)/$name"
+	mkdir -p "$reg" || die "cannot create $reg"
+	cp "$tmpm" "$reg/+MANIFEST"
+	tar -tf "$file" | grep -v '^+' > "$reg/+FILES"
+	rm -f "$tmpm"
+	return 0
+}
+
+# delete_dir REGDIR: remove the files of a registered package and its entry.
+delete_dir() {
+	reg=$1
+	if [ -f "$reg/+FILES" ]; then
+		while IFS= read -r f; do
+			rm -f "${ROOTDIR:-}/$f"
+		done < "$reg/+FILES"
+	fi
+	rm -rf "$reg"
+}
+
+cmd_add() {
+	FORCE=
+	QUIET=
+	while getopts fqAI o; do
+		case $o in
+		f) FORCE=yes ;;
+		q) QUIET=yes ;;
+		A | I) ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -gt 0 ] || usage
+	for f in "$@"; do
+		(add_one "$f" 0) || exit 1
+	done
+}
+
+cmd_info() {
+	exists=
+	while getopts eEq o; do
+		case $o in
+		e | E) exists=yes ;;
+		q) ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	if [ $# -eq 0 ]; then
+		[ -n "$exists" ] && usage
+		for m in "$(dbdir)"/*/+MANIFEST; do
+			[ -f "$m" ] || continue
+			printf '%-32s %s\n' "$(field name "$m")-$(field version "$m")" "$(field comment "$m")"
+		done
+		return 0
+	fi
+	rc=0
+	for p in "$@"; do
+		if reg=$(find_pkg "$p"); then
+			[ -n "$exists" ] || cat "$reg/+MANIFEST"
+		else
+			[ -n "$exists" ] || echo "pkg-static: No package(s) matching $p" >&2
+			rc=1
+		fi
+	done
+	return $rc
+}
+
+cmd_delete() {
+	while getopts yfq o; do
+		case $o in
+		y | f | q) ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -gt 0 ] || usage
+	for p in "$@"; do
+		reg=$(find_pkg "$p") || die "No package(s) matching $p"
+		m="$reg/+MANIFEST"
+		echo "Deinstalling $(field name "$m")-$(field version "$m")..."
+		delete_dir "$reg"
+	done
+}
+
+cmd_query() {
+	[ $# -ge 1 ] || usage
+	fmt=$1
+	shift
+	if [ $# -eq 0 ]; then
+		set -- "$(dbdir)"/*/+MANIFEST
+	else
+		p=$1
+		reg=$(find_pkg "$p") || return 1
+		set -- "$reg/+MANIFEST"
+	fi
+	for m in "$@"; do
+		[ -f "$m" ] || continue
+		printf '%s\n' "$fmt" | sed \
+			-e "s|%n|$(field name "$m")|g" \
+			-e "s|%v|$(field version "$m")|g" \
+			-e "s|%o|$(field origin "$m")|g" \
+			-e "s|%F|$(field flavor "$m")|g" \
+			-e "s|%p|$(field prefix "$m")|g"
+	done
+}
+
+while getopts r:v o; do
+	case $o in
+	r) ROOTDIR=${OPTARG%/} ;;
+	v) echo "$PKG_TOOL_VERSION"; exit 0 ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || usage
+cmd=$1
+shift
+OPTIND=1
+case $cmd in
+add) cmd_add "$@" ;;
+info) cmd_info "$@" ;;
+delete | remove) cmd_delete "$@" ;;
+query) cmd_query "$@" ;;
+-v | version) echo "$PKG_TOOL_VERSION" ;;
+*) usage ;;
+esac

@@ -1,0 +1,606 @@
+package plan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-dsynth/dsynth/plan/portscan"
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// PkgOrigin is the origin of the package manager every build needs first.
+const PkgOrigin = "ports-mgmt/pkg"
+
+// scanVersion changes whenever the cached metadata format or the scan
+// method changes, invalidating every portcache entry.
+const scanVersion = "dsynth-portscan-2"
+
+// defaultPath is the PATH of scan make processes unless environment.env
+// sets one.
+const defaultPath = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
+
+// Options configure Create.
+type Options struct {
+	// Profile is the resolved profile; ProfileSource its file's text.
+	Profile       *spec.Profile
+	ProfileSource []byte
+	// DB is the records database: the port metadata cache (read and
+	// written) and the package records (read). nil plans without cache
+	// and treats every port as new.
+	DB *record.DB
+	// Force lists origins (every flavor) or node IDs to build even when
+	// up to date; ForceAll forces every buildable node.
+	Force    []string
+	ForceAll bool
+	// Jobs bounds concurrent make processes (default runtime.NumCPU()).
+	Jobs int
+	// DsynthVersion is recorded in the plan.
+	DsynthVersion string
+}
+
+// Stats describe what Create did.
+type Stats struct {
+	// Nodes in the plan; Loads of port metadata; MakeRuns the make
+	// processes run (cache misses); CacheHits the loads served from the
+	// records database.
+	Nodes, Loads, MakeRuns, CacheHits int
+}
+
+// scanned is the Loader payload of one node.
+type scanned struct {
+	vars map[string]string
+	// ext maps the absolute paths of inputs outside the port directory
+	// (makefiles read from elsewhere, the MASTERDIR of a slave port) to
+	// their hashes.
+	ext     map[string]string
+	dir     DirHash
+	optHash string
+	optEnv  map[string]string
+	makeEnv map[string]string
+	bad     []*BadDependError
+}
+
+type creator struct {
+	opt     Options
+	p       *spec.Profile
+	env     Environment
+	tree    Tree
+	makeCmd string
+
+	mu        sync.Mutex
+	cacheNew  map[string][]byte
+	inputsNew map[string][]byte
+	makeRuns  atomic.Int64
+	hits      atomic.Int64
+	// hashes memoizes hashes of external files and directories by path.
+	hashes sync.Map
+}
+
+// cacheEntry is a portcache value.
+type cacheEntry struct {
+	Vars map[string]string `json:"vars"`
+	Ext  map[string]string `json:"ext,omitempty"`
+}
+
+// Create scans the ports tree of opt.Profile, resolves the dependency
+// graph, computes CRCs and input keys and decides an action for every
+// node. Planning problems (missing ports, make failures, unknown flavors,
+// cycles) are all returned together in an *ErrorList. The only write to
+// the records database is the metadata cache.
+func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
+	p := opt.Profile
+	if p == nil {
+		return nil, nil, fmt.Errorf("plan: no profile")
+	}
+	env, err := ResolveEnvironment(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	tree, err := TreeIdentity(ctx, p.PortsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p),
+		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}}
+
+	roots, err := c.roots()
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := portscan.Walk(ctx, portscan.Config{Jobs: opt.Jobs, Load: c.load}, roots)
+	if err != nil {
+		return nil, nil, err
+	}
+	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load())}
+	var errs []error
+	for _, e := range res.Errors {
+		errs = append(errs, e)
+	}
+	ids := make([]string, 0, len(res.Ports))
+	for id := range res.Ports {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		for _, b := range res.Ports[id].Data.(*scanned).bad {
+			errs = append(errs, b)
+		}
+	}
+	nodes := c.nodes(res, ids)
+	for _, cyc := range findCycles(ids, nodes) {
+		errs = append(errs, cyc)
+	}
+	if len(errs) > 0 {
+		// Cache what was scanned even when the plan fails: the next
+		// attempt after a fix re-runs make only where needed.
+		if err := c.flushCache(); err != nil {
+			return nil, st, err
+		}
+		return nil, st, &ErrorList{Errs: errs}
+	}
+
+	pl := &Plan{
+		FormatVersion: FormatVersion,
+		DsynthVersion: opt.DsynthVersion,
+		Profile:       *p,
+		ProfileSource: string(opt.ProfileSource),
+		Tree:          tree,
+		Environment:   env,
+		Ports:         make([]Node, 0, len(ids)),
+	}
+	for _, id := range ids {
+		pl.Ports = append(pl.Ports, *nodes[id])
+	}
+	pl.Order = topoOrder(pl)
+	if pl.Node(PkgOrigin) != nil {
+		pl.PkgNode = PkgOrigin
+	} else {
+		for i := range pl.Ports {
+			if pl.Ports[i].Origin == PkgOrigin {
+				pl.PkgNode = pl.Ports[i].ID
+				break
+			}
+		}
+	}
+	comps := computeKeys(pl, envIdentity(p, env))
+	for key, cmp := range comps {
+		b, err := json.Marshal(cmp)
+		if err != nil {
+			return nil, st, err
+		}
+		c.inputsNew[key] = b
+	}
+	if err := decide(ctx, pl, comps, opt, c); err != nil {
+		return nil, st, err
+	}
+	setPriorities(pl)
+	if err := c.flushCache(); err != nil {
+		return nil, st, err
+	}
+	return pl, st, nil
+}
+
+// MakeCommand is the make program of a profile: make_command, or "make"
+// on BSD and "bmake" elsewhere.
+func MakeCommand(p *spec.Profile) string {
+	if p.MakeCommand != "" {
+		return p.MakeCommand
+	}
+	switch runtime.GOOS {
+	case "freebsd", "dragonfly", "netbsd", "openbsd":
+		return "make"
+	}
+	return "bmake"
+}
+
+// roots returns the refs to scan: the targets ("all" = every port of the
+// tree) and ports-mgmt/pkg when the tree has it.
+func (c *creator) roots() ([]portscan.Ref, error) {
+	var refs []portscan.Ref
+	all := false
+	for _, t := range c.p.Targets {
+		if t == "all" {
+			all = true
+			continue
+		}
+		refs = append(refs, portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir)))
+	}
+	if all {
+		origins, err := ListPorts(c.p.PortsDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range origins {
+			refs = append(refs, portscan.Ref{Origin: o})
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(c.p.PortsDir, PkgOrigin, "Makefile")); err == nil && !fi.IsDir() {
+		refs = append(refs, portscan.Ref{Origin: PkgOrigin})
+	}
+	return refs, nil
+}
+
+// ListPorts returns every category/port of the tree that has a Makefile,
+// sorted. Top-level directories starting with an upper-case letter (Mk,
+// Tools, Templates, ...) or a dot are not categories.
+func ListPorts(portsDir string) ([]string, error) {
+	cats, err := os.ReadDir(portsDir)
+	if err != nil {
+		return nil, fmt.Errorf("list ports: %w", err)
+	}
+	var out []string
+	for _, cat := range cats {
+		n := cat.Name()
+		if !cat.IsDir() || n == "" || n[0] == '.' || (n[0] >= 'A' && n[0] <= 'Z') || n == "distfiles" || n == "packages" {
+			continue
+		}
+		ports, err := os.ReadDir(filepath.Join(portsDir, n))
+		if err != nil {
+			return nil, fmt.Errorf("list ports: %w", err)
+		}
+		for _, pd := range ports {
+			if !pd.IsDir() || strings.HasPrefix(pd.Name(), ".") {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(portsDir, n, pd.Name(), "Makefile")); err == nil && fi.Mode().IsRegular() {
+				out = append(out, n+"/"+pd.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// TreeIdentity identifies the ports tree at dir: the Mk framework hash and,
+// when dir is the top of a git checkout, its HEAD commit and dirty flag.
+func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
+	t := Tree{Path: dir, SourceDateEpoch: DefaultSourceDateEpoch}
+	mk := filepath.Join(dir, "Mk")
+	if _, err := os.Stat(mk); err == nil {
+		h, err := HashTree(mk)
+		if err != nil {
+			return t, fmt.Errorf("ports tree %s: %w", dir, err)
+		}
+		t.MkHash = h.SHA256
+	} else {
+		t.MkHash = hashFields()
+	}
+	top, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return t, nil // not a git checkout (or no git)
+	}
+	real1, _ := filepath.EvalSymlinks(strings.TrimSpace(string(top)))
+	real2, _ := filepath.EvalSymlinks(dir)
+	if real1 == "" || real1 != real2 {
+		return t, nil // inside a bigger repository: its commit says nothing about the tree
+	}
+	head, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return t, nil // no commit yet
+	}
+	t.GitCommit = strings.TrimSpace(string(head))
+	t.SourceDateEpoch = CommitTime(ctx, dir, t.GitCommit)
+	st, err := exec.CommandContext(ctx, "git", "-C", dir, "status", "--porcelain").Output()
+	if err != nil {
+		return t, fmt.Errorf("ports tree %s: git status: %w", dir, err)
+	}
+	t.GitDirty = len(strings.TrimSpace(string(st))) > 0
+	return t, nil
+}
+
+// portDir returns the host directory of origin.
+func (c *creator) portDir(origin string) string {
+	return filepath.Join(c.p.PortsDir, filepath.FromSlash(origin))
+}
+
+// load is the portscan.Loader: hash the port directory, then take its
+// metadata from the cache or from make.
+func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Port, error) {
+	dir := c.portDir(origin)
+	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", dir, portscan.ErrMissingPort)
+	}
+	dh, err := hashDir(dir, origin)
+	if err != nil {
+		return nil, err
+	}
+	optHash, err := hashFile(filepath.Join(c.p.OptionsDir, OptionsName(origin), "options"))
+	if err != nil {
+		return nil, fmt.Errorf("options of %s: %w", origin, err)
+	}
+	s := &scanned{dir: dh, optHash: optHash}
+	s.optEnv, s.makeEnv = portSettings(c.p, origin, flavor)
+	if err := c.query(ctx, origin, flavor, s); err != nil {
+		return nil, err
+	}
+	flavors := strings.Fields(s.vars["FLAVORS"])
+	resolved := flavor
+	if flavor == "" && len(flavors) > 0 {
+		resolved = flavors[0]
+		// A port block for origin@default changes this scan's inputs.
+		o2, m2 := portSettings(c.p, origin, resolved)
+		if hashMap(o2) != hashMap(s.optEnv) || hashMap(m2) != hashMap(s.makeEnv) {
+			s.optEnv, s.makeEnv = o2, m2
+			if err := c.query(ctx, origin, resolved, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
+	id := port.ID()
+	for _, k := range DepKinds {
+		if k == DepTest && !c.p.Tests {
+			continue
+		}
+		v := depVar(k)
+		deps, bad := portscan.ParseDepends(v, s.vars[v], c.p.PortsDir)
+		port.Deps = append(port.Deps, deps...)
+		for _, b := range bad {
+			s.bad = append(s.bad, &BadDependError{Node: id, Var: v, Entry: b})
+		}
+	}
+	return port, nil
+}
+
+func depVar(k DepKind) string { return strings.ToUpper(string(k)) + "_DEPENDS" }
+
+func kindOfVar(v string) DepKind { return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS"))) }
+
+// query sets s.vars and s.ext to the make -V values of origin/flavor with
+// s's settings, from the cache when its key is there and the external
+// inputs it recorded are unchanged.
+func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) error {
+	env := c.env.MakeEnv(&Node{OptionsEnv: s.optEnv, MakeEnv: s.makeEnv},
+		Paths{PortsDir: c.p.PortsDir, OptionsDir: c.p.OptionsDir})
+	key := hashFields(scanVersion, c.makeCmd, origin, flavor, s.dir.SHA256, c.tree.MkHash,
+		s.optHash, c.env.SystemID, strings.Join(env, "\x00"))
+	if c.opt.DB != nil {
+		b, err := c.opt.DB.CacheGet(record.BucketPortCache, key)
+		if err != nil {
+			return err
+		}
+		var e cacheEntry
+		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
+			c.hits.Add(1)
+			s.vars, s.ext = e.Vars, e.Ext
+			return nil
+		}
+	}
+	if _, ok := c.p.Environment.Env["PATH"]; !ok {
+		env = append(env, "PATH="+defaultPath)
+	}
+	c.makeRuns.Add(1)
+	dir := c.portDir(origin)
+	vars, err := portscan.Query(ctx, c.makeCmd, dir, flavor, env)
+	if err != nil {
+		return err
+	}
+	ext, err := c.externals(dir, vars)
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", origin, err)
+	}
+	s.vars, s.ext = vars, ext
+	if c.opt.DB != nil {
+		b, err := json.Marshal(cacheEntry{Vars: vars, Ext: ext})
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.cacheNew[key] = b
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// externals returns the inputs of a scan outside the port directory: the
+// makefiles make read (.MAKE.MAKEFILES) except the port's own, the Mk
+// framework's (MkHash covers them) and the options file (hashed on its
+// own), plus MASTERDIR when it is another directory.
+func (c *creator) externals(dir string, vars map[string]string) (map[string]string, error) {
+	var ext map[string]string
+	add := func(p, h string) {
+		if ext == nil {
+			ext = map[string]string{}
+		}
+		ext[p] = h
+	}
+	master := ""
+	if md := vars["MASTERDIR"]; md != "" && filepath.IsAbs(md) && filepath.Clean(md) != dir {
+		master = filepath.Clean(md)
+		h, err := c.extHash(master + string(filepath.Separator))
+		if err != nil {
+			return nil, err
+		}
+		add(master+string(filepath.Separator), h)
+	}
+	mk := filepath.Join(c.p.PortsDir, "Mk")
+	for _, f := range strings.Fields(vars[".MAKE.MAKEFILES"]) {
+		if !filepath.IsAbs(f) {
+			continue // relative to the port directory
+		}
+		f = filepath.Clean(f)
+		if under(f, dir) || under(f, mk) || (master != "" && under(f, master)) ||
+			(c.p.OptionsDir != "" && under(f, c.p.OptionsDir)) {
+			continue
+		}
+		h, err := c.extHash(f)
+		if err != nil {
+			return nil, err
+		}
+		add(f, h)
+	}
+	return ext, nil
+}
+
+// extHash hashes an external input: a directory when p ends in a
+// separator, else a file ("-" when it does not exist). Memoized per plan.
+func (c *creator) extHash(p string) (string, error) {
+	if v, ok := c.hashes.Load(p); ok {
+		return v.(string), nil
+	}
+	h, err := externalHash(p)
+	if err != nil {
+		return "", err
+	}
+	c.hashes.Store(p, h)
+	return h, nil
+}
+
+func externalHash(p string) (string, error) {
+	if strings.HasSuffix(p, string(filepath.Separator)) {
+		if _, err := os.Stat(p); os.IsNotExist(err) {
+			return "-", nil
+		}
+		d, err := HashTree(p)
+		return d.SHA256, err
+	}
+	h, err := hashFile(p)
+	if h == "" && err == nil {
+		h = "-"
+	}
+	return h, err
+}
+
+// extValid reports whether every recorded external input still hashes the
+// same.
+func (c *creator) extValid(ext map[string]string) bool {
+	for p, h := range ext {
+		cur, err := c.extHash(p)
+		if err != nil || cur != h {
+			return false
+		}
+	}
+	return true
+}
+
+func under(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
+}
+
+// nodeExternal keeps the external inputs under the ports tree, by path
+// relative to it (directories end in "/"); files elsewhere (the host's
+// sys.mk, make.conf) only guard the cache.
+func nodeExternal(portsDir string, ext map[string]string) map[string]string {
+	var out map[string]string
+	for p, h := range ext {
+		if !under(p, portsDir) {
+			continue
+		}
+		rel, err := filepath.Rel(portsDir, p)
+		if err != nil {
+			continue
+		}
+		rel = filepath.ToSlash(rel)
+		if strings.HasSuffix(p, string(filepath.Separator)) {
+			rel += "/"
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[rel] = h
+	}
+	return out
+}
+
+// flushCache writes the new cache entries in one transaction each.
+func (c *creator) flushCache() error {
+	if c.opt.DB == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	err := c.opt.DB.CachePutAll(map[string]map[string][]byte{
+		string(record.BucketPortCache): c.cacheNew,
+		string(record.BucketInputs):    c.inputsNew,
+	})
+	if err != nil {
+		return err
+	}
+	c.cacheNew = map[string][]byte{}
+	c.inputsNew = map[string][]byte{}
+	return nil
+}
+
+// nodes turns scan results into plan nodes (without keys or decisions).
+func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
+	out := make(map[string]*Node, len(ids))
+	for _, id := range ids {
+		port := res.Ports[id]
+		s := port.Data.(*scanned)
+		v := s.vars
+		n := &Node{
+			ID:              id,
+			Origin:          port.Origin,
+			Flavor:          port.Flavor,
+			PkgName:         v["PKGNAME"],
+			Version:         v["PKGVERSION"],
+			CRC32:           CRCString(s.dir.CRC32),
+			PortHash:        s.dir.SHA256,
+			OptionsFileHash: s.optHash,
+			Deps:            map[DepKind][]string{},
+			OptionsEnv:      s.optEnv,
+			MakeEnv:         s.makeEnv,
+			DistSubdir:      v["DIST_SUBDIR"],
+			External:        nodeExternal(c.p.PortsDir, s.ext),
+		}
+		if v["PKGFILE"] != "" {
+			n.PkgFile = path.Base(v["PKGFILE"])
+		}
+		n.SelectedOptions = sortedFields(v["SELECTED_OPTIONS"])
+		n.DeselectedOptions = sortedFields(v["DESELECTED_OPTIONS"])
+		n.Distfiles = sortedFields(v["ALLFILES"])
+		n.MakeJobs, _ = strconv.Atoi(v["MAKE_JOBS_NUMBER"])
+		for _, u := range strings.Fields(v["USES"]) {
+			if u == "metaport" || strings.HasPrefix(u, "metaport:") {
+				n.Meta = true
+				n.PkgFile = ""
+			}
+		}
+		n.Ignore = v["IGNORE"]
+		if n.Ignore == "" && v["BROKEN"] != "" {
+			n.Ignore = "is marked as broken: " + v["BROKEN"]
+		}
+		depIDs := res.DepIDs[id]
+		for i, d := range port.Deps {
+			if depIDs[i] == "" {
+				continue
+			}
+			k := kindOfVar(d.Var)
+			n.Deps[k] = append(n.Deps[k], depIDs[i])
+		}
+		for k, l := range n.Deps {
+			n.Deps[k] = uniqSorted(l)
+		}
+		out[id] = n
+	}
+	return out
+}
+
+func sortedFields(s string) []string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return nil
+	}
+	return uniqSorted(f)
+}
+
+// allDeps returns every dependency ID of n, sorted and unique.
+func allDeps(n *Node) []string {
+	var out []string
+	for _, l := range n.Deps {
+		out = append(out, l...)
+	}
+	return uniqSorted(out)
+}

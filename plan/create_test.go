@@ -1,0 +1,196 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCreateMiniTree(t *testing.T) {
+	tree := miniTree(t)
+	base := t.TempDir()
+	prof := testProfile(tree, base, "devel/app", "misc/user")
+	p, st := mustCreate(t, Options{Profile: prof, DB: openDB(t, base)})
+	want := map[string]string{
+		"devel/app":      "build: new",
+		"devel/mid":      "build: new",
+		"devel/lib":      "build: new",
+		"lang/py@py2":    "build: new",
+		"lang/py@py3":    "build: new",
+		"misc/ign":       "ignored: is marked as broken: does not build",
+		"misc/user":      "skipped: skipped: misc/ign is ignored",
+		"ports-mgmt/pkg": "build: new",
+	}
+	if got := actions(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("actions:\n got %v\nwant %v", got, want)
+	}
+	// 7 origins + lang/py@py2: 8 make runs, none twice.
+	if st.MakeRuns != 8 || st.CacheHits != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	app := p.Node("devel/app")
+	if !reflect.DeepEqual(app.Deps, map[DepKind][]string{DepBuild: {"devel/mid", "lang/py@py3"}, DepRun: {"lang/py@py2"}}) {
+		t.Fatalf("app deps %v", app.Deps)
+	}
+	if app.PkgFile != "app-1.0.pkg" || app.PkgName != "app-1.0" || app.Version != "1.0" || len(app.CRC32) != 8 {
+		t.Fatalf("app %+v", app)
+	}
+	if lib := p.Node("devel/lib"); !reflect.DeepEqual(lib.SelectedOptions, []string{"DOCS"}) || !reflect.DeepEqual(lib.DeselectedOptions, []string{"X11"}) {
+		t.Fatalf("lib options %v / %v", lib.SelectedOptions, lib.DeselectedOptions)
+	}
+	if p.PkgNode != "ports-mgmt/pkg" {
+		t.Fatalf("PkgNode %q", p.PkgNode)
+	}
+	pos := map[string]int{}
+	for i, id := range p.Order {
+		pos[id] = i
+	}
+	for i := range p.Ports {
+		for _, d := range allDeps(&p.Ports[i]) {
+			if pos[d] >= pos[p.Ports[i].ID] {
+				t.Fatalf("order puts %s before its dependency %s", p.Ports[i].ID, d)
+			}
+		}
+	}
+	if p.Node("devel/lib").Priority != 2 || app.Priority != 0 {
+		t.Fatalf("priorities lib %d app %d", p.Node("devel/lib").Priority, app.Priority)
+	}
+}
+
+func TestCreateDeterministicAndCached(t *testing.T) {
+	tree := miniTree(t)
+	base := t.TempDir()
+	prof := testProfile(tree, base, "all")
+	encode := func(p *Plan) []byte {
+		b, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	p1, _ := mustCreate(t, Options{Profile: prof, Jobs: 1})
+	p2, _ := mustCreate(t, Options{Profile: prof, Jobs: 8})
+	if !bytes.Equal(encode(p1), encode(p2)) {
+		t.Fatal("two plans of the same inputs differ")
+	}
+	db := openDB(t, base)
+	p3, st := mustCreate(t, Options{Profile: prof, DB: db})
+	if st.MakeRuns == 0 {
+		t.Fatal("cold plan ran no make")
+	}
+	p4, st := mustCreate(t, Options{Profile: prof, DB: db})
+	if st.MakeRuns != 0 || st.CacheHits == 0 {
+		t.Fatalf("warm plan: %+v, want no make runs", st)
+	}
+	if !bytes.Equal(encode(p3), encode(p4)) || !bytes.Equal(encode(p1), encode(p4)) {
+		t.Fatal("cached plan differs from scanned plan")
+	}
+	// "all": every port; lang/py only in its default flavor here, plus
+	// py2 which devel/app needs.
+	if len(p1.Ports) != 8 {
+		t.Fatalf("nodes: %v", p1.Order)
+	}
+	// Touching mtimes changes nothing.
+	future := mustStat(t, filepath.Join(tree, "devel/lib/Makefile")).ModTime().Add(3600e9)
+	os.Chtimes(filepath.Join(tree, "devel/lib/Makefile"), future, future)
+	_, st = mustCreate(t, Options{Profile: prof, DB: db})
+	if st.MakeRuns != 0 {
+		t.Fatalf("mtime change caused %d make runs", st.MakeRuns)
+	}
+	// Changing one leaf re-scans exactly that port.
+	appendFile(t, filepath.Join(tree, "devel/lib/pkg-descr"), "new file\n")
+	_, st = mustCreate(t, Options{Profile: prof, DB: db})
+	if st.MakeRuns != 1 {
+		t.Fatalf("leaf change caused %d make runs, want 1", st.MakeRuns)
+	}
+}
+
+func mustStat(t testing.TB, p string) os.FileInfo {
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi
+}
+
+func appendFile(t testing.TB, p, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(s)
+	f.Close()
+}
+
+func TestCreateErrors(t *testing.T) {
+	inc := "\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"
+	cases := []struct {
+		name    string
+		files   map[string]string
+		targets []string
+		kinds   []error
+		msgs    []string
+	}{
+		{"missing dependency",
+			map[string]string{"a/x/Makefile": "PORTNAME=x\nPORTVERSION=1\nBUILD_DEPENDS=y:b/gone" + inc},
+			[]string{"a/x"}, []error{ErrMissingPort},
+			[]string{"missing port b/gone, needed by a/x (BUILD_DEPENDS)"}},
+		{"missing target",
+			map[string]string{}, []string{"a/none"}, []error{ErrMissingPort},
+			[]string{"missing port a/none, needed by target"}},
+		{"make failure",
+			map[string]string{"a/x/Makefile": "PORTNAME=x\nPORTVERSION=1\n.error this port is broken" + inc},
+			[]string{"a/x"}, []error{ErrScan},
+			[]string{"exit status 1", "this port is broken", "needed by target"}},
+		{"unknown flavor",
+			map[string]string{"a/x/Makefile": "PORTNAME=x\nPORTVERSION=1\nRUN_DEPENDS=p:l/py@py7" + inc,
+				"l/py/Makefile": "PORTNAME=py\nPORTVERSION=1\nFLAVORS=py3 py2" + inc},
+			[]string{"a/x"}, []error{ErrUnknownFlavor},
+			[]string{`unknown flavor "py7" of l/py (FLAVORS is py3 py2), needed by a/x (RUN_DEPENDS)`}},
+		{"cycle",
+			map[string]string{"a/x/Makefile": "PORTNAME=x\nPORTVERSION=1\nBUILD_DEPENDS=y:b/y" + inc,
+				"b/y/Makefile": "PORTNAME=y\nPORTVERSION=1\nRUN_DEPENDS=z:c/z" + inc,
+				"c/z/Makefile": "PORTNAME=z\nPORTVERSION=1\nLIB_DEPENDS=x:a/x" + inc},
+			[]string{"a/x"}, []error{ErrCycle},
+			[]string{"dependency cycle: a/x -> b/y -> c/z -> a/x"}},
+		{"all at once",
+			map[string]string{"a/x/Makefile": "PORTNAME=x\nPORTVERSION=1\nBUILD_DEPENDS=y:b/gone q:c/q" + inc,
+				"c/q/Makefile": "PORTNAME=q\nPORTVERSION=1\nBUILD_DEPENDS=q:c/q bad-entry" + inc},
+			[]string{"a/x"}, []error{ErrMissingPort, ErrCycle, ErrBadDepend},
+			[]string{"missing port b/gone", "dependency cycle: c/q -> c/q", `malformed BUILD_DEPENDS entry "bad-entry"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tree := t.TempDir()
+			c.files["Mk/bsd.port.mk"] = miniMk
+			writeFiles(t, tree, c.files)
+			prof := testProfile(tree, t.TempDir(), c.targets...)
+			_, _, err := Create(t.Context(), Options{Profile: prof, Jobs: 2})
+			var el *ErrorList
+			if !errors.As(err, &el) {
+				t.Fatalf("err = %v, want *ErrorList", err)
+			}
+			if len(el.Errs) != len(c.kinds) {
+				t.Fatalf("%d errors, want %d: %v", len(el.Errs), len(c.kinds), err)
+			}
+			for _, k := range c.kinds {
+				if !errors.Is(err, k) {
+					t.Errorf("error is not %v: %v", k, err)
+				}
+			}
+			for _, m := range c.msgs {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error lacks %q:\n%v", m, err)
+				}
+			}
+		})
+	}
+}

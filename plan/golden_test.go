@@ -1,0 +1,148 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// fixedEnv pins every stand-in so golden files do not depend on the host.
+var fixedEnv = map[string]string{
+	"OPSYS": "DragonFly", "UNAME_s": "DragonFly", "UNAME_r": "6.4-RELEASE", "UNAME_v": "DragonFly 6.4-RELEASE",
+	"UNAME_m": "x86_64", "UNAME_p": "x86_64", "ARCH": "x86_64", "OSVERSION": "600400", "OSREL": "6.4", "_OSRELEASE": "6.4-RELEASE",
+}
+
+func goldenProfile(t *testing.T, tree string, targets ...string) (*spec.Profile, string) {
+	abs, err := filepath.Abs(filepath.Join("..", "testdata", "ports", tree))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		t.Skipf("tree %s not present yet", tree)
+	}
+	base := t.TempDir()
+	p := testProfile(abs, base, targets...)
+	p.SystemDir = base // no identity files: a host-independent system_id
+	p.Environment.Env = fixedEnv
+	return p, base
+}
+
+// normalize makes plan JSON or error text machine-independent.
+func normalize(b []byte, p *spec.Profile, base string) []byte {
+	s := strings.ReplaceAll(string(b), p.PortsDir, "$TREE")
+	s = strings.ReplaceAll(s, base, "$BASE")
+	s = regexp.MustCompile(`"digest": "[0-9a-f]{64}"`).ReplaceAllString(s, `"digest": "$$DIGEST"`)
+	return []byte(s)
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "plan", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./plan -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d:\n got %q\nwant %q\n(run go test ./plan -update if intended)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+func TestGoldenPlans(t *testing.T) {
+	cases := []struct {
+		name    string
+		tree    string
+		targets []string
+		setup   func(p *spec.Profile)
+	}{
+		{"good-all", "good", []string{"all"}, nil},
+		{"good-tests-options", "good", []string{"misc/optioned", "textproc/tl-app-v1", "devel/tl-module@v1"}, func(p *spec.Profile) {
+			p.Tests = true
+			p.Ports["misc/optioned"] = spec.PortSettings{OptionsSet: []string{"EXTRA"}, OptionsUnset: []string{"MINI"}}
+			p.Ports["lang/tinylang@v1"] = spec.PortSettings{MakeEnv: map[string]string{"TL_DEBUG": "1"}}
+		}},
+		{"examples", "../../examples/ports", []string{"all"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, base := goldenProfile(t, c.tree, c.targets...)
+			if c.setup != nil {
+				c.setup(p)
+			}
+			pl, _ := mustCreate(t, Options{Profile: p, ProfileSource: []byte("# golden\n"), DsynthVersion: "test", Jobs: 3})
+			b, err := Encode(pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Determinism: another run, other concurrency, same bytes.
+			pl2, _ := mustCreate(t, Options{Profile: p, ProfileSource: []byte("# golden\n"), DsynthVersion: "test", Jobs: 1})
+			b2, _ := Encode(pl2)
+			if !bytes.Equal(b, b2) {
+				t.Fatal("planning twice gave different bytes")
+			}
+			if _, err := Decode(b); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, c.name+".golden.json", normalize(b, p, base))
+			var h bytes.Buffer
+			RenderHuman(&h, pl)
+			checkGolden(t, c.name+".golden.txt", normalize(h.Bytes(), p, base))
+		})
+	}
+}
+
+func TestGoldenErrors(t *testing.T) {
+	cases := []struct {
+		name    string
+		tree    string
+		targets []string
+		kinds   []error
+	}{
+		{"errors-all", "errors", []string{"all"}, []error{ErrMissingPort, ErrScan, ErrUnknownFlavor}},
+		{"cycle-all", "cycle", []string{"all"}, []error{ErrCycle}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, base := goldenProfile(t, c.tree, c.targets...)
+			_, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, k := range c.kinds {
+				if !errors.Is(err, k) {
+					t.Errorf("error is not %v", k)
+				}
+			}
+			checkGolden(t, c.name+".golden.txt", normalize([]byte(err.Error()+"\n"), p, base))
+		})
+	}
+}

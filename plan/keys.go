@@ -1,0 +1,124 @@
+package plan
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// Inputs are the components of a node's input key. They are stored in the
+// records database (bucket inputs, keyed by input key) so that a later plan
+// can say which component changed since the last successful build.
+type Inputs struct {
+	// Port is the port directory hash (Node.PortHash), combined with the
+	// external inputs (Node.External) when there are any.
+	Port string `json:"port"`
+	// Flavor is the node's flavor.
+	Flavor string `json:"flavor,omitempty"`
+	// Options hashes the selected and deselected options, the option
+	// variables from the profile and the options file.
+	Options string `json:"options"`
+	// MakeConf hashes the profile's make.conf and the port's make_env.
+	MakeConf string `json:"make_conf"`
+	// Framework is the Mk framework hash.
+	Framework string `json:"framework"`
+	// Environment hashes the stand-ins, environment.env, package suffix
+	// and system_dir identity.
+	Environment string `json:"environment"`
+	// Deps maps each dependency ID to its input key.
+	Deps map[string]string `json:"deps"`
+}
+
+// Key is the input key: hex SHA-256 of the canonical JSON of in.
+func (in *Inputs) Key() string {
+	b, _ := json.Marshal(in)
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// envIdentity hashes the environment without the make.conf variables
+// (they are the MakeConf component), unless environment.env overrides
+// them.
+func envIdentity(p *spec.Profile, e Environment) string {
+	m := map[string]string{}
+	for k, v := range e.Vars {
+		if _, mc := p.MakeConf[k]; mc {
+			if _, ov := p.Environment.Env[k]; !ov {
+				continue
+			}
+		}
+		m[k] = v
+	}
+	return hashFields(hashMap(m), e.SystemID)
+}
+
+// nodeInputs returns n's input components given its dependencies' keys.
+func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]string) *Inputs {
+	port := n.PortHash
+	if len(n.External) > 0 {
+		port = hashFields(n.PortHash, hashMap(n.External))
+	}
+	in := &Inputs{
+		Port:        port,
+		Flavor:      n.Flavor,
+		Options:     hashFields(strings.Join(n.SelectedOptions, " "), strings.Join(n.DeselectedOptions, " "), hashMap(n.OptionsEnv), n.OptionsFileHash),
+		MakeConf:    hashFields(hashMap(p.MakeConf), hashMap(n.MakeEnv)),
+		Framework:   mkHash,
+		Environment: envID,
+		Deps:        map[string]string{},
+	}
+	for _, d := range allDeps(n) {
+		in.Deps[d] = keys[d]
+	}
+	return in
+}
+
+// computeKeys sets every node's InputKey, in build order, and returns the
+// components by key.
+func computeKeys(pl *Plan, envID string) map[string]*Inputs {
+	keys := make(map[string]string, len(pl.Ports))
+	comps := make(map[string]*Inputs, len(pl.Ports))
+	for _, id := range pl.Order {
+		n := pl.Node(id)
+		in := nodeInputs(&pl.Profile, pl.Tree.MkHash, envID, n, keys)
+		n.InputKey = in.Key()
+		keys[id] = n.InputKey
+		comps[n.InputKey] = in
+	}
+	return comps
+}
+
+// changedComponents names what differs between old and cur, in a fixed
+// order.
+func changedComponents(old, cur *Inputs) []string {
+	var r []string
+	if old.Port != cur.Port || old.Flavor != cur.Flavor {
+		r = append(r, ReasonPortChanged)
+	}
+	if old.Options != cur.Options {
+		r = append(r, ReasonOptionsChanged)
+	}
+	if old.MakeConf != cur.MakeConf {
+		r = append(r, ReasonMakeConfChanged)
+	}
+	if old.Framework != cur.Framework {
+		r = append(r, ReasonFrameworkChanged)
+	}
+	if old.Environment != cur.Environment {
+		r = append(r, ReasonEnvironmentChanged)
+	}
+	if len(old.Deps) != len(cur.Deps) {
+		r = append(r, ReasonDependencyChanged)
+	} else {
+		for k, v := range cur.Deps {
+			if old.Deps[k] != v {
+				r = append(r, ReasonDependencyChanged)
+				break
+			}
+		}
+	}
+	return r
+}

@@ -1,0 +1,183 @@
+package plan
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Errors returned (wrapped in a *FileError) by Read and Decode.
+var (
+	// ErrNotPlan: the file is not a dsynth plan (not a JSON object, or no
+	// format_version).
+	ErrNotPlan = errors.New("not a dsynth plan file")
+	// ErrCorrupt: the file is a truncated or malformed plan.
+	ErrCorrupt = errors.New("corrupt plan file")
+	// ErrFormatVersion: the plan was written in a format this dsynth does
+	// not read.
+	ErrFormatVersion = errors.New("unsupported plan format version")
+	// ErrDigest: the body does not match the recorded digest (edited or
+	// damaged).
+	ErrDigest = errors.New("plan digest mismatch")
+)
+
+// FileError is a plan file that could not be read.
+type FileError struct {
+	Path   string
+	Err    error // one of the Err* sentinels
+	Detail string
+}
+
+func (e *FileError) Error() string {
+	s := e.Err.Error()
+	if e.Path != "" {
+		s = e.Path + ": " + s
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// canonicalBody is the digested form of a plan: compact JSON of the plan
+// with an empty digest. encoding/json writes struct fields in declaration
+// order and map keys sorted, so equal plans give equal bytes.
+func canonicalBody(p *Plan) ([]byte, error) {
+	c := *p
+	c.Digest = ""
+	return json.Marshal(&c)
+}
+
+// ComputeDigest returns the hex SHA-256 of p's canonical body.
+func ComputeDigest(p *Plan) (string, error) {
+	b, err := canonicalBody(p)
+	if err != nil {
+		return "", fmt.Errorf("encode plan: %w", err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:]), nil
+}
+
+// Encode sets p's format version and digest and returns the plan file
+// bytes (indented JSON, newline-terminated).
+func Encode(p *Plan) ([]byte, error) {
+	p.FormatVersion = FormatVersion
+	d, err := ComputeDigest(p)
+	if err != nil {
+		return nil, err
+	}
+	p.Digest = d
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode plan: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// Write encodes p into the file at path, atomically (temp file + rename).
+func Write(path string, p *Plan) error {
+	b, err := Encode(p)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*")
+	if err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// Read reads and verifies the plan file at path: format version first,
+// then the digest. Errors are *FileError wrapping ErrNotPlan, ErrCorrupt,
+// ErrFormatVersion or ErrDigest, or the I/O error.
+func Read(path string) (*Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read plan: %w", err)
+	}
+	p, err := Decode(b)
+	var fe *FileError
+	if errors.As(err, &fe) {
+		fe.Path = path
+	}
+	return p, err
+}
+
+// IsPlanFile reports whether the file at path looks like a plan file (a
+// JSON object with a format_version), without verifying it. Commands that
+// accept a plan file or something else use it to dispatch.
+func IsPlanFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	head = bytes.TrimLeft(head[:n], " \t\r\n")
+	return len(head) > 0 && head[0] == '{' && bytes.Contains(head, []byte(`"format_version"`))
+}
+
+// Decode parses and verifies plan file bytes (see Read).
+func Decode(b []byte) (*Plan, error) {
+	trim := bytes.TrimSpace(b)
+	if len(trim) == 0 || trim[0] != '{' {
+		return nil, &FileError{Err: ErrNotPlan, Detail: "not a JSON object"}
+	}
+	var head struct {
+		FormatVersion *int    `json:"format_version"`
+		Digest        *string `json:"digest"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		if bytes.Contains(b, []byte(`"format_version"`)) {
+			return nil, &FileError{Err: ErrCorrupt, Detail: err.Error()}
+		}
+		return nil, &FileError{Err: ErrNotPlan, Detail: err.Error()}
+	}
+	if head.FormatVersion == nil {
+		return nil, &FileError{Err: ErrNotPlan, Detail: "no format_version"}
+	}
+	if *head.FormatVersion != FormatVersion {
+		return nil, &FileError{Err: ErrFormatVersion,
+			Detail: fmt.Sprintf("file has version %d, this dsynth reads version %d", *head.FormatVersion, FormatVersion)}
+	}
+	if head.Digest == nil || *head.Digest == "" {
+		return nil, &FileError{Err: ErrCorrupt, Detail: "no digest"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p Plan
+	if err := dec.Decode(&p); err != nil {
+		return nil, &FileError{Err: ErrCorrupt, Detail: err.Error()}
+	}
+	if dec.More() {
+		return nil, &FileError{Err: ErrCorrupt, Detail: "trailing data after the plan"}
+	}
+	d, err := ComputeDigest(&p)
+	if err != nil {
+		return nil, &FileError{Err: ErrCorrupt, Detail: err.Error()}
+	}
+	if d != p.Digest {
+		return nil, &FileError{Err: ErrDigest, Detail: fmt.Sprintf("recorded %s, content hashes to %s", p.Digest, d)}
+	}
+	return &p, nil
+}

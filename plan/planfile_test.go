@@ -1,0 +1,110 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+func samplePlan() *Plan {
+	return &Plan{
+		DsynthVersion: "test",
+		Profile:       spec.Profile{Name: "p", PortsDir: "/ports", MakeConf: map[string]string{"B": "2", "A": "1"}},
+		ProfileSource: "profile \"p\" {}\n",
+		Tree:          Tree{Path: "/ports", MkHash: "00"},
+		Environment:   Environment{Vars: map[string]string{"OPSYS": "DragonFly"}, Key: "k"},
+		Ports: []Node{
+			{ID: "devel/a", Origin: "devel/a", PkgName: "a-1", Version: "1", CRC32: "0000abcd",
+				Deps: map[DepKind][]string{DepBuild: {"devel/b"}}, Action: ActionBuild, Reason: ReasonNew},
+			{ID: "devel/b", Origin: "devel/b", PkgName: "b-1", Version: "1", CRC32: "0000abce",
+				Deps: map[DepKind][]string{}, Action: ActionSkip, Reason: ReasonUpToDate, Priority: 1},
+		},
+		Order: []string{"devel/b", "devel/a"},
+	}
+}
+
+func TestPlanFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "x.plan")
+	p := samplePlan()
+	if err := Write(f, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Digest != p.Digest || len(got.Ports) != 2 || got.Ports[0].Deps[DepBuild][0] != "devel/b" {
+		t.Fatalf("round trip lost data: %+v", got)
+	}
+	a, _ := os.ReadFile(f)
+	b, err := Encode(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("re-encoding a read plan changed its bytes")
+	}
+	if !IsPlanFile(f) {
+		t.Fatal("IsPlanFile(plan) = false")
+	}
+}
+
+func TestReadRejectsBadFiles(t *testing.T) {
+	good, err := Encode(samplePlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(good)
+	cases := []struct {
+		name string
+		data string
+		want error
+	}{
+		{"empty", "", ErrNotPlan},
+		{"text", "hello world\n", ErrNotPlan},
+		{"foreign json", `{"name": "x", "version": 3}`, ErrNotPlan},
+		{"json array", `[1,2]`, ErrNotPlan},
+		{"truncated", s[:len(s)/2], ErrCorrupt},
+		{"truncated head", s[:40], ErrCorrupt},
+		{"future version", strings.Replace(s, `"format_version": 1`, `"format_version": 99`, 1), ErrFormatVersion},
+		{"edited body", strings.Replace(s, `"reason": "new"`, `"reason": "forced"`, 1), ErrDigest},
+		{"edited digest", strings.Replace(s, `"digest": "`, `"digest": "0`, 1), ErrDigest},
+		{"no digest", strings.Replace(s, `"digest"`, `"digestx"`, 1), ErrCorrupt},
+		{"unknown field", strings.Replace(s, `"dsynth_version"`, `"extra": 1, "dsynth_version"`, 1), ErrCorrupt},
+		{"trailing data", s + "{}", ErrCorrupt},
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_"))
+			if err := os.WriteFile(f, []byte(c.data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Read(f)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Read: got %v, want %v", err, c.want)
+			}
+			var fe *FileError
+			if !errors.As(err, &fe) || fe.Path != f {
+				t.Fatalf("error %v is not a *FileError naming the file", err)
+			}
+		})
+	}
+}
+
+func TestDigestIgnoresNothing(t *testing.T) {
+	a := samplePlan()
+	b := samplePlan()
+	b.Ports[1].Priority = 2
+	da, _ := ComputeDigest(a)
+	db, _ := ComputeDigest(b)
+	if da == db {
+		t.Fatal("digest does not cover node fields")
+	}
+}

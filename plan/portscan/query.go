@@ -1,0 +1,107 @@
+package portscan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+)
+
+// Vars are the variables Query asks for, in order.
+var Vars = []string{
+	"PKGNAME", "PKGVERSION", "PKGFILE", "ALLFILES", "DIST_SUBDIR",
+	"MAKE_JOBS_NUMBER", "IGNORE", "BROKEN",
+	"FETCH_DEPENDS", "EXTRACT_DEPENDS", "PATCH_DEPENDS", "BUILD_DEPENDS",
+	"LIB_DEPENDS", "RUN_DEPENDS", "TEST_DEPENDS",
+	"SELECTED_OPTIONS", "DESELECTED_OPTIONS", "FLAVORS", "USES",
+	// Not in the port contract, but every BSD make has them: the
+	// makefiles read and the master port directory, so that a cache can
+	// notice changes outside the port directory.
+	"MASTERDIR", ".MAKE.MAKEFILES",
+}
+
+// MakeError is a make invocation that failed.
+type MakeError struct {
+	Dir    string
+	Flavor string
+	// Status is the exit status (-1 if make could not be run).
+	Status int
+	// Stderr holds the first lines of make's standard error.
+	Stderr string
+	Err    error
+}
+
+func (e *MakeError) Error() string {
+	s := fmt.Sprintf("make -V failed in %s", e.Dir)
+	if e.Flavor != "" {
+		s += " (FLAVOR=" + e.Flavor + ")"
+	}
+	if e.Status >= 0 {
+		s += fmt.Sprintf(": exit status %d", e.Status)
+	} else if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	if e.Stderr != "" {
+		s += ": " + e.Stderr
+	}
+	return s
+}
+
+func (e *MakeError) Unwrap() error { return e.Err }
+
+// maxStderrLines bounds the stderr kept in a MakeError.
+const maxStderrLines = 5
+
+// Query runs makeCmd in portDir with env (the complete environment) and
+// returns the value of every name in Vars. flavor "" selects the port's
+// default flavor.
+func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (map[string]string, error) {
+	args := []string{"-C", portDir}
+	if flavor != "" {
+		args = append(args, "FLAVOR="+flavor)
+	}
+	for _, v := range Vars {
+		args = append(args, "-V", "${"+v+"}")
+	}
+	cmd := exec.CommandContext(ctx, makeCmd, args...)
+	cmd.Env = env
+	var out, stderr bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		me := &MakeError{Dir: portDir, Flavor: flavor, Status: -1, Err: err, Stderr: firstLines(stderr.String(), maxStderrLines)}
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			me.Status = ee.ExitCode()
+		}
+		return nil, me
+	}
+	s := out.String()
+	s = strings.TrimSuffix(s, "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) != len(Vars) {
+		return nil, &MakeError{Dir: portDir, Flavor: flavor, Status: 0,
+			Err:    fmt.Errorf("make printed %d lines for %d variables", len(lines), len(Vars)),
+			Stderr: firstLines(stderr.String(), maxStderrLines)}
+	}
+	m := make(map[string]string, len(Vars))
+	for i, v := range Vars {
+		m[v] = strings.TrimSpace(lines[i])
+	}
+	return m, nil
+}
+
+func firstLines(s string, n int) string {
+	s = strings.TrimSpace(s)
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, " | ")
+}

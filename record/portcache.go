@@ -1,0 +1,100 @@
+package record
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// CacheGet returns the value stored under key in bucket (portcache or
+// inputs), or nil. The bytes are a copy, valid after the call.
+func (db *DB) CacheGet(bucket []byte, key string) ([]byte, error) {
+	var out []byte
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		if b == nil {
+			return nil
+		}
+		if v := b.Get([]byte(key)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("records %s: read %s: %w", db.path, bucket, err)
+	}
+	return out, nil
+}
+
+// CachePut stores entries in bucket in one transaction (keys in sorted
+// order, which bbolt writes fastest).
+func (db *DB) CachePut(bucket []byte, entries map[string][]byte) error {
+	return db.CachePutAll(map[string]map[string][]byte{string(bucket): entries})
+}
+
+// CachePutAll stores entries of several buckets (bucket name -> key ->
+// value) in one transaction; nothing is written when all are empty.
+func (db *DB) CachePutAll(buckets map[string]map[string][]byte) error {
+	n := 0
+	for _, e := range buckets {
+		n += len(e)
+	}
+	if n == 0 {
+		return nil
+	}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		for name, entries := range buckets {
+			b, err := tx.CreateBucketIfNotExists([]byte(name))
+			if err != nil {
+				return err
+			}
+			keys := make([]string, 0, len(entries))
+			for k := range entries {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				if err := b.Put([]byte(k), entries[k]); err != nil {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("records %s: write cache: %w", db.path, err)
+	}
+	return nil
+}
+
+// CRCEntry is the CRC index entry of a node (bucket crcindex): the CRC32
+// and input key of its last successful build, as dsynth's CRC database
+// keeps it. apply writes it with the package record.
+type CRCEntry struct {
+	CRC32    string `json:"crc32"`
+	InputKey string `json:"input_key"`
+}
+
+// PutCRC records the CRC index entry of node id.
+func PutCRC(tx *bolt.Tx, id string, e CRCEntry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode crc %s: %w", id, err)
+	}
+	return tx.Bucket(BucketCRCIndex).Put([]byte(id), b)
+}
+
+// GetCRC returns the CRC index entry of node id.
+func GetCRC(tx *bolt.Tx, id string) (CRCEntry, bool, error) {
+	v := tx.Bucket(BucketCRCIndex).Get([]byte(id))
+	if v == nil {
+		return CRCEntry{}, false, nil
+	}
+	var e CRCEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return CRCEntry{}, false, fmt.Errorf("decode crc %s: %w", id, err)
+	}
+	return e, true, nil
+}

@@ -1,0 +1,186 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Export writes every record as one JSON document, read in a single
+// transaction so that it is consistent even while apply writes:
+//
+//	{"schema_version":1,"exported":"...","runs":[...],"attempts":[...],
+//	 "packages":[...],"workers":[...],"apikeys":[{id,name,role,created,revoked}]}
+//
+// Runs are written without their plan bytes (plans are exported with
+// `dsynth plan export`); API keys without their salts and hashes; the port
+// metadata cache, the CRC index, the input components and the history
+// index (derived from attempts) are left out.
+func (db *DB) Export(w io.Writer) error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		enc := func(v any) error {
+			b, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(b)
+			return err
+		}
+		var schema uint32
+		if v := tx.Bucket(BucketMeta).Get(keySchema); len(v) == 4 {
+			schema = uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+		}
+		if _, err := fmt.Fprintf(w, `{"schema_version":%d,"exported":%q`, schema, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		type section struct {
+			name   string
+			bucket []byte
+			clean  func([]byte) (any, error)
+		}
+		raw := func(v []byte) (any, error) { return json.RawMessage(v), nil }
+		sections := []section{
+			{"runs", BucketRuns, func(v []byte) (any, error) {
+				var r Run
+				if err := json.Unmarshal(v, &r); err != nil {
+					return nil, err
+				}
+				r.Plan = nil
+				return &r, nil
+			}},
+			{"attempts", BucketAttempts, raw},
+			{"packages", BucketPackages, raw},
+			{"workers", BucketWorkers, raw},
+			{"apikeys", BucketAPIKeys, func(v []byte) (any, error) {
+				var k APIKey
+				if err := json.Unmarshal(v, &k); err != nil {
+					return nil, err
+				}
+				k.Salt, k.Hash = "", ""
+				return struct {
+					ID      string    `json:"id"`
+					Name    string    `json:"name"`
+					Role    string    `json:"role"`
+					Created time.Time `json:"created"`
+					Revoked time.Time `json:"revoked,omitzero"`
+				}{k.ID, k.Name, k.Role, k.Created, k.Revoked}, nil
+			}},
+		}
+		for _, s := range sections {
+			if _, err := fmt.Fprintf(w, ",%q:[", s.name); err != nil {
+				return err
+			}
+			first := true
+			b := tx.Bucket(s.bucket)
+			if b != nil {
+				err := b.ForEach(func(k, v []byte) error {
+					x, err := s.clean(v)
+					if err != nil {
+						return fmt.Errorf("export %s %s: %w", s.name, k, err)
+					}
+					if !first {
+						if _, err := w.Write([]byte{','}); err != nil {
+							return err
+						}
+					}
+					first = false
+					return enc(x)
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if _, err := w.Write([]byte{']'}); err != nil {
+				return err
+			}
+		}
+		_, err := w.Write([]byte("}\n"))
+		return err
+	})
+}
+
+// CleanReport says what CleanStale removed.
+type CleanReport struct {
+	// HistoryKeys are history index entries naming missing attempts.
+	HistoryKeys int `json:"history_keys"`
+	// Packages are package records whose file is gone from packages_dir.
+	Packages []string `json:"packages"`
+	// Workers are worker activity entries of runs that no longer exist.
+	Workers int `json:"workers"`
+}
+
+// CleanStale removes stale entries in one write transaction: history
+// index keys whose attempt is missing, worker entries of unknown runs,
+// and package records for which pkgGone reports the file missing (nil
+// keeps every package record).
+func (db *DB) CleanStale(pkgGone func(Package) bool) (CleanReport, error) {
+	var rep CleanReport
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		att, runs := tx.Bucket(BucketAttempts), tx.Bucket(BucketRuns)
+		var del [][]byte
+		h := tx.Bucket(BucketHistory)
+		if err := h.ForEach(func(k, v []byte) error {
+			if att.Get(v) == nil {
+				del = append(del, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range del {
+			if err := h.Delete(k); err != nil {
+				return err
+			}
+		}
+		rep.HistoryKeys = len(del)
+		del = del[:0]
+		wb := tx.Bucket(BucketWorkers)
+		if err := wb.ForEach(func(k, v []byte) error {
+			run, _, _ := bytes.Cut(k, []byte("/"))
+			if runs.Get(run) == nil {
+				del = append(del, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range del {
+			if err := wb.Delete(k); err != nil {
+				return err
+			}
+		}
+		rep.Workers = len(del)
+		if pkgGone == nil {
+			return nil
+		}
+		del = del[:0]
+		pb := tx.Bucket(BucketPackages)
+		if err := pb.ForEach(func(k, v []byte) error {
+			var p Package
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("decode package %s: %w", k, err)
+			}
+			if pkgGone(p) {
+				del = append(del, bytes.Clone(k))
+				rep.Packages = append(rep.Packages, string(k))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range del {
+			if err := pb.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, fmt.Errorf("records %s: clean: %w", db.path, err)
+	}
+	return rep, nil
+}
