@@ -187,6 +187,10 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 	}
 	s, err := startHelper(ctx, root, l, hostnameFor(l, n))
 	if err != nil {
+		// The helper undid what it could; force what remains.
+		if _, uerr := unmountAll(root, true); uerr != nil {
+			return nil, fmt.Errorf("prepare %s: %w", root, errors.Join(err, uerr))
+		}
 		if rerr := removeTree(root); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
@@ -258,7 +262,7 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	}()
 	go s.readLoop()
 	fail := func(err error) (*unixSlot, error) {
-		s.kill()
+		s.stop()
 		if t := strings.TrimSpace(s.stderr.String()); t != "" {
 			err = fmt.Errorf("%w (helper: %s)", err, t)
 		}
@@ -299,12 +303,19 @@ func (s *unixSlot) readLoop() {
 	}
 }
 
-// kill ends the helper (and with it every slot process and mount) and
-// waits for it.
-func (s *unixSlot) kill() {
+// stopGrace is how long a helper may take to end its slot in order.
+const stopGrace = 5 * time.Second
+
+// stop ends the helper and waits for it: closing the socket makes it kill
+// the slot's processes, unmount (BSD) and exit; SIGKILL after stopGrace.
+func (s *unixSlot) stop() {
 	s.conn.Close()
-	s.helper.Process.Kill()
-	<-s.exited
+	select {
+	case <-s.exited:
+	case <-time.After(stopGrace):
+		s.helper.Process.Kill()
+		<-s.exited
+	}
 }
 
 func (s *unixSlot) Root() string { return s.root }
@@ -438,11 +449,7 @@ func drain(wg *sync.WaitGroup, readers []*os.File) {
 func (s *unixSlot) Teardown() error {
 	s.tearOnce.Do(func() {
 		sendMsg(s.conn, message{Op: "exit"})
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-		}
-		s.kill()
+		s.stop()
 		if _, err := unmountAll(s.root, false); err != nil {
 			s.tearErr = fmt.Errorf("teardown %s: %w", s.root, err)
 			return
