@@ -21,11 +21,11 @@ func TestSlotUmask(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Teardown()
-	var out bytes.Buffer
+	var out, errb bytes.Buffer // two buffers: Run copies stdout and stderr concurrently
 	st, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"sh", "-c", "umask"},
-		Env: []string{"PATH=/usr/bin:/bin"}, Stdout: &out, Stderr: &out})
+		Env: []string{"PATH=/usr/bin:/bin"}, Stdout: &out, Stderr: &errb})
 	if err != nil || st != 0 {
-		t.Fatalf("umask: %d %v %s", st, err, out.String())
+		t.Fatalf("umask: %d %v %s", st, err, errb.String())
 	}
 	if got := strings.TrimSpace(out.String()); got != "0022" {
 		t.Errorf("umask in slot = %s, want 0022", got)

@@ -94,6 +94,7 @@ func run(args []string, out, errw io.Writer) int {
 		if len(args) > 1 {
 			if c, ok := commands[args[1]]; ok {
 				fs := newFlagSet(c, out)
+				c.flags(fs) // declare the flags so that Usage lists them
 				fs.Usage()
 				return exitOK
 			}

@@ -77,5 +77,10 @@ func TestE2EReplayAndDiff(t *testing.T) {
 	if !strings.Contains(out, "misc/nondeterministic  1.0\n") || !strings.Contains(out, "  package:") {
 		t.Errorf("diff output:\n%s", out)
 	}
+	out, code = dsynth(t, dir, "show", rep.ReplayRun)
+	mustCode(t, out, code, 0, "show replay run")
+	if !strings.Contains(out, "Replay of "+orig) {
+		t.Errorf("show of a replay run does not name the original:\n%s", out)
+	}
 	noLeftovers(t, filepath.Join(dir, "base"))
 }

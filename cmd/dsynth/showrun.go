@@ -126,6 +126,9 @@ func printRunReport(rep *RunReport) {
 	r := rep.Run
 	fmt.Fprintf(stdout, "Run %s, plan %s, profile %q, %d workers, started %s, %s, %s\n\n", r.ID, short12(r.PlanDigest),
 		r.ProfileName, r.Workers, r.Start.Local().Format("2006-01-02 15:04:05"), fmtDur(r.Duration()), r.Status)
+	if r.ReplayOf != "" {
+		fmt.Fprintf(stdout, "Replay of %s (dsynth replay), packages in %s\n\n", r.ReplayOf, r.PackagesDir)
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PORT\tPLANNED\tVERSION\tOUTCOME\tPACKAGE\tEXPECTED\tACTUAL\tDETAIL")
 	for _, p := range rep.Ports {

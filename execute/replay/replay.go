@@ -285,9 +285,14 @@ func (pr *Prepared) report(atts []*record.Attempt) *Report {
 }
 
 // explain adds the differing archive members of r when the original
-// package is still in packages_dir.
+// package is still where it was built (packages_dir, or the packages
+// directory of a replayed replay).
 func (pr *Prepared) explain(r *PortResult, o Original) {
-	orig := filepath.Join(pr.Source.Plan.Profile.PackagesDir, "All", o.PkgFile)
+	dir := pr.Source.Plan.Profile.PackagesDir
+	if run := pr.Source.Run; run != nil && run.PackagesDir != "" && o.RunID == run.ID {
+		dir = run.PackagesDir
+	}
+	orig := filepath.Join(dir, "All", o.PkgFile)
 	if sum, err := fileSHA256(orig); err != nil || sum != o.SHA256 {
 		r.Note = "the original package is no longer in packages_dir: hashes only"
 		return

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -33,7 +34,8 @@ PLIST_FILES=	share/nd-user/README
 
 do-install:
 	${MKDIR} ${STAGEDIR}${PREFIX}/share/nd-user
-	echo nd-user > ${STAGEDIR}${PREFIX}/share/nd-user/README
+	(echo nd-user; uname -n; umask; echo "$$TZ $$LC_ALL $$SOURCE_DATE_EPOCH") > \
+	    ${STAGEDIR}${PREFIX}/share/nd-user/README
 
 .include "${PORTSDIR}/Mk/bsd.port.mk"
 `
@@ -193,6 +195,12 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	}
 	if got := dirSums(t, filepath.Join(pr.PackagesDir, "All")); len(got) != 5 {
 		t.Errorf("replay packages: %v", got)
+	}
+	// The fixed build environment, as a build saw it.
+	readme, err := exec.Command("tar", "-xOf", filepath.Join(pr.PackagesDir, "All", "nd-user-1.0.pkg"),
+		"usr/local/share/nd-user/README").Output()
+	if want := "nd-user\ndsynth-builder\n0022\nUTC C 1700007200\n"; err != nil || string(readme) != want {
+		t.Errorf("build environment seen by the port: %q %v, want %q", readme, err, want)
 	}
 }
 

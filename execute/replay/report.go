@@ -148,17 +148,14 @@ func RenderHuman(w io.Writer, r *Report) error {
 		width = max(width, len(p.Node))
 	}
 	for _, p := range r.Ports {
-		fmt.Fprintf(w, "%-20s %-*s", p.Verdict, width, p.Node)
-		switch p.Verdict {
-		case VerdictReproduced:
-			fmt.Fprintf(w, "  %s", short(p.ReplaySHA256))
-		case VerdictNotBuilt:
-			fmt.Fprintf(w, "  %s", short(p.ReplaySHA256))
+		line := fmt.Sprintf("%-20s %-*s", p.Verdict, width, p.Node)
+		if p.Verdict == VerdictReproduced || p.Verdict == VerdictNotBuilt {
+			line += "  " + short(p.ReplaySHA256)
 		}
 		if p.Note != "" {
-			fmt.Fprintf(w, "  %s", p.Note)
+			line += "  " + p.Note
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 		if p.Verdict == VerdictDiffers {
 			fmt.Fprintf(w, "    original %s\n    replay   %s\n", p.OriginalSHA256, p.ReplaySHA256)
 			for _, d := range p.Differences {

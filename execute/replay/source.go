@@ -55,16 +55,9 @@ func FromPlanFile(path string) (*Source, error) {
 // FromRun loads the plan stored with run id ("last", an ID or a unique
 // prefix).
 func FromRun(db *record.DB, id string) (*Source, error) {
-	r, err := db.Run(id)
+	r, p, err := rundiff.RunPlan(db, id)
 	if err != nil {
 		return nil, err
-	}
-	if len(r.Plan) == 0 {
-		return nil, fmt.Errorf("run %s has no stored plan", r.ID)
-	}
-	p, err := plan.Decode(r.Plan)
-	if err != nil {
-		return nil, fmt.Errorf("plan of run %s: %w", r.ID, err)
 	}
 	return &Source{Plan: p, PlanBytes: r.Plan, Run: r, Label: "run " + r.ID}, nil
 }

@@ -331,8 +331,9 @@ func (t *Tree) makefile(p *Port, index map[string]*Port) string {
 }
 
 // Stats are the figures of a tree a scheduler benchmark compares with.
-// They count build nodes: one per port, one per flavor of a flavored port
-// (every flavor is built, each with the port's dependencies and sleep).
+// They count build nodes as dsynth plans `ports = ["all"]`: the default
+// flavor of every port, plus each other flavor some dependency names
+// (port@f2); every node of a port has the port's dependencies and sleep.
 type Stats struct {
 	Nodes         int
 	Edges         int
@@ -348,6 +349,23 @@ func (t *Tree) Stats() Stats {
 	for i := range t.Ports {
 		index[t.Ports[i].Origin] = &t.Ports[i]
 	}
+	node := func(d string) string {
+		o, fl, _ := strings.Cut(d, "@")
+		if fl == "" && len(index[o].Flavors) > 0 {
+			fl = index[o].Flavors[0]
+		}
+		return o + "@" + fl
+	}
+	// which flavors are built: the default one and every one named
+	built := map[string]bool{}
+	for _, p := range t.Ports {
+		built[node(p.Origin)] = true
+		for _, deps := range p.Deps {
+			for _, d := range deps {
+				built[node(d)] = true
+			}
+		}
+	}
 	finish := map[string]time.Duration{}
 	fanIn := map[string]int{}
 	for _, p := range t.Ports {
@@ -355,13 +373,9 @@ func (t *Tree) Stats() Stats {
 		var deps []string
 		for _, kd := range p.Deps {
 			for _, d := range kd {
-				o, fl, _ := strings.Cut(d, "@")
-				if fl == "" && len(index[o].Flavors) > 0 {
-					fl = index[o].Flavors[0]
-				}
-				node := o + "@" + fl
-				deps = append(deps, node)
-				start = max(start, finish[node])
+				n := node(d)
+				deps = append(deps, n)
+				start = max(start, finish[n])
 			}
 		}
 		flavors := p.Flavors
@@ -369,7 +383,11 @@ func (t *Tree) Stats() Stats {
 			flavors = []string{""}
 		}
 		for _, f := range flavors {
-			finish[p.Origin+"@"+f] = start + p.Sleep
+			n := p.Origin + "@" + f
+			if !built[n] {
+				continue
+			}
+			finish[n] = start + p.Sleep
 			s.Nodes++
 			s.Edges += len(deps)
 			s.TotalWork += p.Sleep

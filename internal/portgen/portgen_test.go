@@ -194,13 +194,15 @@ func TestStats(t *testing.T) {
 		{Origin: "b/b", Sleep: time.Second, Flavors: []string{"f1", "f2"}, Deps: map[string][]string{"BUILD": {"a/a"}}},
 		{Origin: "c/c", Sleep: 2 * time.Second, Deps: map[string][]string{"RUN": {"b/b@f2"}, "BUILD": {"b/b"}}},
 		{Origin: "d/d", Sleep: time.Second, Deps: map[string][]string{}},
+		{Origin: "e/e", Sleep: time.Second, Flavors: []string{"f1", "f2"}, Deps: map[string][]string{}},
 	}}
+	// nodes: a, b@f1, b@f2 (named by c), c, d, e@f1 (e@f2 is named by no one)
 	s := tr.Stats()
-	want := Stats{Nodes: 5, Edges: 4, MaxDependents: 2, TotalWork: 8 * time.Second, CriticalPath: 6 * time.Second}
+	want := Stats{Nodes: 6, Edges: 4, MaxDependents: 2, TotalWork: 9 * time.Second, CriticalPath: 6 * time.Second}
 	if s != want {
 		t.Errorf("Stats = %+v, want %+v", s, want)
 	}
-	if lb := s.LowerBound(1); lb != 8*time.Second {
+	if lb := s.LowerBound(1); lb != 9*time.Second {
 		t.Errorf("LowerBound(1) = %v", lb)
 	}
 	if lb := s.LowerBound(4); lb != 6*time.Second {

@@ -11,6 +11,15 @@ import (
 	"strings"
 )
 
+// osRelease is the running kernel's release (uname -r), or "0".
+func osRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "0"
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // goosToOpsys maps GOOS to the uname -s style OPSYS stand-in.
 func goosToOpsys(goos string) string {
 	switch goos {
@@ -123,6 +132,14 @@ func (h *Host) Env() []string {
 		"OPSYS=" + goosToOpsys(runtime.GOOS),
 		"ARCH=" + goarchToArch(runtime.GOARCH),
 	}
+	// Debian's bmake sys.mk (host-target.mk) forks uname four times per
+	// make run unless these are set: setting them makes `make -V` about
+	// twice as fast.
+	env = append(env,
+		"_HOST_OSNAME="+goosToOpsys(runtime.GOOS),
+		"_HOST_OSREL="+osRelease(),
+		"_HOST_MACHINE="+goarchToArch(runtime.GOARCH),
+		"_HOST_ARCH="+goarchToArch(runtime.GOARCH))
 	return append(env, h.Extra...)
 }
 

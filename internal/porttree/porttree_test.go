@@ -204,7 +204,12 @@ func TestFlavors(t *testing.T) {
 				v["PKGNAME"], v["FLAVOR"], v["BUILD_DEPENDS"], tc.pkgname, tc.flavor, tc.build)
 		}
 	}
-	_, err := h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
+	// An empty FLAVOR= on the command line means the default flavor.
+	out, err := h.Run(ctx(t), "lang/tinylang", nil, "FLAVOR=", "-V", "${PKGNAME} ${FLAVOR}")
+	if err != nil || out != "tinylang2-2.4.1 v2\n" {
+		t.Errorf("FLAVOR= : %q %v", out, err)
+	}
+	_, err = h.Vars(ctx(t), "lang/tinylang@nosuch", nil, "PKGNAME")
 	if err == nil || !strings.Contains(err.Error(), "Unknown flavor 'nosuch'") {
 		t.Errorf("unknown flavor: err = %v", err)
 	}
@@ -384,6 +389,10 @@ func TestBuildChain(t *testing.T) {
 	pkgStatic := func(args ...string) (string, error) {
 		cmd := exec.Command("/bin/sh", append([]string{h.PkgStatic()}, args...)...)
 		cmd.Env = h.Env()
+		if args[0] == "-r" {
+			// the registry is ROOTDIR${PKG_DBDIR}: use the default one
+			cmd.Env = append(cmd.Env, "PKG_DBDIR=/var/db/pkg")
+		}
 		b, err := cmd.CombinedOutput()
 		return string(b), err
 	}
@@ -395,6 +404,29 @@ func TestBuildChain(t *testing.T) {
 	if out, _ := pkgStatic("query", "%n-%v %o", "devel/libmini"); out != "libmini-1.2 devel/libmini\n" {
 		t.Errorf("query: %q", out)
 	}
+	// -r ROOT: files and registry under ROOT; minicat's missing dependency
+	// libmini is added first from the same directory, as pkg add does.
+	alt := t.TempDir()
+	if out, err := pkgStatic("-r", alt, "add", pkg); err != nil || !strings.Contains(out, "Installing libmini-1.2") {
+		t.Fatalf("-r add: %v\n%s", err, out)
+	}
+	for _, f := range []string{lb + "/bin/minicat", lb + "/lib/libmini.so.1", "var/db/pkg/minicat/+MANIFEST", "var/db/pkg/libmini/+FILES"} {
+		if _, err := os.Lstat(filepath.Join(alt, f)); err != nil {
+			t.Errorf("-r add: %v", err)
+		}
+	}
+	if _, err := pkgStatic("-r", alt, "info", "-e", "devel/libmini"); err != nil {
+		t.Errorf("-r info -e: %v", err)
+	}
+	// Without the dependency's package file, add fails naming it.
+	lone := filepath.Join(t.TempDir(), "minicat-0.9_1.pkg")
+	if b, err := os.ReadFile(pkg); err != nil || os.WriteFile(lone, b, 0o644) != nil {
+		t.Fatal("copy package")
+	}
+	if out, err := pkgStatic("-r", t.TempDir(), "add", lone); err == nil || !strings.Contains(out, "missing dependency libmini-1.2 (devel/libmini)") {
+		t.Errorf("add without its dependency: %v\n%s", err, out)
+	}
+
 	if _, err := pkgStatic("delete", "-y", "misc/minicat"); err != nil {
 		t.Fatal(err)
 	}
@@ -611,5 +643,26 @@ func TestChrootSlot(t *testing.T) {
 		if sums[1][f] != s {
 			t.Errorf("%s differs between two slot builds", f)
 		}
+	}
+}
+
+// TestNondeterministic checks that misc/nondeterministic really gives a
+// different package each time (the replay tests rely on it).
+func TestNondeterministic(t *testing.T) {
+	t.Parallel()
+	h := newHost(t, goodTree)
+	var sums []string
+	for range 2 {
+		if _, err := h.Run(ctx(t), "misc/nondeterministic", nil, "clean"); err != nil {
+			t.Fatal(err)
+		}
+		f, err := h.Package(ctx(t), "misc/nondeterministic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, sha(t, f))
+	}
+	if sums[0] == sums[1] {
+		t.Error("misc/nondeterministic built the same package twice")
 	}
 }

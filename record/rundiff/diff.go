@@ -38,19 +38,29 @@ type Side struct {
 	Packages map[string]NodePackage
 }
 
-// Load reads run id ("last", an ID or a unique prefix) with its stored
-// plan and attempts.
-func Load(db *record.DB, id string) (*Side, error) {
+// RunPlan reads run id ("last", an ID or a unique prefix) and decodes
+// its stored plan.
+func RunPlan(db *record.DB, id string) (*record.Run, *plan.Plan, error) {
 	r, err := db.Run(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(r.Plan) == 0 {
-		return nil, fmt.Errorf("run %s has no stored plan", r.ID)
+		return nil, nil, fmt.Errorf("run %s has no stored plan", r.ID)
 	}
 	p, err := plan.Decode(r.Plan)
 	if err != nil {
-		return nil, fmt.Errorf("plan of run %s: %w", r.ID, err)
+		return nil, nil, fmt.Errorf("plan of run %s: %w", r.ID, err)
+	}
+	return r, p, nil
+}
+
+// Load reads run id ("last", an ID or a unique prefix) with its stored
+// plan and attempts.
+func Load(db *record.DB, id string) (*Side, error) {
+	r, p, err := RunPlan(db, id)
+	if err != nil {
+		return nil, err
 	}
 	atts, err := db.RunAttempts(r.ID)
 	if err != nil {
@@ -289,18 +299,28 @@ func optionChanges(a, b *plan.Node) string {
 
 // depChanges names dependencies added, removed, or with another input key.
 func depChanges(pa, pb *plan.Plan, a, b *plan.Node) []string {
-	da, db := deps(a), deps(b)
+	return setChanges(deps(a), deps(b), func(id string) string {
+		x, y := pa.Node(id), pb.Node(id)
+		if x != nil && y != nil && x.InputKey != y.InputKey {
+			return id + " input key changed"
+		}
+		return ""
+	})
+}
+
+// setChanges lists the members only in b (+x), only in a (-x), and what
+// same says of the members of both (when not ""), in member order.
+func setChanges(a, b map[string]bool, same func(string) string) []string {
 	var out []string
-	for _, id := range sortedKeys(da, db) {
+	for _, x := range sortedKeys(a, b) {
 		switch {
-		case !da[id]:
-			out = append(out, "+"+id)
-		case !db[id]:
-			out = append(out, "-"+id)
+		case !a[x]:
+			out = append(out, "+"+x)
+		case !b[x]:
+			out = append(out, "-"+x)
 		default:
-			x, y := pa.Node(id), pb.Node(id)
-			if x != nil && y != nil && x.InputKey != y.InputKey {
-				out = append(out, id+" input key changed")
+			if s := same(x); s != "" {
+				out = append(out, s)
 			}
 		}
 	}
@@ -335,17 +355,7 @@ func sortedKeys(a, b map[string]bool) []string {
 
 // listChanges describes two lists as "-x +y" ("" when equal as sets).
 func listChanges(a, b []string) string {
-	sa, sb := set(a), set(b)
-	var out []string
-	for _, x := range sortedKeys(sa, sb) {
-		switch {
-		case !sa[x]:
-			out = append(out, "+"+x)
-		case !sb[x]:
-			out = append(out, "-"+x)
-		}
-	}
-	return strings.Join(out, " ")
+	return strings.Join(setChanges(set(a), set(b), func(string) string { return "" }), " ")
 }
 
 func set(l []string) map[string]bool {

@@ -54,6 +54,10 @@ PKGORIGIN?=	${.CURDIR:H:T}/${PORTDIRNAME}
 .  if !defined(FLAVOR) || empty(FLAVOR)
 FLAVOR=		${FLAVORS:[1]}
 .  endif
+# An empty FLAVOR= given on the command line wins over the assignment above.
+.  if empty(FLAVOR)
+.MAKEFLAGS:	FLAVOR=${FLAVORS:[1]}
+.  endif
 .  if empty(FLAVORS:M${FLAVOR})
 .    error Unknown flavor '${FLAVOR}', possible flavors: ${FLAVORS}.
 .  endif

@@ -43,7 +43,9 @@ slot() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/bin:/bin \
 		HOME=/tmp PORTSDIR=/xports WRKDIRPREFIX=/construction PACKAGES=/packages \
 		DISTDIR=/distfiles PORT_DBDIR=/options LOCALBASE=/usr/local BATCH=yes \
-		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg OPSYS=DragonFly OSVERSION=600400 ARCH="$(uname -m)" "$@"
+		SOURCE_DATE_EPOCH=0 PKG_SUFX=.pkg OPSYS=DragonFly OSVERSION=600400 ARCH="$(uname -m)" \
+		_HOST_OSNAME=Linux _HOST_OSREL="$(uname -r)" _HOST_MACHINE="$(uname -m)" \
+		_HOST_ARCH="$(uname -m)" "$@"
 }
 build() {
 	for ph in ${SLOT_PHASES:-check-sanity pkg-depends fetch-depends fetch checksum \

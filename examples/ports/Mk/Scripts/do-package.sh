@@ -8,6 +8,8 @@
 #
 # The arguments are the LIB_DEPENDS and RUN_DEPENDS entries; each becomes a
 # "dep:" line naming the installed package (from ${PKG_DBDIR}) of that origin.
+# awk may be a Debian alternative (/etc/alternatives) a slot lacks.
+AWK=$(command -v awk || command -v mawk || command -v gawk || command -v original-awk) || AWK=awk
 set -e
 : "${STAGEDIR:?}" "${WRKDIR:?}" "${PKGFILE:?}" "${PKGBASE:?}" "${PKGVERSION:?}"
 PKG_DBDIR=${PKG_DBDIR:-/var/db/pkg}
@@ -20,7 +22,7 @@ reg=$meta/registry
 : > "$reg"
 for m in "$PKG_DBDIR"/*/+MANIFEST; do
 	[ -f "$m" ] || break
-	awk 'FNR == 1 { if (FNR != NR) print o "\t" f "\t" n "\t" v; n = v = o = f = "" }
+	"$AWK" 'FNR == 1 { if (FNR != NR) print o "\t" f "\t" n "\t" v; n = v = o = f = "" }
 	/^name: / && n == "" { n = substr($0, 7) }
 	/^version: / && v == "" { v = substr($0, 10) }
 	/^origin: / && o == "" { o = substr($0, 9) }
@@ -40,7 +42,7 @@ for e in "$@"; do
 	o=${origin%@*}
 	fl=
 	case $origin in *@*) fl=${origin#*@} ;; esac
-	hit=$(awk -F '\t' -v o="$o" -v f="$fl" \
+	hit=$("$AWK" -F '\t' -v o="$o" -v f="$fl" \
 	    '$1 == o && (f == "" || $2 == f) { print $3 " " $4; exit }' "$reg")
 	if [ -z "$hit" ]; then
 		echo "===>  ${PKGBASE}-${PKGVERSION}: run-time dependency $origin is not installed (in $PKG_DBDIR)" >&2

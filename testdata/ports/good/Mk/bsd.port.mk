@@ -144,6 +144,10 @@ TEST_TARGET?=	test
 CONFIGURE_SCRIPT?=	configure
 CONFIGURE_ARGS?=
 CC?=		cc
+# In a Linux chroot without /etc/alternatives, cc is a dangling link.
+.if ${CC:[1]} == "cc" && !exists(/usr/bin/cc) && exists(/usr/bin/gcc)
+CC:=		gcc ${CC:[2..-1]}
+.endif
 CFLAGS?=	-O2 -pipe
 # Debian's bmake sys.mk defaults CFLAGS to -g; use the BSD default instead.
 .if ${CFLAGS} == "-g"
@@ -157,7 +161,9 @@ CFLAGS+=	-ffile-prefix-map=${WRKDIR}=.
 .if !empty(USES:Mlocalbase*)
 CPPFLAGS+=	-I${LOCALBASE}/include
 LDFLAGS+=	-L${LOCALBASE}/lib
-.  if ${OPSYS} == "Linux"
+# The real OS (not the OPSYS stand-in): Linux has no ldconfig hints for
+# ${LOCALBASE}/lib in a slot, so programs carry an rpath.
+.  if ${.MAKE.OS:U} == "Linux"
 LDFLAGS+=	-Wl,-rpath,${LOCALBASE}/lib
 .  endif
 .endif

@@ -13,6 +13,8 @@
 #   program                    found in ${LOCALBASE}/bin:${LOCALBASE}/sbin:$PATH
 # /nonexistent:... entries are skipped (nothing can satisfy them; dsynth
 # ignores them). Environment: LOCALBASE PKG_DBDIR PORTSDIR PKGNAME.
+# awk may be a Debian alternative (/etc/alternatives) a slot lacks.
+AWK=$(command -v awk || command -v mawk || command -v gawk || command -v original-awk) || AWK=awk
 kind=$1
 shift
 LOCALBASE=${LOCALBASE:-/usr/local}
@@ -22,7 +24,7 @@ rc=0
 registered_name() {
 	for m in "$PKG_DBDIR"/*/+MANIFEST; do
 		[ -f "$m" ] || return 1
-		awk -v p="$1" '/^name: / && substr($0, 7) == p { found = 1; exit }
+		"$AWK" -v p="$1" '/^name: / && substr($0, 7) == p { found = 1; exit }
 		END { exit !found }' "$PKG_DBDIR"/*/+MANIFEST
 		return
 	done

@@ -17,6 +17,8 @@
 # dependency is added first from the same directory as FILE
 # (NAME-VERSION<same suffix>), as pkg add does; without it, add fails.
 # PKG (a package) matches NAME, NAME-VERSION, ORIGIN or ORIGIN@FLAVOR.
+# awk may be a Debian alternative (/etc/alternatives) a slot lacks.
+AWK=$(command -v awk || command -v mawk || command -v gawk || command -v original-awk) || AWK=awk
 
 PKG_TOOL_VERSION=1.0.0
 ROOTDIR=
@@ -43,7 +45,7 @@ dbdir() {
 
 # field KEY FILE: the value of the first "KEY: " line.
 field() {
-	awk -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$2"
+	"$AWK" -v k="$1: " 'index($0, k) == 1 { print substr($0, length(k) + 1); exit }' "$2"
 }
 
 # registry: one line per installed package:
@@ -51,7 +53,7 @@ field() {
 registry() {
 	set -- "$(dbdir)"/*/+MANIFEST
 	[ -f "$1" ] || return 0
-	awk 'FNR == 1 { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl
+	"$AWK" 'FNR == 1 { if (f != "") print d "\t" n "\t" v "\t" o "\t" fl
 		f = FILENAME; d = f; sub(/\/\+MANIFEST$/, "", d); n = v = o = fl = "" }
 	/^name: / && n == "" { n = substr($0, 7) }
 	/^version: / && v == "" { v = substr($0, 10) }
@@ -63,7 +65,7 @@ registry() {
 # find_pkg PATTERN: print the registry directory of the first installed
 # package matching PATTERN; fail when none does.
 find_pkg() {
-	registry | awk -F '\t' -v p="$1" '
+	registry | "$AWK" -F '\t' -v p="$1" '
 		$2 == p || $2 "-" $3 == p || $4 == p || $4 "@" $5 == p { print $1; found = 1; exit }
 		END { exit !found }'
 }
