@@ -177,6 +177,27 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"../etc"}}, 400, CodeBadRequest)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"misc/does-not-exist"}}, 422, CodePlanFailed)
 	ts.mustErr("POST", "/api/v1/builds", "build", []byte("not a plan"), 400, CodeBadRequest)
+	// A valid plan of a profile this server does not serve.
+	r := ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201)
+	var pr struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	r.data(t, &pr)
+	p, err := plan.Decode(pr.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Profile.Name = "elsewhere"
+	other, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.mustErr("POST", "/api/v1/builds", "build", other, 404, CodeProfileNotFound)
+	tampered := bytes.Replace(pr.Plan, []byte(`"version":"`), []byte(`"version":"9`), 1)
+	if bytes.Equal(tampered, pr.Plan) {
+		t.Fatal("the plan was not tampered with")
+	}
+	ts.mustErr("POST", "/api/v1/builds", "build", tampered, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?page=0", "read", nil, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?since=yesterday", "read", nil, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?profile=nope", "read", nil, 404, CodeProfileNotFound)

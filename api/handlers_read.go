@@ -106,10 +106,6 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	if err != nil {
 		return err
 	}
-	ps, _ := s.profileParam(run.ProfileName)
-	if s.profiles[run.ProfileName] == nil {
-		ps = s.profiles[s.order[0]]
-	}
 	var atts []*record.Attempt
 	if err := s.eachDB(func(_ *profileState, db *record.DB) error {
 		if atts != nil {
@@ -123,7 +119,6 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	}); err != nil {
 		return err
 	}
-	_ = ps
 	pl, _, err := s.runPlan(run)
 	if err != nil {
 		return fmt.Errorf("plan of run %s: %w", run.ID, err)

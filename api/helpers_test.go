@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,8 @@ type serverOpts struct {
 	public  bool
 	workers int
 	targets string // HCL list of ports
+	// headerTimeout overrides Config.HeaderTimeout.
+	headerTimeout time.Duration
 }
 
 func newTestServer(t *testing.T, o serverOpts) *testServer {
@@ -95,7 +98,7 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 		o.rate, o.burst = 1000, 1000
 	}
 	srv, err := New(Config{Profiles: []*spec.Loaded{l}, Version: "test", Rate: o.rate, Burst: o.burst,
-		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond})
+		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond, HeaderTimeout: o.headerTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +111,10 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 	go func() { done <- srv.Serve(ctx, ln, "", "") }()
 	ts := &testServer{t: t, srv: srv, url: "http://" + ln.Addr().String(), dir: dir, prof: l.Profile, keys: keys,
 		httpc: &http.Client{Timeout: 3 * time.Minute}}
-	ts.stop = func() {
+	var once sync.Once
+	var stopServer func()
+	ts.stop = func() { once.Do(func() { stopServer() }) }
+	stopServer = func() {
 		cancel()
 		select {
 		case err := <-done:
