@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -192,5 +193,39 @@ func TestCreateErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTreeIdentityGit(t *testing.T) {
+	tree := miniTree(t)
+	id, err := TreeIdentity(t.Context(), tree)
+	if err != nil || id.GitCommit != "" || id.MkHash == "" {
+		t.Fatalf("plain dir: %+v %v", id, err)
+	}
+	git := func(args ...string) string {
+		cmd := exec.Command("git", append([]string{"-C", tree, "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-q", "-m", "x")
+	head := git("rev-parse", "HEAD")
+	id, err = TreeIdentity(t.Context(), tree)
+	if err != nil || id.GitCommit != head || id.GitDirty {
+		t.Fatalf("clean checkout: %+v %v", id, err)
+	}
+	appendFile(t, filepath.Join(tree, "devel/lib/Makefile"), "# dirty\n")
+	id, _ = TreeIdentity(t.Context(), tree)
+	if id.GitCommit != head || !id.GitDirty {
+		t.Fatalf("dirty checkout: %+v", id)
+	}
+	// A subdirectory of a checkout is not identified by the checkout's commit.
+	id, _ = TreeIdentity(t.Context(), filepath.Join(tree, "devel"))
+	if id.GitCommit != "" {
+		t.Fatalf("subdirectory: %+v", id)
 	}
 }

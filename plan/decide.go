@@ -36,9 +36,13 @@ const (
 // decide sets Action and Reason of every node, in build order.
 func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options, c *creator) error {
 	var pkgs map[string]record.Package
+	var crcs map[string]record.CRCEntry
 	if opt.DB != nil {
 		var err error
 		if pkgs, err = opt.DB.Packages(); err != nil {
+			return err
+		}
+		if crcs, err = opt.DB.CRCIndex(); err != nil {
 			return err
 		}
 	}
@@ -88,6 +92,13 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			continue
 		}
 		rec, ok := pkgs[id]
+		if !ok && n.Meta {
+			// Meta ports produce no package: their last successful build
+			// is in the CRC index.
+			if e, found := crcs[id]; found {
+				rec, ok = record.Package{NodeID: id, InputKey: e.InputKey, CRC32: e.CRC32}, true
+			}
+		}
 		if !ok {
 			n.Action, n.Reason = ActionBuild, ReasonNew
 			continue

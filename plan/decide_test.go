@@ -168,3 +168,27 @@ func TestExternalInputs(t *testing.T) {
 		t.Fatalf("inc after common change: %s %s", n.PkgName, n.Reason)
 	}
 }
+
+func TestMetaPortUpToDate(t *testing.T) {
+	tree := miniTree(t)
+	writeFiles(t, tree, map[string]string{
+		"misc/meta/Makefile": "PORTNAME=meta\nPORTVERSION=1\nUSES=metaport\nRUN_DEPENDS=app:devel/app\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+	})
+	base := t.TempDir()
+	db := openDB(t, base)
+	prof := testProfile(tree, base, "misc/meta")
+	p, _ := mustCreate(t, Options{Profile: prof, DB: db})
+	if m := p.Node("misc/meta"); !m.Meta || m.PkgFile != "" || m.Action != ActionBuild {
+		t.Fatalf("meta node %+v", m)
+	}
+	markBuilt(t, db, p)
+	p, _ = mustCreate(t, Options{Profile: prof, DB: db})
+	if got := actions(p)["misc/meta"]; got != "skip: up to date" {
+		t.Fatalf("meta after build: %s", got)
+	}
+	appendFile(t, filepath.Join(tree, "devel/app/pkg-descr"), "more\n")
+	p, _ = mustCreate(t, Options{Profile: prof, DB: db})
+	if got := actions(p)["misc/meta"]; got != "build: dependency changed" {
+		t.Fatalf("meta after app change: %s", got)
+	}
+}

@@ -126,7 +126,8 @@ func mustCreate(t testing.TB, opt Options) (*Plan, *Stats) {
 }
 
 // markBuilt does what apply does after building every build node of p: it
-// writes a package file and a package record.
+// writes the CRC index entry and, except for meta ports, a package file and
+// a package record.
 func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 	t.Helper()
 	all := filepath.Join(p.Profile.PackagesDir, "All")
@@ -138,6 +139,12 @@ func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 			n := &p.Ports[i]
 			if n.Action != ActionBuild {
 				continue
+			}
+			if err := record.PutCRC(tx, n.ID, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+				return err
+			}
+			if n.Meta {
+				continue // like apply: no package, only the CRC index
 			}
 			rec := record.Package{NodeID: n.ID, InputKey: n.InputKey, CRC32: n.CRC32, Version: n.Version, PkgFile: n.PkgFile}
 			if n.PkgFile != "" {

@@ -98,3 +98,26 @@ func GetCRC(tx *bolt.Tx, id string) (CRCEntry, bool, error) {
 	}
 	return e, true, nil
 }
+
+// CRCIndex returns every CRC index entry, keyed by node ID.
+func (db *DB) CRCIndex() (map[string]CRCEntry, error) {
+	out := map[string]CRCEntry{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(BucketCRCIndex)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e CRCEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode crc %s: %w", k, err)
+			}
+			out[string(k)] = e
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("records %s: %w", db.path, err)
+	}
+	return out, nil
+}
