@@ -4,7 +4,12 @@ BIN     := bin/dsynth
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)
 
-.PHONY: all build test bench lint demo clean
+.PHONY: all build test bench lint demo clean deps test-deps
+
+# Debian packages: DEPS for building and the demo, TEST_DEPS also for the
+# tests (Chromium drives the dashboard's end-to-end test).
+DEPS      := bmake gcc libc6-dev make tar gzip xz-utils zstd git procps iproute2 zlib1g-dev
+TEST_DEPS := $(DEPS) chromium
 
 all: build
 
@@ -25,6 +30,12 @@ lint:
 
 demo: build
 	./examples/demo.sh $(BIN)
+
+deps:
+	@./.ci/apt-install $(DEPS)
+
+test-deps:
+	@./.ci/apt-install $(TEST_DEPS)
 
 clean:
 	rm -rf bin

@@ -121,6 +121,10 @@ func TestAuth(t *testing.T) {
 	ts.mustOK("POST", "/api/v1/database/clean", "admin", nil, 200)
 	// The key in the query string is only for streams.
 	ts.mustErr("GET", "/api/v1/status?api_key="+ts.keys["read"], "", nil, 401, CodeUnauthorized)
+	// Streams: header or query key, still checked.
+	ts.mustErr("GET", "/api/v1/events", "", nil, 401, CodeUnauthorized)
+	ts.mustErr("GET", "/api/v1/logs/x/stream?api_key=dsk_wrong", "", nil, 401, CodeUnauthorized)
+	ts.mustErr("GET", "/api/v1/logs/nope/stream?api_key="+ts.keys["read"], "", nil, 404, CodeBuildNotFound)
 	// Revocation works at once, while the server runs.
 	db, err := openRW(ts.prof.Records)
 	if err != nil {
@@ -177,6 +181,27 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"../etc"}}, 400, CodeBadRequest)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"misc/does-not-exist"}}, 422, CodePlanFailed)
 	ts.mustErr("POST", "/api/v1/builds", "build", []byte("not a plan"), 400, CodeBadRequest)
+	// A valid plan of a profile this server does not serve.
+	r := ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201)
+	var pr struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	r.data(t, &pr)
+	p, err := plan.Decode(pr.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Profile.Name = "elsewhere"
+	other, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.mustErr("POST", "/api/v1/builds", "build", other, 404, CodeProfileNotFound)
+	tampered := bytes.Replace(pr.Plan, []byte(`"version":"`), []byte(`"version":"9`), 1)
+	if bytes.Equal(tampered, pr.Plan) {
+		t.Fatal("the plan was not tampered with")
+	}
+	ts.mustErr("POST", "/api/v1/builds", "build", tampered, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?page=0", "read", nil, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?since=yesterday", "read", nil, 400, CodeBadRequest)
 	ts.mustErr("GET", "/api/v1/builds?profile=nope", "read", nil, 404, CodeProfileNotFound)

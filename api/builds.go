@@ -71,6 +71,16 @@ type activeBuild struct {
 	mu     sync.Mutex
 	runID  string
 	status execute.Status
+	// ended is set at the run's end event, before apply returns.
+	ended bool
+}
+
+// finishing reports whether b's run has ended (apply is writing its
+// summary): a new build may be planned already.
+func (b *activeBuild) finishing() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ended
 }
 
 func (b *activeBuild) snapshot() (string, execute.Status) {
@@ -303,10 +313,13 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 	b.mu.Lock()
 	if e.Kind == execute.EventRunStart {
 		b.runID = e.RunID
-		b.status = execute.Status{RunID: e.RunID, Start: e.Time, Total: e.Total}
+		b.status = execute.Status{RunID: e.RunID, PID: os.Getpid(), Start: e.Time, Total: e.Total}
 		for w := 0; w < b.workers; w++ {
 			b.status.Workers = append(b.status.Workers, execute.WorkerStatus{Worker: w})
 		}
+	}
+	if e.Kind == execute.EventRunEnd {
+		b.ended = true
 	}
 	st := &b.status
 	st.Updated, st.Done, st.Total, st.Counts = e.Time, e.Done, e.Total, e.Count
@@ -405,13 +418,6 @@ func (ps *profileState) startBuild(ctx context.Context, item *QueueItem, wait bo
 	case <-t.C:
 		return "", pos, nil
 	}
-}
-
-// busy reports whether a build runs or waits (so a new one would queue).
-func (ps *profileState) busy() bool {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return ps.cur != nil || len(ps.queue) > 0 || ps.planing
 }
 
 func newItem(r *http.Request, profile string, packages []string, force bool) *QueueItem {

@@ -87,11 +87,12 @@ func (s *Server) eachDB(fn func(ps *profileState, db *record.DB) error) error {
 	return nil
 }
 
-// allRuns returns the runs of every records database, newest first.
+// allRuns returns the runs of every records database, newest first,
+// without their plan bytes (see runPlan).
 func (s *Server) allRuns() ([]*record.Run, error) {
 	var out []*record.Run
 	err := s.eachDB(func(_ *profileState, db *record.DB) error {
-		runs, err := db.Runs()
+		runs, err := db.RunSummaries()
 		out = append(out, runs...)
 		return err
 	})
@@ -106,7 +107,7 @@ func (s *Server) findRun(id string) (*record.Run, error) {
 		if found != nil {
 			return nil
 		}
-		r, err := db.Run(id)
+		r, err := db.ResolveRun(id)
 		if err == nil {
 			found = r
 			return nil
@@ -203,10 +204,18 @@ func (ps *planStore) get(digest string) *storedPlan {
 	return nil
 }
 
-// runPlan decodes the plan a run applied (cached by digest).
+// runPlan decodes the plan a run applied (cached by digest), reading it
+// from the records when r is a summary.
 func (s *Server) runPlan(r *record.Run) (*plan.Plan, []byte, error) {
 	if sp := s.plans.get(r.PlanDigest); sp != nil && r.PlanDigest != "" {
 		return sp.p, sp.bytes, nil
+	}
+	if len(r.Plan) == 0 && r.PlanDigest != "" {
+		full, err := s.findRun(r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		r = full
 	}
 	if len(r.Plan) == 0 {
 		return nil, nil, nil

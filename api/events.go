@@ -29,13 +29,13 @@ const (
 
 // Event is one message of the event stream.
 type Event struct {
-	Type      string    `json:"type"`
-	Time      time.Time `json:"timestamp"`
-	Profile   string    `json:"profile,omitempty"`
-	RunID     string    `json:"run_id,omitempty"`
-	Data      any       `json:"data"`
-	node      string
-	attemptID string
+	Type    string    `json:"type"`
+	Time    time.Time `json:"timestamp"`
+	Profile string    `json:"profile,omitempty"`
+	RunID   string    `json:"run_id,omitempty"`
+	Data    any       `json:"data"`
+	// Seq numbers the events of a server from 1, in publication order.
+	Seq int64 `json:"seq"`
 }
 
 // subBuffer is how many events a client may lag behind before it is
@@ -74,6 +74,8 @@ type hub struct {
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
 	closed bool
+	last   time.Time
+	seq    int64
 }
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
@@ -102,8 +104,17 @@ func (h *hub) unsubscribe(s *subscriber) {
 func (h *hub) publish(e Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	// Events reach clients in publication order; their timestamps follow
+	// it (apply's events come from several goroutines).
+	e.Time = time.Now().UTC()
+	if e.Time.Before(h.last) {
+		e.Time = h.last
+	}
+	h.last = e.Time
+	h.seq++
+	e.Seq = h.seq
 	for s := range h.subs {
-		if e.Type == EvLogLine && !s.wantsLog(e.RunID) && !s.wantsLog(e.attemptID) {
+		if e.Type == EvLogLine && !s.wantsLog(e.RunID) {
 			continue
 		}
 		select {
@@ -140,12 +151,7 @@ func (h *hub) close() {
 	}
 }
 
-func (s *Server) publish(e Event) {
-	if e.Time.IsZero() {
-		e.Time = time.Now().UTC()
-	}
-	s.hub.publish(e)
-}
+func (s *Server) publish(e Event) { s.hub.publish(e) }
 
 // tailers follow the logs of the ports a build is building and publish
 // their lines as log.line events.

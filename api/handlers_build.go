@@ -90,7 +90,7 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ params) err
 // estimate) or queues it to be planned when its turn comes.
 func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
 	ps.mu.Lock()
-	free := ps.cur == nil && len(ps.queue) == 0 && !ps.planing
+	free := (ps.cur == nil || ps.cur.finishing()) && len(ps.queue) == 0 && !ps.planing
 	if free {
 		ps.planing = true
 	}
@@ -228,7 +228,9 @@ func (s *Server) retryBuild(w http.ResponseWriter, r *http.Request, p params) er
 	if len(retry) == 0 {
 		return errf(http.StatusConflict, CodeConflict, "build "+run.ID+" has no failed port to retry")
 	}
-	item := newItem(r, ps.name, retry, false)
+	// The retried ports are built again even when an interrupted forced
+	// build left an up-to-date package behind.
+	item := newItem(r, ps.name, retry, true)
 	item.RetryOf = run.ID
 	return s.startRequest(w, r, ps, item)
 }
@@ -312,13 +314,15 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request, p params) error
 			return err
 		}
 		for _, run := range runs {
-			if run.PlanDigest == d && len(run.Plan) > 0 {
+			if run.PlanDigest == d {
 				pl, b, err := s.runPlan(run)
 				if err != nil {
 					return err
 				}
-				sp = &storedPlan{d, pl, b}
-				break
+				if pl != nil {
+					sp = &storedPlan{d, pl, b}
+					break
+				}
 			}
 		}
 	}

@@ -106,10 +106,6 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	if err != nil {
 		return err
 	}
-	ps, _ := s.profileParam(run.ProfileName)
-	if s.profiles[run.ProfileName] == nil {
-		ps = s.profiles[s.order[0]]
-	}
 	var atts []*record.Attempt
 	if err := s.eachDB(func(_ *profileState, db *record.DB) error {
 		if atts != nil {
@@ -123,7 +119,6 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	}); err != nil {
 		return err
 	}
-	_ = ps
 	pl, _, err := s.runPlan(run)
 	if err != nil {
 		return fmt.Errorf("plan of run %s: %w", run.ID, err)
@@ -187,6 +182,8 @@ func (s *Server) listPackages(w http.ResponseWriter, r *http.Request, _ params) 
 	return nil
 }
 
+const latestPlans = 20
+
 // checkOrigin validates an origin path parameter.
 func checkOrigin(o string) error {
 	cat, port, ok := strings.Cut(o, "/")
@@ -246,11 +243,15 @@ func (s *Server) packageInfo(origin string) (*packageInfo, error) {
 	return pi, nil
 }
 
-// latestNode finds origin in the most recent plan that has it.
+// latestNode finds origin in the most recent plan that has it (among
+// the plans of the last latestPlans runs: decoding plans is costly).
 func (s *Server) latestNode(origin string) (*plan.Node, *plan.Plan) {
 	runs, err := s.allRuns()
 	if err != nil {
 		return nil, nil
+	}
+	if len(runs) > latestPlans {
+		runs = runs[:latestPlans]
 	}
 	for _, r := range runs {
 		p, _, err := s.runPlan(r)
@@ -398,7 +399,7 @@ func (s *Server) workersOf(ps *profileState) ([]workerView, error) {
 	// Totals (and workers of the last run when none runs) from the records.
 	err := withDB(ps, func(db *record.DB) error {
 		if runID == "" {
-			runs, err := db.Runs()
+			runs, err := db.RunSummaries()
 			if err != nil {
 				return err
 			}
@@ -695,7 +696,7 @@ func (s *Server) stats(since time.Time) (map[string]any, error) {
 	var runs []*record.Run
 	var atts []*record.Attempt
 	err := s.eachDB(func(_ *profileState, db *record.DB) error {
-		r, err := db.Runs()
+		r, err := db.RunSummaries()
 		if err != nil {
 			return err
 		}

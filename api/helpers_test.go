@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,8 @@ type serverOpts struct {
 	public  bool
 	workers int
 	targets string // HCL list of ports
+	// headerTimeout overrides Config.HeaderTimeout.
+	headerTimeout time.Duration
 }
 
 func newTestServer(t *testing.T, o serverOpts) *testServer {
@@ -95,32 +98,43 @@ func newTestServer(t *testing.T, o serverOpts) *testServer {
 		o.rate, o.burst = 1000, 1000
 	}
 	srv, err := New(Config{Profiles: []*spec.Loaded{l}, Version: "test", Rate: o.rate, Burst: o.burst,
-		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond})
+		MetricsPublic: o.public, LoadInterval: 200 * time.Millisecond, HeaderTimeout: o.headerTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr, stop := serveOn(t, srv, "", "")
+	ts := &testServer{t: t, srv: srv, url: "http://" + addr, dir: dir, prof: l.Profile, keys: keys,
+		httpc: &http.Client{Timeout: 3 * time.Minute}, stop: stop}
+	t.Cleanup(ts.stop)
+	return ts
+}
+
+// serveOn serves srv on a fresh 127.0.0.1 port (TLS with cert and key)
+// and returns its address and a stop function that shuts it down and
+// checks that it stopped cleanly (safe to call twice).
+func serveOn(t *testing.T, srv *Server, cert, key string) (string, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, "", "") }()
-	ts := &testServer{t: t, srv: srv, url: "http://" + ln.Addr().String(), dir: dir, prof: l.Profile, keys: keys,
-		httpc: &http.Client{Timeout: 3 * time.Minute}}
-	ts.stop = func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve: %v", err)
+	go func() { done <- srv.Serve(ctx, ln, cert, key) }()
+	var once sync.Once
+	return ln.Addr().String(), func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			case <-time.After(90 * time.Second):
+				t.Error("serve did not shut down")
 			}
-		case <-time.After(90 * time.Second):
-			t.Error("serve did not shut down")
-		}
+		})
 	}
-	t.Cleanup(ts.stop)
-	return ts
 }
 
 // response is a decoded envelope.

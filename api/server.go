@@ -52,6 +52,9 @@ type Config struct {
 	Log *slog.Logger
 	// LoadInterval is the period of system.load events (default 5s).
 	LoadInterval time.Duration
+	// HeaderTimeout bounds the time to read a request's headers (default
+	// 5s); slow clients are disconnected.
+	HeaderTimeout time.Duration
 }
 
 // Server is the dsynth HTTP API. Create it with New, serve it with Serve
@@ -92,8 +95,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LoadInterval == 0 {
 		cfg.LoadInterval = 5 * time.Second
 	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = 5 * time.Second
+	}
 	s := &Server{cfg: cfg, log: cfg.Log, profiles: map[string]*profileState{},
-		limiters: map[string]*rate.Limiter{}, hub: newHub(), plans: newPlanStore(64)}
+		limiters: map[string]*rate.Limiter{}, hub: newHub(), plans: newPlanStore(8)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,7 +141,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

@@ -92,7 +92,12 @@ func (s *Server) streamLog(w http.ResponseWriter, r *http.Request, p params) err
 		n++
 		send("", map[string]any{"n": n, "line": line})
 	})
-	if ctx.Err() == nil {
+	ended := ctx.Err() == nil
+	// The watcher writes keep-alives: it must be gone before the handler
+	// returns.
+	cancel()
+	<-end
+	if ended {
 		send("end", map[string]any{"attempt_id": at.ID, "node": at.NodeID, "status": final.Status, "lines": n})
 	}
 	return nil
@@ -116,6 +121,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(4096)
+	hello := Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}}
 	sub := s.hub.subscribe()
 	defer s.hub.unsubscribe(sub)
 	ctx, cancel := context.WithCancel(r.Context())
@@ -143,7 +149,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 		}
 	}()
 	// First message: the current state, so that clients need no extra call.
-	hello := Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}}
 	if err := wsjson.Write(ctx, c, hello); err != nil {
 		return nil
 	}

@@ -187,28 +187,26 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	a.emit(Event{Kind: EventRunStart, Worker: -1})
 
 	// Ports that are not built: planned skips, resumed, ignored, skipped.
+	// Nodes go in dependency order, so that a port depending on one that
+	// cannot be built is skipped too, with the chain.
+	type blocked struct {
+		cause string   // "devel/x is ignored"
+		via   []string // the ports between the cause and the dependent
+	}
+	bad := map[string]blocked{}
 	var jobs []Job
 	var pre []*record.Attempt
-	bad := map[string]string{} // not buildable node -> reason for dependents
-	for i := range p.Ports {
-		n := &p.Ports[i]
-		switch n.Action {
-		case plan.ActionIgnored:
-			bad[n.ID] = "skipped: " + n.ID + " is ignored: " + n.Ignore
-		case plan.ActionSkipped:
-			bad[n.ID] = n.Reason
-		}
-	}
-	for i := range p.Ports {
-		n := &p.Ports[i]
+	for _, n := range a.inOrder() {
 		at := a.newAttempt(n)
 		switch n.Action {
 		case plan.ActionSkip:
 			at.Status, at.Error, at.PkgFile = record.AttemptUpToDate, n.Reason, n.PkgFile
 		case plan.ActionIgnored:
 			at.Status, at.Error = record.AttemptIgnored, n.Ignore
+			bad[n.ID] = blocked{cause: n.ID + " is ignored"}
 		case plan.ActionSkipped:
 			at.Status, at.Error = record.AttemptSkipped, n.Reason
+			bad[n.ID] = blocked{cause: strings.TrimPrefix(n.Reason, "skipped: "), via: []string{n.ID}}
 		default:
 			if prev := resumed[n.ID]; prev != nil && prev.InputKey == n.InputKey && a.packageIntact(n, prev) {
 				at.Status, at.Error = record.AttemptUpToDate, "built by run "+prev.RunID+" of this plan"
@@ -217,11 +215,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 			}
 			deps := a.b.directDeps(n)
 			for _, d := range deps {
-				if r, ok := bad[d]; ok {
-					at.Status, at.Error = record.AttemptSkipped, r+" (needed by "+n.ID+")"
-					if !strings.HasPrefix(r, "skipped: ") {
-						at.Error = "skipped: " + d + ": " + r
+				if b, ok := bad[d]; ok {
+					at.Status, at.Error = record.AttemptSkipped, "skipped: "+b.cause
+					if len(b.via) > 0 {
+						at.Error += " (needed by " + strings.Join(b.via, " -> ") + ")"
 					}
+					bad[n.ID] = blocked{cause: b.cause, via: append(append([]string(nil), b.via...), n.ID)}
 					break
 				}
 			}
@@ -248,7 +247,10 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
 	}
 
-	res, err := Schedule(ctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	a.stop = stop
+	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
 	if err != nil {
 		return a.abort(err)
 	}
@@ -272,6 +274,9 @@ type applier struct {
 	failed   []string
 	skipped  []string
 	lastRes  *os.File
+	evMu     sync.Mutex         // counts, done and event delivery
+	stop     context.CancelFunc // stops the scheduling
+	fatal    error              // the build environment failed
 }
 
 func (a *applier) newAttempt(n *plan.Node) *record.Attempt {
@@ -295,10 +300,51 @@ func (a *applier) packageIntact(n *plan.Node, prev *record.Attempt) bool {
 
 func (a *applier) node(id string) *plan.Node { return a.b.nodes[id] }
 
+// inOrder returns the plan's nodes, every one after its dependencies
+// (Plan.Order, or a topological sort of Ports for plans without it).
+func (a *applier) inOrder() []*plan.Node {
+	var out []*plan.Node
+	if len(a.p.Order) == len(a.p.Ports) {
+		for _, id := range a.p.Order {
+			if n := a.node(id); n != nil {
+				out = append(out, n)
+			}
+		}
+		if len(out) == len(a.p.Ports) {
+			return out
+		}
+		out = out[:0]
+	}
+	seen := map[string]bool{}
+	var visit func(n *plan.Node)
+	visit = func(n *plan.Node) {
+		if seen[n.ID] {
+			return
+		}
+		seen[n.ID] = true
+		for _, k := range plan.DepKinds {
+			for _, d := range n.Deps[k] {
+				if dn := a.node(d); dn != nil {
+					visit(dn)
+				}
+			}
+		}
+		out = append(out, n)
+	}
+	for i := range a.p.Ports {
+		visit(&a.p.Ports[i])
+	}
+	return out
+}
+
 func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
 	r := a.b.build(ctx, w, a.node(id))
 	a.mu.Lock()
 	a.results[id] = &r
+	if r.Fatal != nil && a.fatal == nil {
+		a.fatal = r.Fatal
+		a.stop() // no more ports; the running ones are interrupted
+	}
 	a.mu.Unlock()
 	return r.Outcome
 }
@@ -404,6 +450,8 @@ func (a *applier) onSkip(id, reason string) {
 
 // count adds a finished attempt to the run's counts.
 func (a *applier) count(at *record.Attempt) {
+	a.evMu.Lock()
+	defer a.evMu.Unlock()
 	c := &a.run.Counts
 	switch at.Status {
 	case record.AttemptSuccess:
@@ -423,7 +471,11 @@ func (a *applier) count(at *record.Attempt) {
 	a.lastResult(at)
 }
 
+// emit delivers e to the live status and the observers, one event at a
+// time (phase events come from the workers' goroutines).
 func (a *applier) emit(e Event) {
+	a.evMu.Lock()
+	defer a.evMu.Unlock()
 	e.Time, e.RunID, e.Done, e.Total, e.Count = time.Now(), a.run.ID, a.done, len(a.p.Ports), a.run.Counts
 	a.live.apply(e)
 	for _, ob := range a.o.Observers {
@@ -452,6 +504,8 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	r := a.run
 	r.End = time.Now().UTC()
 	switch {
+	case a.fatal != nil:
+		r.Status, r.Error = record.RunError, a.fatal.Error()
 	case ctx.Err() != nil:
 		r.Status, r.Error = record.RunInterrupted, "interrupted by signal"
 	case r.Counts.Failed+r.Counts.Skipped+r.Counts.Ignored > 0:
@@ -487,6 +541,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
 	if recErr == nil {
 		recErr = a.rec.err
+	}
+	if a.fatal != nil {
+		return s, a.fatal
 	}
 	if recErr != nil {
 		return s, fmt.Errorf("records: %w", recErr)

@@ -24,16 +24,18 @@ import (
 // file in the package phase), tar bootstrap and pkg-static add (checking
 // that the package exists in packages_dir/All).
 type fakeIso struct {
-	pkgsDir string
-	fail    map[string]string        // node ID -> phase that fails
-	sleep   map[string]time.Duration // node ID -> time spent in build (silent)
-	started chan string              // receives node IDs entering build, if set
+	pkgsDir  string
+	fail     map[string]string        // node ID -> phase that fails
+	sleep    map[string]time.Duration // node ID -> time spent in build (silent)
+	started  chan string              // receives node IDs entering build, if set
+	failPrep int                      // Prepare fails from this call on (0: never)
 
 	mu        sync.Mutex
 	prepared  int
 	active    int
 	builds    map[string]int      // node ID -> package phases run
 	installed map[string][]string // node ID -> what was installed, in order
+	network   map[string]bool     // phases that ran with the network
 	cleaned   int
 }
 
@@ -48,6 +50,9 @@ func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.prepared++
+	if f.failPrep > 0 && f.prepared >= f.failPrep {
+		return nil, fmt.Errorf("mount tmpfs: operation not permitted")
+	}
 	f.active++
 	return &fakeSlot{iso: f, n: n}, nil
 }
@@ -112,6 +117,11 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 			return 1, fmt.Errorf("make for %s in the slot of %s", id, s.node)
 		}
 		phase := c.Argv[3]
+		if c.Network {
+			f.mu.Lock()
+			f.network[phase] = true
+			f.mu.Unlock()
+		}
 		fmt.Fprintf(c.Stdout, "make %s for %s\n", phase, id)
 		if phase == "build" {
 			if f.started != nil {
@@ -185,7 +195,7 @@ func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 }
 
 func newFake(p *plan.Plan) *fakeIso {
-	return &fakeIso{pkgsDir: p.Profile.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}}
+	return &fakeIso{pkgsDir: p.Profile.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}, network: map[string]bool{}}
 }
 
 func openRecords(t *testing.T, p *plan.Plan) *record.DB {
@@ -348,6 +358,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 func TestApplyInterruptThenResume(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/slow build lib:devel/a", "devel/c build lib:devel/slow")
+	p.Profile.Environment.Network = spec.NetworkFetch
 	iso := newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/slow": time.Hour}
 	iso.started = make(chan string, 10)
@@ -366,6 +377,9 @@ func TestApplyInterruptThenResume(t *testing.T) {
 	}
 	if sum.Status != record.RunInterrupted || sum.Counts.Built != 2 || iso.active != 0 {
 		t.Fatalf("interrupted run: %+v, %d slots active", sum, iso.active)
+	}
+	if len(iso.network) != 2 || !iso.network["fetch"] || !iso.network["checksum"] {
+		t.Errorf("network = \"fetch\": phases with network %v", iso.network)
 	}
 	db := openRecords(t, p)
 	atts, _ := db.RunAttempts(sum.RunID)
@@ -457,5 +471,43 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	}})
 	if se, ok := err.(*StaleError); !ok || !strings.Contains(se.Error(), "devel/quick: port directory changed") {
 		t.Errorf("stale: %v", err)
+	}
+}
+
+func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
+	iso := newFake(p)
+	iso.failPrep = 2
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	if err == nil || !strings.Contains(err.Error(), "isolation: prepare slot SL01: mount tmpfs: operation not permitted") {
+		t.Fatalf("err = %v", err)
+	}
+	if sum == nil || sum.Status != record.RunError || sum.Counts.Built != 1 || iso.prepared != 2 {
+		t.Errorf("summary %+v, %d prepares", sum, iso.prepared)
+	}
+	db := openRecords(t, p)
+	r, _ := db.Run("last")
+	if r.Status != record.RunError || !strings.Contains(r.Error, "isolation") {
+		t.Errorf("run record: %s %q", r.Status, r.Error)
+	}
+}
+
+// A plan whose build nodes depend on an ignored node (the planner marks
+// them skipped; apply does not rely on it).
+func TestApplySkipsDependentsOfIgnoredInOrder(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/ign", "x/ign ignored ignore=broken", "x/ok build")
+	iso := newFake(p)
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts.Built != 1 || sum.Counts.Skipped != 2 || sum.Counts.Ignored != 1 || iso.builds["x/a"]+iso.builds["x/b"] != 0 {
+		t.Fatalf("summary %+v, builds %v", sum, iso.builds)
+	}
+	want := []string{"x/a: x/ign is ignored", "x/b: x/ign is ignored (needed by x/a)"}
+	if !slices.Equal(sum.Skipped, want) {
+		t.Errorf("skipped %q, want %q", sum.Skipped, want)
 	}
 }

@@ -23,13 +23,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type benchIso struct{ l isolate.Layout }
-
-func (b *benchIso) Prepare(ctx context.Context, n int) (execute.Slot, error) {
-	return isolate.Prepare(ctx, b.l, n)
-}
-func (b *benchIso) Cleanup() ([]string, error) { return isolate.Cleanup(b.l.BuildBase) }
-
 // BenchmarkApplyGenerated plans and applies a generated tree of trivial
 // ports (portgen, seed 42) with 2 workers in real slots and reports per
 // built port: the wall time, the make phases, the dependency installs
@@ -70,11 +63,9 @@ func BenchmarkApplyGenerated(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		l := isolate.Layout{BuildBase: base, SystemDir: "/", PortsDir: tree, DistfilesDir: prof.DistfilesDir,
-			PackagesDir: prof.PackagesDir, OptionsDir: prof.OptionsDir}
 		b.ResetTimer()
 		t0 := time.Now()
-		sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, Isolator: &benchIso{l}})
+		sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, Isolator: execute.SlotIsolator(execute.ProfileLayout(prof))})
 		wall := time.Since(t0)
 		b.StopTimer()
 		if err != nil {

@@ -89,6 +89,9 @@ type buildResult struct {
 	SHA256        string
 	LogPath       string
 	Start, End    time.Time
+	// Fatal is set when the build environment itself failed (a slot could
+	// not be prepared): the run stops.
+	Fatal error
 }
 
 type phaseTime struct {
@@ -369,7 +372,10 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 	slot, err := b.iso.Prepare(ctx, w+1)
 	if err != nil {
 		log.printf("\nslot SL%02d: %v\n", w+1, err)
-		return fail("setup", fmt.Sprintf("prepare slot SL%02d: %v", w+1, err))
+		res = fail("setup", fmt.Sprintf("prepare slot SL%02d: %v", w+1, err))
+		res.Fatal = fmt.Errorf("isolation: prepare slot SL%02d: %w", w+1, err)
+		res.Outcome.Interrupted = true
+		return res
 	}
 	defer func() {
 		if err := slot.Teardown(); err != nil {

@@ -28,7 +28,9 @@
 //     (brought up) unless Cmd.Network is set; then they are forked from a
 //     thread that joined the host's network namespace. Niceness is applied
 //     on that thread too (it is per thread on Linux), so the command starts
-//     with it.
+//     with it, and so is the capability bounding set: commands lose
+//     CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_MKNOD, CAP_NET_ADMIN and the other
+//     capabilities that could undo the layout or reach the host.
 //   - FreeBSD/DragonFly: no namespaces. The helper mounts nullfs, tmpfs,
 //     devfs and procfs below the slot directory (nmount(2) on FreeBSD; the
 //     base system's mount_* tools on DragonFly, whose mount argument

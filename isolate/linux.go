@@ -5,6 +5,7 @@ package isolate
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,9 +68,31 @@ func cmdSysProcAttr(root string) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Chroot: root, Cloneflags: syscall.CLONE_NEWPID, Setsid: true}
 }
 
+// droppedCaps leave the bounding set of every command: with them root in
+// a slot could mount, remount the read-only binds, chroot out, open host
+// files by handle, create device nodes, load modules or reconfigure the
+// host network of a networked command. What builds need as root (chown,
+// file modes, setuid bits in staging) stays.
+var droppedCaps = []uintptr{
+	unix.CAP_SYS_ADMIN, unix.CAP_SYS_CHROOT, unix.CAP_DAC_READ_SEARCH, unix.CAP_MKNOD,
+	unix.CAP_SYS_MODULE, unix.CAP_SYS_RAWIO, unix.CAP_SYS_BOOT, unix.CAP_SYS_TIME,
+	unix.CAP_NET_ADMIN, unix.CAP_SYS_PACCT, unix.CAP_SYS_TTY_CONFIG, unix.CAP_MAC_ADMIN,
+	unix.CAP_MAC_OVERRIDE, unix.CAP_AUDIT_CONTROL, unix.CAP_SYSLOG, unix.CAP_WAKE_ALARM,
+	unix.CAP_BLOCK_SUSPEND, unix.CAP_BPF, unix.CAP_PERFMON, unix.CAP_LINUX_IMMUTABLE,
+	unix.CAP_SETPCAP,
+}
+
 // beforeFork runs on the locked thread that forks the command: network
-// namespace and niceness are per-thread on Linux and inherited.
+// namespace, niceness and the capability bounding set are per-thread on
+// Linux and inherited. The bounding set limits what the command gets at
+// exec; the forked child keeps the helper's capabilities until then (it
+// still needs CAP_SYS_CHROOT for the chroot).
 func (h *helper) beforeFork(m message) error {
+	for _, c := range droppedCaps {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("drop capability %d: %w", c, err)
+		}
+	}
 	if m.Network {
 		if len(h.extra) == 0 {
 			return fmt.Errorf("no host network namespace")

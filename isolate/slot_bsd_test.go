@@ -3,18 +3,11 @@
 package isolate_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/isolate/isolatetest"
 )
-
-func TestMain(m *testing.M) {
-	isolate.MaybeRunHelper()
-	isolatetest.MaybeRunCrashChild(isolate.Prepare)
-	os.Exit(m.Run())
-}
 
 // BSD slots share the host's network, host name and process table.
 func TestConformance(t *testing.T) {

@@ -16,12 +16,6 @@ import (
 	"github.com/go-dsynth/dsynth/isolate/isolatetest"
 )
 
-func TestMain(m *testing.M) {
-	isolate.MaybeRunHelper()
-	isolatetest.MaybeRunCrashChild(isolate.Prepare)
-	os.Exit(m.Run())
-}
-
 func TestConformance(t *testing.T) {
 	isolatetest.Run(t, isolate.Prepare, isolate.Cleanup)
 }

@@ -46,6 +46,11 @@ const (
 	pidFile = "helper.pid"
 )
 
+// setupTimeout bounds the wait for a helper to build its slot.
+const setupTimeout = 30 * time.Second
+
+var errNoHook = errors.New("does main, or TestMain, call isolate.MaybeRunHelper first?")
+
 // ErrSlotExists is returned by Prepare when the slot directory already
 // exists: a leftover of a crashed run (see Cleanup) or a slot in use.
 var ErrSlotExists = errors.New("slot directory exists (leftover of a crashed run? run dsynth cleanup)")
@@ -162,6 +167,11 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("prepare: negative slot number %d", n)
 	}
+	if os.Getenv(helperEnv) != "" {
+		// The binary was re-executed as a helper but went on as itself:
+		// refuse, instead of recursing.
+		return nil, errNoHook
+	}
 	if err := l.validate(); err != nil {
 		return nil, err
 	}
@@ -177,6 +187,10 @@ func Prepare(ctx context.Context, l Layout, n int) (Slot, error) {
 	}
 	s, err := startHelper(ctx, root, l, hostnameFor(l, n))
 	if err != nil {
+		// The helper undid what it could; force what remains.
+		if _, uerr := unmountAll(root, true); uerr != nil {
+			return nil, fmt.Errorf("prepare %s: %w", root, errors.Join(err, uerr))
+		}
 		if rerr := removeTree(root); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
@@ -207,21 +221,20 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	}
 	parentF := os.NewFile(uintptr(fds[0]), "slot-parent")
 	childF := os.NewFile(uintptr(fds[1]), "slot-child")
-	defer childF.Close()
 	extra, err := helperFiles()
 	if err != nil {
-		parentF.Close()
+		closeAll([]*os.File{parentF, childF})
 		return nil, err
 	}
-	defer closeAll(extra)
 	exe, err := helperExe()
 	if err != nil {
-		parentF.Close()
+		closeAll(append([]*os.File{parentF, childF}, extra...))
 		return nil, err
 	}
 	fc, err := net.FileConn(parentF)
 	parentF.Close()
 	if err != nil {
+		closeAll(append([]*os.File{childF}, extra...))
 		return nil, fmt.Errorf("slot socket: %w", err)
 	}
 	conn := fc.(*net.UnixConn)
@@ -235,7 +248,11 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 		Stderr:      s.stderr,
 		SysProcAttr: helperSysProcAttr(),
 	}
-	if err := s.helper.Start(); err != nil {
+	err = s.helper.Start()
+	// Only the helper may hold its end: its exit must read as EOF here.
+	childF.Close()
+	closeAll(extra)
+	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("start slot helper: %w", err)
 	}
@@ -245,7 +262,7 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	}()
 	go s.readLoop()
 	fail := func(err error) (*unixSlot, error) {
-		s.kill()
+		s.stop()
 		if t := strings.TrimSpace(s.stderr.String()); t != "" {
 			err = fmt.Errorf("%w (helper: %s)", err, t)
 		}
@@ -260,13 +277,15 @@ func startHelper(ctx context.Context, root string, l Layout, hostname string) (*
 	select {
 	case m, ok := <-s.msgs:
 		if !ok {
-			return fail(errors.New("slot helper exited during setup"))
+			return fail(fmt.Errorf("slot helper exited during setup (%w)", errNoHook))
 		}
 		if m.Op != "ready" {
 			return fail(fmt.Errorf("slot setup: %s", m.Error))
 		}
 	case <-ctx.Done():
 		return fail(ctx.Err())
+	case <-time.After(setupTimeout):
+		return fail(fmt.Errorf("slot helper not ready after %v (%w)", setupTimeout, errNoHook))
 	}
 	return s, nil
 }
@@ -284,12 +303,19 @@ func (s *unixSlot) readLoop() {
 	}
 }
 
-// kill ends the helper (and with it every slot process and mount) and
-// waits for it.
-func (s *unixSlot) kill() {
+// stopGrace is how long a helper may take to end its slot in order.
+const stopGrace = 5 * time.Second
+
+// stop ends the helper and waits for it: closing the socket makes it kill
+// the slot's processes, unmount (BSD) and exit; SIGKILL after stopGrace.
+func (s *unixSlot) stop() {
 	s.conn.Close()
-	s.helper.Process.Kill()
-	<-s.exited
+	select {
+	case <-s.exited:
+	case <-time.After(stopGrace):
+		s.helper.Process.Kill()
+		<-s.exited
+	}
 }
 
 func (s *unixSlot) Root() string { return s.root }
@@ -339,7 +365,12 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if m.HasStdout, err = out(c.Stdout); err != nil {
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
-	if m.HasStderr, err = out(c.Stderr); err != nil {
+	if m.HasStdout && sameWriter(c.Stdout, c.Stderr) {
+		// One writer for both: one pipe, so that the writer sees the
+		// output in order and is never written from two goroutines.
+		m.HasStderr = true
+		files = append(files, files[0])
+	} else if m.HasStderr, err = out(c.Stderr); err != nil {
 		closeAll(toClose)
 		drain(&wg, readers)
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
@@ -376,6 +407,17 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	return reply.Status, nil
 }
 
+// sameWriter reports whether a and b are the same writer (false when
+// their dynamic type is not comparable).
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
 // drainTimeout bounds how long Run waits for the output pipes to reach
 // EOF after the command ended: a process that escaped the kill (possible
 // on DragonFly, see bsd_dragonfly.go) must not hang Run.
@@ -407,11 +449,7 @@ func drain(wg *sync.WaitGroup, readers []*os.File) {
 func (s *unixSlot) Teardown() error {
 	s.tearOnce.Do(func() {
 		sendMsg(s.conn, message{Op: "exit"})
-		select {
-		case <-s.exited:
-		case <-time.After(5 * time.Second):
-		}
-		s.kill()
+		s.stop()
 		if _, err := unmountAll(s.root, false); err != nil {
 			s.tearErr = fmt.Errorf("teardown %s: %w", s.root, err)
 			return

@@ -128,3 +128,29 @@ func TestExportAndClean(t *testing.T) {
 		t.Fatalf("second clean: %+v %v", rep, err)
 	}
 }
+
+func TestRunSummariesAndResolve(t *testing.T) {
+	db := openTemp(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i, id := range []string{"abcd0001", "abcd0002", "ef010203"} {
+		if err := db.CreateRun(&Run{ID: id, Plan: []byte("PLAN " + id), Start: t0.Add(time.Duration(i) * time.Hour), Status: RunSuccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs, err := db.RunSummaries()
+	if err != nil || len(runs) != 3 || runs[2].ID != "ef010203" || runs[0].Plan != nil || runs[1].Status != RunSuccess {
+		t.Fatalf("summaries: %+v %v", runs, err)
+	}
+	for _, tc := range []struct{ arg, want string }{{"last", "ef010203"}, {"ef01", "ef010203"}, {"abcd0002", "abcd0002"}, {"abcd", ""}, {"zzzz", ""}, {"ab", ""}} {
+		r, err := db.ResolveRun(tc.arg)
+		switch {
+		case tc.want == "" && err == nil:
+			t.Errorf("%s: found %s", tc.arg, r.ID)
+		case tc.want != "" && (err != nil || r.ID != tc.want || string(r.Plan) != "PLAN "+tc.want):
+			t.Errorf("%s: %+v %v", tc.arg, r, err)
+		}
+	}
+	if _, err := db.ResolveRun("zzzz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown run: %v", err)
+	}
+}

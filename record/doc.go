@@ -11,10 +11,17 @@
 //	runs       run uuid -> JSON Run
 //	attempts   attempt uuid -> JSON Attempt
 //	packages   node id -> JSON latest successful package
-//	history    node id 0x00 RFC3339Nano start 0x00 attempt uuid -> nil (time-ordered)
-//	workers    run uuid 0x00 worker id -> JSON worker activity
+//	history    indexes of attempts, each key -> attempt uuid (unix ns: 20 digits):
+//	           t/<unix ns>/<attempt>               time order (stats -since)
+//	           o/<origin> 0x00 <unix ns>/<attempt>  per origin (history ORIGIN)
+//	           r/<run>/<unix ns>/<attempt>          per run (show RUN_ID)
+//	workers    <run uuid>/<worker, 3 digits> -> JSON worker activity
 //	apikeys    key id -> JSON (salted hash, role)
 //	inputs     input key -> JSON input components (port hash, options, make.conf, Mk, env, deps)
+//
+// apply opens the file for each batch of writes (one fsynced transaction
+// per port start and per port end) and closes it in between, so readers
+// are never locked out for longer than one transaction.
 //
 // Open sets a timeout on the file lock and reports "another dsynth process
 // holds the records database" instead of hanging. The schema version is

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -183,4 +184,67 @@ func (db *DB) CleanStale(pkgGone func(Package) bool) (CleanReport, error) {
 		return rep, fmt.Errorf("records %s: clean: %w", db.path, err)
 	}
 	return rep, nil
+}
+
+// skipJSON ignores a JSON value without decoding it.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
+
+// RunSummaries returns every run without its plan bytes (which can be
+// megabytes each), oldest first.
+func (db *DB) RunSummaries() ([]*Run, error) {
+	var out []*Run
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(BucketRuns).ForEach(func(k, v []byte) error {
+			var r struct {
+				Run
+				Plan skipJSON `json:"plan"`
+			}
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode run %s: %w", k, err)
+			}
+			out = append(out, &r.Run)
+			return nil
+		})
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, err
+}
+
+// ResolveRun returns run id, like Run ("last", a unique prefix of at
+// least 4 characters), reading only the runs it needs.
+func (db *DB) ResolveRun(id string) (*Run, error) {
+	if id == "last" {
+		runs, err := db.RunSummaries()
+		if err != nil {
+			return nil, err
+		}
+		if len(runs) == 0 {
+			return nil, fmt.Errorf("no runs recorded: %w", ErrNotFound)
+		}
+		id = runs[len(runs)-1].ID
+	}
+	var out *Run
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		r, err := GetRun(tx, id)
+		if err == nil || len(id) < 4 {
+			out = r
+			return err
+		}
+		c := tx.Bucket(BucketRuns).Cursor()
+		var found []byte
+		for k, _ := c.Seek([]byte(id)); k != nil && bytes.HasPrefix(k, []byte(id)); k, _ = c.Next() {
+			if found != nil {
+				return fmt.Errorf("run ID prefix %q is ambiguous", id)
+			}
+			found = bytes.Clone(k)
+		}
+		if found == nil {
+			return err
+		}
+		out, err = GetRun(tx, string(found))
+		return err
+	})
+	return out, err
 }

@@ -143,7 +143,7 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 	sum, err := execute.Apply(ctx, execute.Options{
 		Plan: p, PlanBytes: planBytes, Workers: workers,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
-		Verify:    verifyPlan,
+		Verify:    execute.VerifyPlan,
 		Observers: []execute.Observer{prog.Observe},
 		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
 	})
@@ -190,16 +190,4 @@ func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
 	}
 	return p, err
-}
-
-func verifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
-	ch, err := plan.Verify(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(ch))
-	for i, c := range ch {
-		out[i] = c.String()
-	}
-	return out, nil
 }

@@ -234,6 +234,22 @@ func testReadOnly(t *testing.T, o Options) {
 			t.Errorf("write into read-only %s succeeded %q", dir, out)
 		}
 	}
+	if !o.SharedHost {
+		// Root in the slot cannot undo the layout: no remounting, no
+		// new mounts, no unmounting, no chroot, no device nodes.
+		for _, script := range []string{
+			"mount -o remount,rw /xports", "mount -o remount,bind,rw /xports", "mount -t tmpfs none /construction",
+			"umount /xports", "umount -l /usr/bin", "chroot / /bin/true", "mknod /tmp/sda b 8 0",
+			"mount --bind /tmp /xports",
+		} {
+			if out, _, st := sh(t, s, script+" 2>&1"); st == 0 {
+				t.Errorf("%q succeeded in the slot: %q", script, out)
+			}
+		}
+		if out, _, st := sh(t, s, "touch /xports/probe 2>&1"); st == 0 {
+			t.Errorf("/xports writable after the attempts: %q", out)
+		}
+	}
 	for _, host := range []string{f.layout.PortsDir, f.layout.OptionsDir, filepath.Join(f.base, "extra")} {
 		if _, err := os.Stat(filepath.Join(host, "probe")); err == nil {
 			t.Errorf("a probe file appeared in %s", host)
@@ -509,6 +525,14 @@ func testOutput(t *testing.T, o Options) {
 	}
 	if w.buf.String() != "first\nsecond\n" {
 		t.Errorf("streamed output %q", w.buf.String())
+	}
+	// One writer for stdout and stderr gets both, in order.
+	var both bytes.Buffer
+	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"sh", "-c", "echo a; echo b >&2; echo c; echo d >&2"}, Env: []string{slotPath}, Stdout: &both, Stderr: &both}); err != nil {
+		t.Fatal(err)
+	}
+	if both.String() != "a\nb\nc\nd\n" {
+		t.Errorf("shared stdout/stderr writer got %q", both.String())
 	}
 	// An *os.File writer receives the output directly; nil discards.
 	tf, err := os.CreateTemp(t.TempDir(), "out")
