@@ -452,23 +452,42 @@ func (a *applier) onSkip(id, reason string) {
 func (a *applier) count(at *record.Attempt) {
 	a.evMu.Lock()
 	defer a.evMu.Unlock()
-	c := &a.run.Counts
+	addCount(&a.run.Counts, at.Status)
 	switch at.Status {
+	case record.AttemptFailed:
+		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
+	case record.AttemptSkipped:
+		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
+	}
+	a.done++
+	a.lastResult(at)
+}
+
+// addCount adds one finished attempt's status to c.
+func addCount(c *record.Counts, status string) {
+	switch status {
 	case record.AttemptSuccess:
 		c.Built++
 	case record.AttemptFailed:
 		c.Failed++
-		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
 	case record.AttemptSkipped:
 		c.Skipped++
-		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
 	case record.AttemptIgnored:
 		c.Ignored++
 	case record.AttemptUpToDate:
 		c.UpToDate++
 	}
-	a.done++
-	a.lastResult(at)
+}
+
+// latest returns the latest of ts.
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
 }
 
 // emit delivers e to the live status and the observers, one event at a
@@ -609,7 +628,11 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 			if err != nil {
 				return err
 			}
+			// The run's counts are written when it ends: rebuild them from
+			// its attempts, and end it at its last recorded activity.
 			now := time.Now().UTC()
+			end := r.Start
+			r.Counts = record.Counts{Planned: r.Counts.Planned}
 			err = db.Update(func(tx *bolt.Tx) error {
 				for _, at := range atts {
 					if at.Status == record.AttemptBuilding {
@@ -617,9 +640,15 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 						if err := record.PutAttempt(tx, at); err != nil {
 							return err
 						}
+						continue
 					}
+					addCount(&r.Counts, at.Status)
+					end = latest(end, at.Start, at.End)
 				}
-				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), now
+				if end.IsZero() {
+					end = now
+				}
+				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
 				return record.PutRun(tx, r)
 			})
 			if err != nil {
