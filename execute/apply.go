@@ -645,6 +645,12 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 					addCount(&r.Counts, at.Status)
 					end = latest(end, at.Start, at.End)
 				}
+				// The live status file is rewritten on every event.
+				if s, err := ReadStatus(buildBase); err == nil && s.RunID == r.ID {
+					if fi, err := os.Stat(StatusFile(buildBase)); err == nil {
+						end = latest(end, fi.ModTime().UTC())
+					}
+				}
 				if end.IsZero() {
 					end = now
 				}
