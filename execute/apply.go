@@ -40,6 +40,10 @@ type Options struct {
 	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
 	// it is a replay (see execute/replay).
 	ReplayOf, PackagesDir string
+	// SourceDateEpoch overrides, per node ID, the SOURCE_DATE_EPOCH of the
+	// plan's tree: a replay rebuilds a port that was up to date in the
+	// replayed run with the epoch its package was originally built with.
+	SourceDateEpoch map[string]string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
 }
@@ -125,7 +129,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("clean build base %s: %w", p.Profile.BuildBase, err)
 	}
 	for _, c := range cleaned {
-		o.Warn("removed leftover " + c)
+		o.Warn("cleaning up a leftover slot: " + c)
 	}
 
 	// History: expected durations and what earlier runs of this plan built.
@@ -170,7 +174,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 
-	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator),
+	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch),
 		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
 		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
