@@ -40,6 +40,10 @@ type Options struct {
 	// ReplayOf and PackagesDir are recorded on the run (record.Run) when
 	// it is a replay (see execute/replay).
 	ReplayOf, PackagesDir string
+	// SourceDateEpoch overrides, per node ID, the SOURCE_DATE_EPOCH of the
+	// plan's tree: a replay rebuilds a port that was up to date in the
+	// replayed run with the epoch its package was originally built with.
+	SourceDateEpoch map[string]string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
 }
@@ -125,7 +129,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, fmt.Errorf("clean build base %s: %w", p.Profile.BuildBase, err)
 	}
 	for _, c := range cleaned {
-		o.Warn("removed leftover " + c)
+		o.Warn("cleaning up a leftover slot: " + c)
 	}
 
 	// History: expected durations and what earlier runs of this plan built.
@@ -170,7 +174,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 
-	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator),
+	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch),
 		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
 		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
@@ -452,23 +456,42 @@ func (a *applier) onSkip(id, reason string) {
 func (a *applier) count(at *record.Attempt) {
 	a.evMu.Lock()
 	defer a.evMu.Unlock()
-	c := &a.run.Counts
+	addCount(&a.run.Counts, at.Status)
 	switch at.Status {
+	case record.AttemptFailed:
+		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
+	case record.AttemptSkipped:
+		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
+	}
+	a.done++
+	a.lastResult(at)
+}
+
+// addCount adds one finished attempt's status to c.
+func addCount(c *record.Counts, status string) {
+	switch status {
 	case record.AttemptSuccess:
 		c.Built++
 	case record.AttemptFailed:
 		c.Failed++
-		a.failed = append(a.failed, at.NodeID+" ("+at.LastPhase+")")
 	case record.AttemptSkipped:
 		c.Skipped++
-		a.skipped = append(a.skipped, at.NodeID+": "+strings.TrimPrefix(at.Error, "skipped: "))
 	case record.AttemptIgnored:
 		c.Ignored++
 	case record.AttemptUpToDate:
 		c.UpToDate++
 	}
-	a.done++
-	a.lastResult(at)
+}
+
+// latest returns the latest of ts.
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
 }
 
 // emit delivers e to the live status and the observers, one event at a
@@ -609,7 +632,11 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 			if err != nil {
 				return err
 			}
+			// The run's counts are written when it ends: rebuild them from
+			// its attempts, and end it at its last recorded activity.
 			now := time.Now().UTC()
+			end := r.Start
+			r.Counts = record.Counts{Planned: r.Counts.Planned}
 			err = db.Update(func(tx *bolt.Tx) error {
 				for _, at := range atts {
 					if at.Status == record.AttemptBuilding {
@@ -617,9 +644,21 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 						if err := record.PutAttempt(tx, at); err != nil {
 							return err
 						}
+						continue
+					}
+					addCount(&r.Counts, at.Status)
+					end = latest(end, at.Start, at.End)
+				}
+				// The live status file is rewritten on every event.
+				if s, err := ReadStatus(buildBase); err == nil && s.RunID == r.ID {
+					if fi, err := os.Stat(StatusFile(buildBase)); err == nil {
+						end = latest(end, fi.ModTime().UTC())
 					}
 				}
-				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), now
+				if end.IsZero() {
+					end = now
+				}
+				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
 				return record.PutRun(tx, r)
 			})
 			if err != nil {

@@ -422,8 +422,14 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	rec := &recorder{path: p.Profile.Records}
 	dead := &record.Run{ID: "dead-run", BuildBase: p.Profile.BuildBase, Status: record.RunRunning, PID: 1 << 30, Start: time.Now().Add(-time.Hour)}
 	deadAt := &record.Attempt{ID: "dead-att", RunID: "dead-run", NodeID: "devel/quick", Origin: "devel/quick", Status: record.AttemptBuilding}
+	doneEnd := time.Now().Add(-30 * time.Minute).UTC()
+	deadDone := &record.Attempt{ID: "dead-done", RunID: "dead-run", NodeID: "devel/gone", Origin: "devel/gone", Status: record.AttemptSuccess,
+		Start: doneEnd.Add(-time.Minute), End: doneEnd}
 	if err := rec.update(func(tx *bolt.Tx) error {
 		if err := record.PutRun(tx, dead); err != nil {
+			return err
+		}
+		if err := record.PutAttempt(tx, deadDone); err != nil {
 			return err
 		}
 		return record.PutAttempt(tx, deadAt)
@@ -447,6 +453,10 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	a, _ := db.Attempt("dead-att")
 	if r.Status != record.RunCrashed || a.Status != record.AttemptInterrupted || len(warns) != 1 || !strings.Contains(warns[0], "crashed") {
 		t.Errorf("crash recovery: run %s, attempt %s, warnings %q", r.Status, a.Status, warns)
+	}
+	// Its counts come from its attempts; it ended at its last activity.
+	if r.Counts.Built != 1 || !r.End.Equal(doneEnd) {
+		t.Errorf("crashed run: counts %+v, end %v, want 1 built, end %v", r.Counts, r.End, doneEnd)
 	}
 	db.Close()
 

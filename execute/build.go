@@ -75,6 +75,7 @@ type builder struct {
 	logsDir  string
 	pkgsDir  string
 	progress func(worker int, id, phase string)
+	sde      map[string]string // per-node SOURCE_DATE_EPOCH overrides
 }
 
 // buildResult is what building one port produced.
@@ -100,8 +101,8 @@ type phaseTime struct {
 	Status     int
 }
 
-func newBuilder(p *plan.Plan, iso Isolator) *builder {
-	b := &builder{p: p, iso: iso, nodes: map[string]*plan.Node{},
+func newBuilder(p *plan.Plan, iso Isolator, sde map[string]string) *builder {
+	b := &builder{p: p, iso: iso, nodes: map[string]*plan.Node{}, sde: sde,
 		logsDir: p.Profile.LogsDir, pkgsDir: p.Profile.PackagesDir}
 	for i := range p.Ports {
 		n := &p.Ports[i]
@@ -217,6 +218,9 @@ func (b *builder) env(n *plan.Node) []string {
 		m["SOURCE_DATE_EPOCH"] = defaultSourceDateEpoch
 		if t := b.p.Tree.SourceDateEpoch; t > 0 {
 			m["SOURCE_DATE_EPOCH"] = strconv.FormatInt(t, 10)
+		}
+		if v, ok := b.sde[n.ID]; ok {
+			m["SOURCE_DATE_EPOCH"] = v
 		}
 	}
 	fixed := map[string]string{

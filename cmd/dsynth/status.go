@@ -111,7 +111,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		fmt.Fprintf(stdout, "Run %s (pid %d) died: marked crashed.\n", r.ID, r.PID)
 	}
 	for _, c := range out.Cleaned {
-		fmt.Fprintf(stdout, "Removed leftover %s\n", c)
+		fmt.Fprintf(stdout, "Cleanup: %s\n", c)
 	}
 	printRunStatus(out.Run, out.Live)
 	return nil

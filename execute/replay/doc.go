@@ -25,7 +25,9 @@
 //	          code bits (ExitDiffers, ExitFailed, ExitUncompared).
 //
 // Reproducibility itself comes from the fixed build environment every
-// build gets (SOURCE_DATE_EPOCH from the pinned commit, TZ=UTC, LC_ALL=C,
+// build gets (SOURCE_DATE_EPOCH from the pinned commit, or for each port
+// the one its original package was built with: a port up to date in the
+// replayed run was built from an older commit; TZ=UTC, LC_ALL=C,
 // umask 022, host name execute.BuildHostname) and from the ports
 // framework's deterministic packaging (see docs/replay.md).
 package replay

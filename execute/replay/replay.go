@@ -54,6 +54,32 @@ type Prepared struct {
 	o    Options
 	tree *tree
 	plan *plan.Plan // the plan to apply
+	// sde is the SOURCE_DATE_EPOCH each original package was built with.
+	sde map[string]string
+}
+
+// originalEpochs returns the SOURCE_DATE_EPOCH each original package was
+// built with (from its attempt's recorded environment). A port that was up
+// to date in the replayed run was built by an earlier run, possibly from
+// an earlier commit with another epoch: the replay rebuilds it with that
+// one, so that it can reproduce.
+func originalEpochs(db *record.DB, orig map[string]Original) (map[string]string, error) {
+	out := map[string]string{}
+	for id, o := range orig {
+		if o.AttemptID == "" {
+			continue
+		}
+		a, err := db.Attempt(o.AttemptID)
+		if err != nil {
+			return nil, fmt.Errorf("original attempt of %s: %w", id, err)
+		}
+		for _, e := range a.Env {
+			if v, ok := strings.CutPrefix(e, "SOURCE_DATE_EPOCH="); ok {
+				out[id] = v
+			}
+		}
+	}
+	return out, nil
 }
 
 // Prepare loads the original packages of src from the records, finds a
@@ -70,12 +96,16 @@ func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 		o.Warn = func(string) {}
 	}
 	orig := map[string]Original{}
+	var sde map[string]string
 	if _, err := os.Stat(o.Records); err == nil {
 		db, err := record.Open(o.Records, record.Options{ReadOnly: true, Timeout: 10 * time.Second})
 		if err != nil {
 			return nil, fmt.Errorf("records %s: %w", o.Records, err)
 		}
 		orig, err = Originals(db, src)
+		if err == nil {
+			sde, err = originalEpochs(db, orig)
+		}
 		db.Close()
 		if err != nil {
 			return nil, err
@@ -83,7 +113,7 @@ func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 	}
 	var err error
 	dir := filepath.Join(p.Profile.BuildBase, "replay", src.Key())
-	pr := &Prepared{Source: src, Dir: dir, Originals: orig, o: o,
+	pr := &Prepared{Source: src, Dir: dir, Originals: orig, o: o, sde: sde,
 		PackagesDir: o.PackagesDir, LogsDir: filepath.Join(dir, "logs")}
 	if pr.PackagesDir == "" {
 		pr.PackagesDir = filepath.Join(dir, "packages")
@@ -214,7 +244,8 @@ func (pr *Prepared) Run(ctx context.Context) (*Report, error) {
 	}
 	sum, err := execute.Apply(ctx, execute.Options{Plan: p, PlanBytes: pr.Source.PlanBytes,
 		Workers: pr.o.Workers, Isolator: iso, Records: pr.o.Records, Observers: pr.o.Observers,
-		Warn: pr.o.Warn, ReplayOf: pr.Source.link(), PackagesDir: pr.PackagesDir})
+		Warn: pr.o.Warn, ReplayOf: pr.Source.link(), PackagesDir: pr.PackagesDir,
+		SourceDateEpoch: pr.sde})
 	if err != nil {
 		return nil, err
 	}

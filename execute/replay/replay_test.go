@@ -202,6 +202,34 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if want := "nd-user\ndsynth-builder\n0022\nUTC C 1700007200\n"; err != nil || string(readme) != want {
 		t.Errorf("build environment seen by the port: %q %v, want %q", readme, err, want)
 	}
+	db.Close()
+
+	// Apply the moved tree: libmini and minicat are rebuilt (the new
+	// commit's SOURCE_DATE_EPOCH), the other ports are up to date with
+	// packages built from the first commit. A replay of that run rebuilds
+	// each of them with the epoch it was built with, so nd-user (which
+	// embeds it) reproduces too.
+	p2, sum2 := e.Apply()
+	if p2.Tree.SourceDateEpoch == p1.Tree.SourceDateEpoch || sum2.Counts.Built != 2 {
+		t.Fatalf("second apply: epoch %d (first %d), counts %+v", p2.Tree.SourceDateEpoch, p1.Tree.SourceDateEpoch, sum2.Counts)
+	}
+	db = e.Records()
+	src, err = replay.FromRun(db, sum2.RunID)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr, err = replay.Prepare(context.Background(), src, replay.Options{}); err != nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	rep, err = pr.Run(context.Background())
+	pr.Close()
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if got := verdicts(rep); !equal(got, want) {
+		t.Errorf("replay of a run with up-to-date ports: verdicts %v\nwant %v", got, want)
+	}
 }
 
 // A plan made from a dirty checkout: the replay needs the uncommitted
