@@ -174,11 +174,10 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force b
 		sort.Strings(prof.Targets)
 		prof.Targets = slices.Compact(prof.Targets)
 	}
-	db, err := openRW(prof.Records)
+	db, err := record.LoadSnapshot(prof.Records, 30*time.Second)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer db.Close()
 	o := plan.Options{Profile: &prof, ProfileSource: ps.loaded.Source, DB: db, DsynthVersion: ps.s.cfg.Version}
 	if force {
 		if len(packages) > 0 {
@@ -194,7 +193,12 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force b
 	if _, err := plan.Encode(p); err != nil {
 		return nil, 0, err
 	}
-	exp, err := db.ExpectedDurations()
+	rdb, err := openRW(prof.Records)
+	if err != nil {
+		return nil, 0, err
+	}
+	exp, err := rdb.ExpectedDurations()
+	rdb.Close()
 	if err != nil {
 		return nil, 0, err
 	}

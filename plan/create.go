@@ -31,6 +31,15 @@ const scanVersion = "dsynth-portscan-2"
 // sets one.
 const defaultPath = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
 
+// Store is what the planner reads from and writes to the records:
+// *record.Snapshot and *record.DB implement it.
+type Store interface {
+	CacheGet(bucket []byte, key string) ([]byte, error)
+	CachePutAll(buckets map[string]map[string][]byte) error
+	Packages() (map[string]record.Package, error)
+	CRCIndex() (map[string]record.CRCEntry, error)
+}
+
 // Options configure Create.
 type Options struct {
 	// Profile is the resolved profile; ProfileSource its file's text.
@@ -38,8 +47,10 @@ type Options struct {
 	ProfileSource []byte
 	// DB is the records database: the port metadata cache (read and
 	// written) and the package records (read). nil plans without cache
-	// and treats every port as new.
-	DB *record.DB
+	// and treats every port as new. Callers pass a record.Snapshot so
+	// that a long scan never holds the database's lock (a *record.DB
+	// works too).
+	DB Store
 	// Force lists origins (every flavor) or node IDs to build even when
 	// up to date; ForceAll forces every buildable node.
 	Force    []string

@@ -171,20 +171,18 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 
 // makePlan plans a loaded profile (the `apply PROFILE.hcl` form).
 func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
-	var db *record.DB
+	var db plan.Store
 	if l.Profile.Records != "" {
+		// Like before any apply: no records file is created by planning
+		// alone (a declined apply leaves nothing behind).
 		if _, err := os.Stat(l.Profile.Records); err == nil {
-			var err error
-			if db, err = openRecords(l.Profile.Records, false); err != nil {
+			if db, err = loadSnapshot(l.Profile.Records); err != nil {
 				return nil, err
 			}
 		}
 	}
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version})
-	if db != nil {
-		db.Close()
-	}
 	if st != nil {
 		fmt.Fprintf(os.Stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())

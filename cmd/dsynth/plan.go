@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
-	"github.com/go-dsynth/dsynth/record"
 )
 
 func init() {
@@ -57,13 +56,11 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var db *record.DB
+	var db plan.Store
 	if l.Profile.Records != "" {
-		db, err = record.Open(l.Profile.Records, record.Options{})
-		if err != nil {
+		if db, err = loadSnapshot(l.Profile.Records); err != nil {
 			return err
 		}
-		defer db.Close()
 	}
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{

@@ -139,3 +139,19 @@ func short(id string) string {
 	}
 	return id
 }
+
+// loadSnapshot copies the planner's view of the records at path (see
+// record.Snapshot): planning never holds the records lock while make runs.
+// A damaged database is reported as such.
+func loadSnapshot(path string) (s *record.Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = corrupted(path, fmt.Errorf("%v", r))
+		}
+	}()
+	s, err = record.LoadSnapshot(path, 30*time.Second)
+	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) {
+		return nil, corrupted(path, err)
+	}
+	return s, err
+}
