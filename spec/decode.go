@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -269,7 +270,7 @@ func (ld *loader) decodePort(b *hcl.Block) PortSettings {
 			}
 		}
 		sort.Strings(good)
-		good = dedup(good)
+		good = slices.Compact(good)
 		if key == "options_set" {
 			ps.OptionsSet = append(ps.OptionsSet, good...)
 		} else {
@@ -278,16 +279,6 @@ func (ld *loader) decodePort(b *hcl.Block) PortSettings {
 	}
 	ld.mapAttr(c.Attributes["make_env"], ps.MakeEnv)
 	return ps
-}
-
-func dedup(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func (ld *loader) decodeWorkers(b *hcl.Block, w *Workers) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -342,7 +343,7 @@ func (w *walker) finish() *Result {
 			}
 		}
 		sort.Strings(e.From)
-		e.From = dedup(e.From)
+		e.From = slices.Compact(e.From)
 	}
 	sort.SliceStable(w.errs, func(i, j int) bool {
 		a, b := w.errs[i], w.errs[j]
@@ -353,14 +354,4 @@ func (w *walker) finish() *Result {
 	})
 	res.Errors = w.errs
 	return res
-}
-
-func dedup(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }
