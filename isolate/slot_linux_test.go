@@ -74,6 +74,7 @@ func TestToolchain(t *testing.T) {
 		{[]string{"sh", "-c", "echo 'int main(){return 4;}' > /tmp/c.c && cc -o /tmp/c /tmp/c.c && /tmp/c; echo $?"}, "4\n"},
 		{[]string{"sh", "-c", "echo a b | awk '{print $2}'"}, "b\n"},
 		{[]string{"sh", "-c", "ls -l /etc/alternatives/cc /etc/alternatives/awk >/dev/null && echo links"}, "links\n"},
+		{[]string{"sh", "-c", "touch /etc/alternatives/probe 2>/dev/null || echo read-only"}, "read-only\n"},
 	} {
 		var out, errb bytes.Buffer
 		st, err := s.Run(context.Background(), isolate.Cmd{Argv: c.argv, Env: env, Stdout: &out, Stderr: &errb})

@@ -14,7 +14,12 @@ func TestHelpListsFlags(t *testing.T) {
 		var want []string
 		fs := newFlagSet(c, &bytes.Buffer{})
 		c.flags(fs)
-		fs.VisitAll(func(f *flag.Flag) { want = append(want, "-"+f.Name) })
+		fs.VisitAll(func(f *flag.Flag) {
+			want = append(want, "-"+f.Name)
+			if strings.TrimSpace(f.Usage) == "" {
+				t.Errorf("dsynth %s: flag -%s has no description", name, f.Name)
+			}
+		})
 		for _, args := range [][]string{{"help", name}, {name, "-h"}} {
 			var out, errb bytes.Buffer
 			if code := run(args, &out, &errb); code != 0 {
