@@ -34,3 +34,30 @@ func TestHelpListsFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestTopLevelExitCodes: usage requests exit 0 on stdout; unknown commands,
+// unknown help topics and bad flags exit 1 with the message on stderr.
+func TestTopLevelExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		args    []string
+		code    int
+		inOut   string
+		inErr   string
+		emptyEr bool
+	}{
+		{[]string{"help"}, exitOK, "Commands:", "", true},
+		{[]string{"-h"}, exitOK, "Commands:", "", true},
+		{[]string{"help", "validate"}, exitOK, "-var-file", "", true},
+		{[]string{"validate", "-h"}, exitOK, "", "-var-file", false},
+		{[]string{"help", "bogus"}, exitError, "", `unknown command "bogus"`, false},
+		{[]string{"bogus"}, exitError, "", `unknown command "bogus"`, false},
+		{[]string{"validate", "-bogus", "x.hcl"}, exitError, "", "flag provided but not defined: -bogus", false},
+		{[]string{}, exitError, "", "Commands:", false},
+	} {
+		var out, errb bytes.Buffer
+		code := run(c.args, &out, &errb)
+		if code != c.code || !strings.Contains(out.String(), c.inOut) || !strings.Contains(errb.String(), c.inErr) || (c.emptyEr && errb.Len() > 0) {
+			t.Errorf("dsynth %q: code %d stdout %q stderr %q", c.args, code, out.String(), errb.String())
+		}
+	}
+}
