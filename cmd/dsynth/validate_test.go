@@ -37,7 +37,7 @@ func TestValidateCommand(t *testing.T) {
 		{"ok", []string{"validate", valid + "minimal.hcl"}, 0,
 			`Success! Profile "min" is valid: 1 target port.`, nil, true},
 		{"vars", []string{"validate", "-var-file", valid + "full.vars.hcl", "-var", `extra_ports=["x11/xterm"]`, valid + "full.hcl"}, 0,
-			`Success! Profile "release" is valid: 6 target ports.`, nil, true},
+			`Success! Profile "release" is valid: 6 target ports; it reads the environment variables DSYNTH_TEST_LANG, DSYNTH_TEST_UNSET (pinned by a plan).`, nil, true},
 		{"all", []string{"validate", valid + "all.hcl"}, 0, "all ports of the tree", nil, true},
 		{"select", []string{"validate", "-profile", "release", valid + "multi.hcl"}, 0,
 			`Profile "release" is valid: 2 target ports.`, nil, true},
