@@ -35,8 +35,9 @@
 //     devfs and procfs below the slot directory (nmount(2) on FreeBSD; the
 //     base system's mount_* tools on DragonFly, whose mount argument
 //     structures x/sys does not expose), is the procctl reaper of the slot's
-//     processes (FreeBSD; PROC_REAP_KILL kills a command's subtree) or kills
-//     by process group (DragonFly), and unmounts everything deepest first
+//     processes (FreeBSD: PROC_REAP_KILL kills a command's subtree;
+//     DragonFly: the process group, then each child the reaper has, by
+//     PROC_REAP_STATUS pid_head), and unmounts everything deepest first
 //     when it exits, also when dsynth died (the socket closes). The slot
 //     shares the host's network, host name and process table.
 //

@@ -69,6 +69,12 @@ func TestToolchain(t *testing.T) {
 		{[]string{"bmake", "-C", "/xports/devel/hello"}, "hello from the slot\n"},
 		{[]string{"sh", "-c", "tar -tzf /packages/hello.tgz"}, "hello\n"},
 		{[]string{"sh", "-c", "echo 'int main(){return 3;}' > /tmp/t.c && gcc -o /tmp/t /tmp/t.c && /tmp/t; echo $?"}, "3\n"},
+		// Debian's cc and awk are links into /etc/alternatives: the slot
+		// must resolve them to the real tools (not fall back to gcc/mawk).
+		{[]string{"sh", "-c", "echo 'int main(){return 4;}' > /tmp/c.c && cc -o /tmp/c /tmp/c.c && /tmp/c; echo $?"}, "4\n"},
+		{[]string{"sh", "-c", "echo a b | awk '{print $2}'"}, "b\n"},
+		{[]string{"sh", "-c", "ls -l /etc/alternatives/cc /etc/alternatives/awk >/dev/null && echo links"}, "links\n"},
+		{[]string{"sh", "-c", "touch /etc/alternatives/probe 2>/dev/null || echo read-only"}, "read-only\n"},
 	} {
 		var out, errb bytes.Buffer
 		st, err := s.Run(context.Background(), isolate.Cmd{Argv: c.argv, Env: env, Stdout: &out, Stderr: &errb})

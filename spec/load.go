@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -98,16 +97,6 @@ func sortDiags(d hcl.Diagnostics) {
 		}
 		return a.Start.Column < b.Start.Column
 	})
-}
-
-// WriteDiagnostics renders diags with source snippets to w.
-func WriteDiagnostics(w io.Writer, l *Loaded, diags hcl.Diagnostics) {
-	var files map[string]*hcl.File
-	if l != nil {
-		files = l.Files
-	}
-	wr := hcl.NewDiagnosticTextWriter(w, files, 78, false)
-	_ = wr.WriteDiagnostics(diags)
 }
 
 // loader holds the state of one Load.

@@ -67,7 +67,7 @@ func TestFmtCommand(t *testing.T) {
 	// A syntax error is reported and nothing is written.
 	broken := write("broken.hcl", "profile \"x\" {\n  a = \n}\n")
 	code, _, errs := runCmd(t, "fmt", broken)
-	if code != 1 || !strings.Contains(errs, "broken.hcl line 2") || read(broken) != "profile \"x\" {\n  a = \n}\n" {
+	if code != 1 || !strings.Contains(errs, "broken.hcl:2:7") || read(broken) != "profile \"x\" {\n  a = \n}\n" {
 		t.Errorf("fmt of a broken file: code %d\n%s", code, errs)
 	}
 	if code, _, errs := runCmd(t, "fmt"); code != 1 || !strings.Contains(errs, "expected one or more") {

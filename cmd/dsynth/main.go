@@ -98,6 +98,9 @@ func run(args []string, out, errw io.Writer) int {
 				fs.Usage()
 				return exitOK
 			}
+			fmt.Fprintf(errw, "dsynth help: unknown command %q\n\n", args[1])
+			usage(errw)
+			return exitError
 		}
 		usage(out)
 		return exitOK

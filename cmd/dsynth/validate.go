@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -35,11 +38,20 @@ func init() {
 					fmt.Fprintf(stdout, "%s\n", b)
 					return nil
 				}
-				fmt.Fprintf(stdout, "Success! Profile %q is valid: %s.\n", p.Name, targetSummary(p.Targets))
+				fmt.Fprintf(stdout, "Success! Profile %q is valid: %s%s.\n", p.Name, targetSummary(p.Targets), envSummary(p.EnvRead))
 				return nil
 			}
 		},
 	})
+}
+
+// envSummary names the host environment variables the profile read with
+// env(): their values are part of what a plan pins.
+func envSummary(read map[string]string) string {
+	if len(read) == 0 {
+		return ""
+	}
+	return "; it reads the environment variables " + strings.Join(slices.Sorted(maps.Keys(read)), ", ") + " (pinned by a plan)"
 }
 
 // targetSummary describes a profile's targets for humans.
