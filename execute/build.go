@@ -214,6 +214,13 @@ func (b *builder) env(n *plan.Node) []string {
 	if n.MakeJobs > 0 && n.MakeJobs < jobs {
 		jobs = n.MakeJobs
 	}
+	// The host's uname answers spare bmake three uname runs per phase;
+	// a slot shares the host's kernel, so they are what uname would say.
+	for _, e := range plan.HostMakeEnv() {
+		if k, v, _ := strings.Cut(e, "="); m[k] == "" {
+			m[k] = v
+		}
+	}
 	if _, ok := m["SOURCE_DATE_EPOCH"]; !ok {
 		m["SOURCE_DATE_EPOCH"] = defaultSourceDateEpoch
 		if t := b.p.Tree.SourceDateEpoch; t > 0 {

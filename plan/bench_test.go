@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,6 +57,7 @@ func benchPlan(b *testing.B, n, sample int) {
 	var single time.Duration
 	measure := func(k int) {
 		menv := append(env.MakeEnv(nil, Paths{PortsDir: tree, OptionsDir: prof.OptionsDir}), "PATH="+defaultPath)
+		menv = append(menv, HostMakeEnv()...)
 		for ; k > 0; k-- {
 			o := origins[r.IntN(len(origins))]
 			t0 := time.Now()
@@ -79,6 +81,33 @@ func benchPlan(b *testing.B, n, sample int) {
 	measure(sample - sample/2)
 	mean := single / time.Duration(sample)
 	floor := mean * time.Duration(st.MakeRuns) / time.Duration(runtime.NumCPU())
+	// The floor assumes make runs scale perfectly over the CPUs. Measure
+	// what this machine really gives: the same kind of sample run by
+	// NumCPU concurrent makes, as xargs -P would, with no planner at all.
+	var wg sync.WaitGroup
+	menv := append(env.MakeEnv(nil, Paths{PortsDir: tree, OptionsDir: prof.OptionsDir}), "PATH="+defaultPath)
+	menv = append(menv, HostMakeEnv()...)
+	work := make(chan string)
+	t1 := time.Now()
+	for range runtime.NumCPU() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for o := range work {
+				if _, err := portscan.Query(ctx, MakeCommand(prof), filepath.Join(tree, o), "", menv); err != nil {
+					b.Error(err)
+				}
+			}
+		}()
+	}
+	for range sample {
+		work <- origins[r.IntN(len(origins))]
+	}
+	close(work)
+	wg.Wait()
+	parFloor := time.Since(t1) * time.Duration(st.MakeRuns) / time.Duration(sample)
+	b.ReportMetric(parFloor.Seconds(), "par-floor-s")
+	b.ReportMetric(float64(cold)/float64(parFloor), "cold/par-floor")
 
 	t0 = time.Now()
 	_, st2, err := Create(ctx, Options{Profile: prof, DB: db})

@@ -392,6 +392,11 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
 		env = append(env, "PATH="+defaultPath)
 	}
+	for _, kv := range HostMakeEnv() {
+		if _, set := c.p.Environment.Env[kv[:strings.IndexByte(kv, '=')]]; !set {
+			env = append(env, kv)
+		}
+	}
 	c.makeRuns.Add(1)
 	dir := c.portDir(origin)
 	vars, err := portscan.Query(ctx, c.makeCmd, dir, flavor, env)

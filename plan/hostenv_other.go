@@ -1,0 +1,5 @@
+//go:build !unix
+
+package plan
+
+func HostMakeEnv() []string { return nil }
