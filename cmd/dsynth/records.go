@@ -83,16 +83,27 @@ func openRecords(path string, readOnly bool) (db *record.DB, err error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("records database %s: %w (no apply has recorded anything there yet?)", path, err)
 	}
+	return guardRecords(path, func() (*record.DB, error) {
+		return record.Open(path, record.Options{ReadOnly: readOnly, Timeout: 10 * time.Second})
+	})
+}
+
+// guardRecords runs open and reports a damaged database at path as such
+// (bbolt may panic on a corrupted file); a lock or schema error is passed
+// through unchanged.
+func guardRecords[T any](path string, open func() (T, error)) (v T, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = corrupted(path, fmt.Errorf("%v", r))
+			var zero T
+			v, err = zero, corrupted(path, fmt.Errorf("%v", r))
 		}
 	}()
-	db, err = record.Open(path, record.Options{ReadOnly: readOnly, Timeout: 10 * time.Second})
+	v, err = open()
 	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) {
-		return nil, corrupted(path, err)
+		var zero T
+		return zero, corrupted(path, err)
 	}
-	return db, err
+	return v, err
 }
 
 func corrupted(path string, err error) error {
@@ -143,15 +154,6 @@ func short(id string) string {
 // loadSnapshot copies the planner's view of the records at path (see
 // record.Snapshot): planning never holds the records lock while make runs.
 // A damaged database is reported as such.
-func loadSnapshot(path string) (s *record.Snapshot, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = corrupted(path, fmt.Errorf("%v", r))
-		}
-	}()
-	s, err = record.LoadSnapshot(path, 30*time.Second)
-	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) {
-		return nil, corrupted(path, err)
-	}
-	return s, err
+func loadSnapshot(path string) (*record.Snapshot, error) {
+	return guardRecords(path, func() (*record.Snapshot, error) { return record.LoadSnapshot(path, 30*time.Second) })
 }
