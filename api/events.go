@@ -105,8 +105,11 @@ func (h *hub) publish(e Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	// Events reach clients in publication order; their timestamps follow
-	// it (apply's events come from several goroutines).
-	e.Time = time.Now().UTC()
+	// it (apply's events come from several goroutines). The comparison
+	// is on the wall clock (Round(0) drops the monotonic reading): that is
+	// what clients see, and the wall clock can step back (NTP) while the
+	// monotonic clock goes on.
+	e.Time = time.Now().Round(0).UTC()
 	if e.Time.Before(h.last) {
 		e.Time = h.last
 	}
