@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -110,6 +111,9 @@ func PutAttempt(tx *bolt.Tx, a *Attempt) error {
 	isNew := ab.Get([]byte(a.ID)) == nil
 	if err := ab.Put([]byte(a.ID), b); err != nil {
 		return fmt.Errorf("put attempt %s: %w", a.ID, err)
+	}
+	if err := noteDuration(tx.Bucket(BucketDurations), a); err != nil {
+		return err
 	}
 	if isNew {
 		t := a.Start
@@ -237,27 +241,110 @@ func (db *DB) AttemptsSince(since time.Time) ([]*Attempt, error) {
 
 // ExpectedDurations returns, per node ID, the duration of its latest
 // successful build, from the history. The scheduler uses it to weigh
-// dependency chains.
+// dependency chains. It reads the durations index; a database of an older
+// schema opened read-only (not migrated) has none, and the durations are
+// then computed from the attempts as the migration would.
 func (db *DB) ExpectedDurations() (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
-	latestEnd := map[string]time.Time{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketAttempts).ForEach(func(k, v []byte) error {
-			var a Attempt
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("decode attempt %s: %w", k, err)
+		var each func(func(k, v []byte) error) error
+		if b := tx.Bucket(BucketDurations); b != nil {
+			each = b.ForEach
+		} else {
+			m, err := durationsFromAttempts(tx)
+			if err != nil {
+				return err
 			}
-			if a.Status != AttemptSuccess || a.Duration() <= 0 {
-				return nil
+			each = m.ForEach
+		}
+		return each(func(k, v []byte) error {
+			_, d, err := decodeDuration(v)
+			if err != nil {
+				return fmt.Errorf("duration of %s: %w", k, err)
 			}
-			// Latest success wins (this bucket is keyed by UUID).
-			if prev, ok := latestEnd[a.NodeID]; ok && prev.After(a.End) {
-				return nil
-			}
-			latestEnd[a.NodeID] = a.End
-			out[a.NodeID] = a.Duration()
+			out[string(k)] = d
 			return nil
 		})
 	})
 	return out, err
+}
+
+// A durations value is the end time (Unix nanoseconds) and the duration
+// (nanoseconds) of the node's latest successful build, 8 bytes each, big
+// endian.
+func encodeDuration(end time.Time, d time.Duration) []byte {
+	v := make([]byte, 16)
+	binary.BigEndian.PutUint64(v, uint64(end.UnixNano()))
+	binary.BigEndian.PutUint64(v[8:], uint64(d))
+	return v
+}
+
+func decodeDuration(v []byte) (end int64, d time.Duration, err error) {
+	if len(v) != 16 {
+		return 0, 0, fmt.Errorf("corrupt value of %d bytes", len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), time.Duration(binary.BigEndian.Uint64(v[8:])), nil
+}
+
+// noteDuration records a's build time in the durations bucket b when a is
+// a success at least as recent as the one recorded.
+func noteDuration(b durationBucket, a *Attempt) error {
+	if a.Status != AttemptSuccess || a.Duration() <= 0 {
+		return nil
+	}
+	if prev := b.Get([]byte(a.NodeID)); prev != nil {
+		if end, _, err := decodeDuration(prev); err == nil && end > a.End.UnixNano() {
+			return nil
+		}
+	}
+	if err := b.Put([]byte(a.NodeID), encodeDuration(a.End, a.Duration())); err != nil {
+		return fmt.Errorf("index duration of %s: %w", a.NodeID, err)
+	}
+	return nil
+}
+
+// durationBucket is what noteDuration needs of a bucket.
+type durationBucket interface {
+	Get(k []byte) []byte
+	Put(k, v []byte) error
+}
+
+// fillDurations builds the durations bucket from every attempt (the
+// migration from schema 1).
+func fillDurations(tx *bolt.Tx) error {
+	return forEachAttempt(tx, func(a *Attempt) error { return noteDuration(tx.Bucket(BucketDurations), a) })
+}
+
+// durationsFromAttempts computes the durations index in memory, for a
+// read-only database that has not been migrated.
+func durationsFromAttempts(tx *bolt.Tx) (memBucket, error) {
+	m := memBucket{}
+	err := forEachAttempt(tx, func(a *Attempt) error { return noteDuration(m, a) })
+	return m, err
+}
+
+func forEachAttempt(tx *bolt.Tx, fn func(*Attempt) error) error {
+	return tx.Bucket(BucketAttempts).ForEach(func(k, v []byte) error {
+		var a Attempt
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("decode attempt %s: %w", k, err)
+		}
+		return fn(&a)
+	})
+}
+
+// memBucket is an in-memory durations bucket.
+type memBucket map[string][]byte
+
+func (m memBucket) Get(k []byte) []byte { return m[string(k)] }
+
+func (m memBucket) Put(k, v []byte) error { m[string(k)] = v; return nil }
+
+func (m memBucket) ForEach(fn func(k, v []byte) error) error {
+	for k, v := range m {
+		if err := fn([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

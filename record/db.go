@@ -12,8 +12,12 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the schema this dsynth writes.
-const SchemaVersion = 1
+// SchemaVersion is the schema this dsynth writes. History:
+//
+//	1  the first schema
+//	2  adds bucket durations (latest successful build time per node),
+//	   filled from the attempts by the migration from 1
+const SchemaVersion = 2
 
 // Bucket names.
 var (
@@ -29,10 +33,14 @@ var (
 	// BucketInputs maps an input key to the JSON components it was
 	// computed from (written by plan, read to explain rebuilds).
 	BucketInputs = []byte("inputs")
+	// BucketDurations maps a node ID to its latest successful build (end
+	// time and duration), for the scheduler's expected durations.
+	BucketDurations = []byte("durations")
 )
 
 var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
-	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs}
+	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs,
+	BucketDurations}
 
 var keySchema = []byte("schema_version")
 
@@ -113,10 +121,12 @@ func (db *DB) initSchema(readOnly bool) error {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
-		if !ok || v < SchemaVersion {
+		if ok && v < SchemaVersion {
 			if err := migrate(tx, v); err != nil {
 				return err
 			}
+		}
+		if !ok || v < SchemaVersion {
 			buf := make([]byte, 4)
 			binary.BigEndian.PutUint32(buf, SchemaVersion)
 			return tx.Bucket(BucketMeta).Put(keySchema, buf)
@@ -125,11 +135,26 @@ func (db *DB) initSchema(readOnly bool) error {
 	})
 }
 
-// migrate upgrades a database from schema version from (0 = new) to
-// SchemaVersion inside tx.
+// migrations[v] upgrades a database of schema v to v+1. They run in order
+// in the one write transaction that opens the file, after the buckets of
+// the current schema exist: a failing step rolls everything back and the
+// file keeps its old version.
+var migrations = map[uint32]func(tx *bolt.Tx) error{
+	1: fillDurations,
+}
+
+// migrate upgrades a database from schema version from to SchemaVersion
+// inside tx.
 func migrate(tx *bolt.Tx, from uint32) error {
-	_ = tx
-	_ = from
+	for v := from; v < SchemaVersion; v++ {
+		step, ok := migrations[v]
+		if !ok {
+			return fmt.Errorf("no migration from schema %d to %d", v, v+1)
+		}
+		if err := step(tx); err != nil {
+			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
+		}
+	}
 	return nil
 }
 

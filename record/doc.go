@@ -18,6 +18,8 @@
 //	workers    <run uuid>/<worker, 3 digits> -> JSON worker activity
 //	apikeys    key id -> JSON (salted hash, role)
 //	inputs     input key -> JSON input components (port hash, options, make.conf, Mk, env, deps)
+//	durations  node id -> end (unix ns) and duration (ns) of its latest successful build,
+//	           8 bytes big-endian each (schema 2; the scheduler's expected durations)
 //
 // apply opens the file for each batch of writes (one fsynced transaction
 // per port start and per port end) and closes it in between, so readers
@@ -25,5 +27,8 @@
 //
 // Open sets a timeout on the file lock and reports "another dsynth process
 // holds the records database" instead of hanging. The schema version is
-// checked on open; migrations run in one write transaction.
+// checked on open: a newer one is refused (ErrSchema), an older one is
+// migrated step by step (migrations in db.go) in the write transaction that
+// opens the file, so a failed migration leaves the file as it was. A
+// read-only open never migrates; readers fall back to the older layout.
 package record
