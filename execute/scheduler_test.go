@@ -215,7 +215,9 @@ func lowerBound(jobs []Job, dur map[string]time.Duration, workers int) time.Dura
 }
 
 func TestScheduleMakespanSmall(t *testing.T) {
-	jobs, dur := genDAG(40, 2*time.Millisecond, 6*time.Millisecond, 1)
+	// Jobs of 10-30 ms, so that a noisy machine's timer slack (a
+	// millisecond or two per job) stays small against the work.
+	jobs, dur := genDAG(40, 10*time.Millisecond, 30*time.Millisecond, 1)
 	r := &fakeRunner{sleep: dur}
 	t0 := time.Now()
 	if _, err := Schedule(context.Background(), jobs, 2, r.run, Hooks{}); err != nil {
