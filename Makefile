@@ -1,5 +1,10 @@
 # dsynth build, test and demo targets. `make test` is the README's test command.
 GO      ?= go
+# Go from the official tarball lives in /usr/local/go: use it when `go` is
+# not on PATH (tests also run `go build`, so PATH itself is extended).
+ifeq ($(shell command -v go 2>/dev/null),)
+export PATH := /usr/local/go/bin:$(PATH)
+endif
 BIN     := bin/dsynth
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.Version=$(VERSION)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,4 +217,17 @@ func TestPlanChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Printf("%d nodes, %d make runs, %d cached\n", st.Nodes, st.MakeRuns, st.CacheHits)
+	// DSYNTH_PLAN_CHILD_MEMPROFILE=FILE writes a heap profile of what is
+	// still live at the end (go tool pprof -sample_index=alloc_space for
+	// the allocations), to look into the peak RSS.
+	if f := os.Getenv("DSYNTH_PLAN_CHILD_MEMPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Close()
+		if err := pprof.Lookup("allocs").WriteTo(out, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
