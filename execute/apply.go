@@ -198,6 +198,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		via   []string // the ports between the cause and the dependent
 	}
 	bad := map[string]blocked{}
+	expectedOf := expectedDurations(expected)
 	var jobs []Job
 	var pre []*record.Attempt
 	for _, n := range a.inOrder() {
@@ -229,7 +230,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 				}
 			}
 			if at.Status == "" {
-				jobs = append(jobs, Job{ID: n.ID, Deps: deps, Weight: expected[n.ID]})
+				jobs = append(jobs, Job{ID: n.ID, Deps: deps, Weight: expectedOf(n.ID)})
 				continue
 			}
 		}
@@ -681,4 +682,22 @@ func processAlive(pid int) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// expectedDurations gives the expected build time of a node: its own
+// latest successful build, else the longest of its origin's other flavors
+// (a new flavor of a port builds much like the others), else 0 (unknown).
+func expectedDurations(byNode map[string]time.Duration) func(id string) time.Duration {
+	byOrigin := map[string]time.Duration{}
+	for k, v := range byNode {
+		o, _, _ := strings.Cut(k, "@")
+		byOrigin[o] = max(byOrigin[o], v)
+	}
+	return func(id string) time.Duration {
+		if d, ok := byNode[id]; ok {
+			return d
+		}
+		o, _, _ := strings.Cut(id, "@")
+		return byOrigin[o]
+	}
 }
