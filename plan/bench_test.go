@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/internal/portgen"
 	"github.com/go-dsynth/dsynth/plan/portscan"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // BenchmarkPlan2000 generates a 2,000-port tree and reports, from one run:
@@ -29,7 +29,7 @@ import (
 //	warm-s        a re-plan of the unchanged tree (all from the cache)
 //	warm-speedup  cold-s / warm-s (goal >= 20)
 //	leaf-makes    make runs of a re-plan after editing one leaf port (goal 1)
-//	warm-maxrss-MB  peak RSS of a warm plan in a child process
+//	warm-maxrss-MB  peak RSS of a warm `dsynth plan` (the real binary)
 func BenchmarkPlan2000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		benchPlan(b, 2000, 200)
@@ -43,7 +43,7 @@ func benchPlan(b *testing.B, n, sample int) {
 	if err := portgen.Generate(tree, portgen.Options{N: n, Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
-	prof := testProfile(tree, dir, "all")
+	prof, hcl := benchProfile(b, tree, dir)
 	ctx := context.Background()
 
 	origins, err := ListPorts(tree)
@@ -138,7 +138,10 @@ func benchPlan(b *testing.B, n, sample int) {
 	}
 
 	db.Close() // the child opens it
-	_, rss := runPlanChild(b, tree, dir)
+	_, rss, makes := runPlan(b, buildDsynth(b), hcl)
+	if makes != 0 {
+		b.Fatalf("dsynth plan after the in-process plans ran make %d times: not warm", makes)
+	}
 
 	b.ReportMetric(cold.Seconds(), "cold-s")
 	b.ReportMetric(float64(rss)/1024, "warm-maxrss-MB")
@@ -150,13 +153,14 @@ func benchPlan(b *testing.B, n, sample int) {
 	b.Logf("%d ports, %d make runs, single make -V %.1f ms (mean of %d)", st.Nodes, st.MakeRuns, mean.Seconds()*1000, sample)
 }
 
-// BenchmarkPlan30000RSS measures the peak RSS of a warm plan of a
-// 30,000-port tree in a child process (goal < 500 MB). Generating and
-// cold-scanning 30,000 ports takes about 30,000 make runs (20+ minutes on
-// two CPUs), so it runs only with DSYNTH_BENCH_30K=1.
+// BenchmarkPlan30000RSS measures the wall time and peak RSS of `dsynth
+// plan` (the real binary) on a 30,000-port tree, cold and then warm (goal
+// for the warm plan < 500 MB). Generating and cold-scanning 30,000 ports
+// takes about 30,000 make runs (4 minutes or more on two CPUs), so it runs
+// only with DSYNTH_BENCH_30K=1 (or =N for another size).
 func BenchmarkPlan30000RSS(b *testing.B) {
 	if os.Getenv("DSYNTH_BENCH_30K") == "" {
-		b.Skip("set DSYNTH_BENCH_30K=1 to run (20+ minutes)")
+		b.Skip("set DSYNTH_BENCH_30K=1 to run (5+ minutes)")
 	}
 	n := 30000
 	if v, err := strconv.Atoi(os.Getenv("DSYNTH_BENCH_30K")); err == nil && v > 1 {
@@ -168,8 +172,13 @@ func BenchmarkPlan30000RSS(b *testing.B) {
 		if err := portgen.Generate(tree, portgen.Options{N: n, Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
-		cold, coldRSS := runPlanChild(b, tree, dir)
-		warm, warmRSS := runPlanChild(b, tree, dir)
+		_, hcl := benchProfile(b, tree, dir)
+		bin := buildDsynth(b)
+		cold, coldRSS, _ := runPlan(b, bin, hcl)
+		warm, warmRSS, makes := runPlan(b, bin, hcl)
+		if makes != 0 {
+			b.Fatalf("second plan ran make %d times: not warm", makes)
+		}
 		b.ReportMetric(float64(n), "ports")
 		b.ReportMetric(cold.Seconds(), "cold-s")
 		b.ReportMetric(float64(coldRSS)/1024, "cold-maxrss-MB")
@@ -178,56 +187,64 @@ func BenchmarkPlan30000RSS(b *testing.B) {
 	}
 }
 
-// runPlanChild plans the tree in a child process (TestPlanChild) and
-// returns its wall time and peak RSS in KiB.
-func runPlanChild(b *testing.B, tree, dir string) (time.Duration, int64) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPlanChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "DSYNTH_PLAN_CHILD="+tree, "DSYNTH_PLAN_CHILD_DIR="+dir)
+// benchProfile writes the HCL profile the benchmarks plan tree with (all
+// ports, records and packages under dir) and returns it resolved, so that
+// the in-process plans and `dsynth plan` share one metadata cache.
+func benchProfile(b *testing.B, tree, dir string) (*spec.Profile, string) {
+	hcl := filepath.Join(dir, "bench.hcl")
+	src := fmt.Sprintf(`profile "bench" {
+  ports_dir      = %q
+  build_base     = %q
+  package_suffix = ".pkg"
+  make_command   = "bmake"
+  make_conf      = { CFLAGS = "-O2" }
+  ports          = ["all"]
+}
+`, tree, dir)
+	if err := os.WriteFile(hcl, []byte(src), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	l, diags := spec.Load(hcl, spec.Options{})
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	return l.Profile, hcl
+}
+
+// buildDsynth builds ../cmd/dsynth into a temporary folder of b.
+func buildDsynth(b *testing.B) string {
+	bin := filepath.Join(b.TempDir(), "dsynth")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/dsynth").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runPlan runs `dsynth plan -out FILE PROFILE` with the binary bin and
+// returns its wall time, its peak RSS in KiB and the make runs it
+// reported.
+func runPlan(b *testing.B, bin, hcl string) (time.Duration, int64, int) {
+	var stderr strings.Builder
+	cmd := exec.Command(bin, "plan", "-out", filepath.Join(filepath.Dir(hcl), "plan.json"), hcl)
+	cmd.Stderr = &stderr
 	t0 := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	d := time.Since(t0)
 	if err != nil {
-		b.Fatalf("child: %v\n%s", err, out)
+		b.Fatalf("dsynth plan: %v\n%s", err, stderr.String())
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	b.Logf("child: %s", lastLine(out))
-	return d, int64(ru.Maxrss)
-}
-
-// lastLine returns the child's summary line ("N nodes, ...").
-func lastLine(b []byte) string {
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, " make runs, ") {
-			return l
+	var nodes, makes, cached int
+	var secs float64
+	line := ""
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if _, err := fmt.Sscanf(l, "Scanned %d ports: %d make runs, %d from cache, in %fs.", &nodes, &makes, &cached, &secs); err == nil {
+			line = l
 		}
 	}
-	return ""
-}
-
-// TestPlanChild is the child process of BenchmarkPlan30000RSS.
-func TestPlanChild(t *testing.T) {
-	tree, dir := os.Getenv("DSYNTH_PLAN_CHILD"), os.Getenv("DSYNTH_PLAN_CHILD_DIR")
-	if tree == "" || dir == "" {
-		t.Skip("only run as a benchmark child")
+	if line == "" {
+		b.Fatalf("dsynth plan printed no scan summary:\n%s", stderr.String())
 	}
-	prof := testProfile(tree, dir, "all")
-	db := openDB(t, dir)
-	_, st, err := Create(context.Background(), Options{Profile: prof, DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Printf("%d nodes, %d make runs, %d cached\n", st.Nodes, st.MakeRuns, st.CacheHits)
-	// DSYNTH_PLAN_CHILD_MEMPROFILE=FILE writes a heap profile of what is
-	// still live at the end (go tool pprof -sample_index=alloc_space for
-	// the allocations), to look into the peak RSS.
-	if f := os.Getenv("DSYNTH_PLAN_CHILD_MEMPROFILE"); f != "" {
-		out, err := os.Create(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer out.Close()
-		if err := pprof.Lookup("allocs").WriteTo(out, 0); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b.Logf("dsynth plan: %s (%.1f MB peak RSS)", line, float64(ru.Maxrss)/1024)
+	return d, int64(ru.Maxrss), makes
 }

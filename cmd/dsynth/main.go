@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -77,7 +78,19 @@ func exitCode(err error) int {
 func main() {
 	// A slot helper is this binary re-executed by isolate.Prepare.
 	isolate.MaybeRunHelper()
+	setGCPercent()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// setGCPercent makes the garbage collector keep the heap within 1.5x the
+// live data instead of Go's default 2x, unless GOGC is set. A plan of a
+// large tree holds the metadata cache, the scan results and the graph at
+// once: a warm plan of 30,000 ports peaked at 370-470 MB with the default
+// and at about 335 MB with 50, in the same time (BenchmarkPlan30000RSS).
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 var stdout io.Writer = os.Stdout
