@@ -93,6 +93,10 @@ type creator struct {
 	mu        sync.Mutex
 	cacheNew  map[string][]byte
 	inputsNew map[string][]byte
+	// useNew are the cacheuse entries (see record.BucketCacheUse) that
+	// changed: which portcache key this profile now uses for a port scan
+	// or a package hash.
+	useNew map[string][]byte
 	makeRuns  atomic.Int64
 	hits      atomic.Int64
 	// hashes memoizes hashes of external files and directories by path.
@@ -124,7 +128,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p),
-		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}}
+		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}}
 
 	roots, err := c.roots()
 	if err != nil {
@@ -187,6 +191,18 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	}
 	comps := computeKeys(pl, envIdentity(p, env))
 	for key, cmp := range comps {
+		// An input key names its components: one already stored is
+		// the same, and a warm plan writes nothing.
+		if opt.DB == nil {
+			break
+		}
+		old, err := opt.DB.CacheGet(record.BucketInputs, key)
+		if err != nil {
+			return nil, st, err
+		}
+		if old != nil {
+			continue
+		}
 		b, err := json.Marshal(cmp)
 		if err != nil {
 			return nil, st, err
@@ -386,7 +402,7 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
 			c.hits.Add(1)
 			s.vars, s.ext = e.Vars, e.Ext
-			return nil
+			return c.noteUse(origin+"@"+flavor, key)
 		}
 	}
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
@@ -415,6 +431,29 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 		}
 		c.mu.Lock()
 		c.cacheNew[key] = b
+		c.mu.Unlock()
+		return c.noteUse(origin+"@"+flavor, key)
+	}
+	return nil
+}
+
+// noteUse records that this profile's plan uses portcache entry key for
+// use (a port scan origin@flavor or a package hash), when the records say
+// otherwise: the write replaces the entry it used before, which the
+// records then drop unless another use names it (see
+// record.BucketCacheUse). A warm plan of an unchanged tree writes nothing.
+func (c *creator) noteUse(use, key string) error {
+	if c.opt.DB == nil {
+		return nil
+	}
+	k := c.p.Name + "\x00" + use
+	old, err := c.opt.DB.CacheGet(record.BucketCacheUse, k)
+	if err != nil {
+		return err
+	}
+	if string(old) != key {
+		c.mu.Lock()
+		c.useNew[k] = []byte(key)
 		c.mu.Unlock()
 	}
 	return nil
@@ -540,12 +579,14 @@ func (c *creator) flushCache() error {
 	err := c.opt.DB.CachePutAll(map[string]map[string][]byte{
 		string(record.BucketPortCache): c.cacheNew,
 		string(record.BucketInputs):    c.inputsNew,
+		string(record.BucketCacheUse):  c.useNew,
 	})
 	if err != nil {
 		return err
 	}
 	c.cacheNew = map[string][]byte{}
 	c.inputsNew = map[string][]byte{}
+	c.useNew = map[string][]byte{}
 	return nil
 }
 

@@ -9,6 +9,11 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 func TestCreateMiniTree(t *testing.T) {
@@ -228,4 +233,77 @@ func TestTreeIdentityGit(t *testing.T) {
 	if id.GitCommit != "" {
 		t.Fatalf("subdirectory: %+v", id)
 	}
+}
+
+// TestCacheDropsReplacedEntries checks that the metadata cache does not
+// grow with every edit of the tree: a re-scan replaces the entry the
+// profile used before, unless another profile still uses it.
+func TestCacheDropsReplacedEntries(t *testing.T) {
+	tree := miniTree(t)
+	base := t.TempDir()
+	db := openDB(t, base)
+	prof := func(name, cflags string) *spec.Profile {
+		p := testProfile(tree, base, "all")
+		p.Name, p.MakeConf = name, map[string]string{"CFLAGS": cflags}
+		return p
+	}
+	a, b, c := prof("a", "-O2"), prof("b", "-O3"), prof("c", "-O2") // c scans as a does
+	scans := func() int {
+		n := 0
+		db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(record.BucketPortCache).ForEach(func(k, _ []byte) error {
+				if !strings.HasPrefix(string(k), "sha256:") {
+					n++
+				}
+				return nil
+			})
+		})
+		return n
+	}
+	plan := func(p *spec.Profile, wantMakes int, wantScans int) {
+		t.Helper()
+		_, st := mustCreate(t, Options{Profile: p, DB: db})
+		if st.MakeRuns != wantMakes {
+			t.Errorf("plan of %s: %d make runs, want %d", p.Name, st.MakeRuns, wantMakes)
+		}
+		if n := scans(); n != wantScans {
+			t.Errorf("after the plan of %s: %d scan entries in the cache, want %d", p.Name, n, wantScans)
+		}
+	}
+	_, st := mustCreate(t, Options{Profile: a, DB: db})
+	n := scans()
+	if n == 0 || n != st.MakeRuns {
+		t.Fatalf("cold plan: %d make runs, %d cache entries", st.MakeRuns, n)
+	}
+	plan(b, n, 2*n) // other settings: other entries
+	plan(c, 0, 2*n) // same settings as a: shares its entries
+	plan(a, 0, 2*n)
+
+	appendFile(t, filepath.Join(tree, "devel/lib/pkg-descr"), "edited\n")
+	plan(b, 1, 2*n)   // b's old devel/lib entry is replaced
+	plan(a, 1, 2*n+1) // a's old one is still c's: kept
+	plan(c, 0, 2*n)   // c moves to a's new entry: the old one goes
+	plan(a, 0, 2*n)
+
+	// A warm plan of an unchanged tree writes nothing at all.
+	cs := &countingStore{DB: db}
+	if _, st := mustCreate(t, Options{Profile: a, DB: cs}); st.MakeRuns != 0 || cs.writes != 0 {
+		t.Errorf("warm plan: %d make runs, %d cache writes", st.MakeRuns, cs.writes)
+	}
+}
+
+// countingStore counts the cache writes that write something.
+type countingStore struct {
+	*record.DB
+	writes int
+}
+
+func (s *countingStore) CachePutAll(b map[string]map[string][]byte) error {
+	for _, e := range b {
+		if len(e) > 0 {
+			s.writes++
+			break
+		}
+	}
+	return s.DB.CachePutAll(b)
 }

@@ -171,7 +171,7 @@ func (c *creator) packageSHA(p string) (string, error) {
 	key := "sha256:" + p + "\x00" + strconv.FormatInt(fi.Size(), 10) + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 10)
 	if c.opt.DB != nil {
 		if b, err := c.opt.DB.CacheGet(record.BucketPortCache, key); err == nil && b != nil {
-			return string(b), nil
+			return string(b), c.noteUse("sha256:"+p, key)
 		}
 	}
 	f, err := os.Open(p)
@@ -187,7 +187,7 @@ func (c *creator) packageSHA(p string) (string, error) {
 	c.mu.Lock()
 	c.cacheNew[key] = []byte(sum)
 	c.mu.Unlock()
-	return sum, nil
+	return sum, c.noteUse("sha256:"+p, key)
 }
 
 // Summary counts a plan's nodes by outcome.

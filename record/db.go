@@ -17,7 +17,9 @@ import (
 //	1  the first schema
 //	2  adds bucket durations (latest successful build time per node),
 //	   filled from the attempts by the migration from 1
-const SchemaVersion = 2
+//	3  adds bucket cacheuse (which metadata cache entry each profile's
+//	   plans use per port), filled by the next plans
+const SchemaVersion = 3
 
 // Bucket names.
 var (
@@ -36,11 +38,17 @@ var (
 	// BucketDurations maps a node ID to its latest successful build (end
 	// time and duration), for the scheduler's expected durations.
 	BucketDurations = []byte("durations")
+	// BucketCacheUse maps "<profile>\x00<use>" (use: a port scan
+	// origin@flavor, or sha256:<package path>) to the portcache key a plan
+	// of that profile last used for it. A plan that replaces the key drops
+	// the old entry unless another use still names it, so the metadata
+	// cache does not grow with every edit of the tree.
+	BucketCacheUse = []byte("cacheuse")
 )
 
 var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
 	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs,
-	BucketDurations}
+	BucketDurations, BucketCacheUse}
 
 var keySchema = []byte("schema_version")
 
@@ -141,6 +149,8 @@ func (db *DB) initSchema(readOnly bool) error {
 // file keeps its old version.
 var migrations = map[uint32]func(tx *bolt.Tx) error{
 	1: fillDurations,
+	// Bucket cacheuse is created empty by initSchema; plans fill it.
+	2: func(*bolt.Tx) error { return nil },
 }
 
 // migrate upgrades a database from schema version from to SchemaVersion

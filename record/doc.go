@@ -20,6 +20,9 @@
 //	inputs     input key -> JSON input components (port hash, options, make.conf, Mk, env, deps)
 //	durations  node id -> end (unix ns) and duration (ns) of its latest successful build,
 //	           8 bytes big-endian each (schema 2; the scheduler's expected durations)
+//	cacheuse   <profile> 0x00 <origin@flavor | sha256:path> -> the portcache key that
+//	           profile's plans use for it (schema 3); a replaced key is dropped from
+//	           portcache when no entry names it
 //
 // apply opens the file for each batch of writes (one fsynced transaction
 // per port start and per port end) and closes it in between, so readers

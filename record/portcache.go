@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -36,6 +37,9 @@ func (db *DB) CachePut(bucket []byte, entries map[string][]byte) error {
 
 // CachePutAll stores entries of several buckets (bucket name -> key ->
 // value) in one transaction; nothing is written when all are empty.
+// Entries of bucket cacheuse are written last: each one that replaces
+// another portcache key drops that entry from portcache when no other use
+// names it any more.
 func (db *DB) CachePutAll(buckets map[string]map[string][]byte) error {
 	n := 0
 	for _, e := range buckets {
@@ -44,8 +48,22 @@ func (db *DB) CachePutAll(buckets map[string]map[string][]byte) error {
 	if n == 0 {
 		return nil
 	}
+	names := make([]string, 0, len(buckets))
+	for name := range buckets {
+		names = append(names, name)
+	}
+	// Sorted, with cacheuse last.
+	use := string(BucketCacheUse)
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == use) != (names[j] == use) {
+			return names[j] == use
+		}
+		return names[i] < names[j]
+	})
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		for name, entries := range buckets {
+		var replaced map[string]bool
+		for _, name := range names {
+			entries := buckets[name]
 			b, err := tx.CreateBucketIfNotExists([]byte(name))
 			if err != nil {
 				return err
@@ -62,15 +80,44 @@ func (db *DB) CachePutAll(buckets map[string]map[string][]byte) error {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
+				if name == use {
+					if old := b.Get([]byte(k)); old != nil && !bytes.Equal(old, entries[k]) {
+						if replaced == nil {
+							replaced = map[string]bool{}
+						}
+						replaced[string(old)] = true
+					}
+				}
 				if err := b.Put([]byte(k), entries[k]); err != nil {
 					return fmt.Errorf("%s: %w", name, err)
 				}
 			}
 		}
-		return nil
+		return dropUnused(tx, replaced)
 	})
 	if err != nil {
 		return fmt.Errorf("records %s: write cache: %w", db.path, err)
+	}
+	return nil
+}
+
+// dropUnused deletes the portcache entries of keys that no cacheuse entry
+// names.
+func dropUnused(tx *bolt.Tx, keys map[string]bool) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := tx.Bucket(BucketCacheUse).ForEach(func(_, v []byte) error {
+		delete(keys, string(v))
+		return nil
+	}); err != nil {
+		return err
+	}
+	pc := tx.Bucket(BucketPortCache)
+	for k := range keys {
+		if err := pc.Delete([]byte(k)); err != nil {
+			return fmt.Errorf("drop cache entry %s: %w", k, err)
+		}
 	}
 	return nil
 }

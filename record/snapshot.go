@@ -12,8 +12,8 @@ import (
 )
 
 // Snapshot is an in-memory copy of what the planner reads from the records
-// (the port metadata cache, the input components, the latest packages and
-// the CRC index), taken in one short read-only transaction. A scan can take
+// (the port metadata cache and which entries each profile uses, the input
+// components, the latest packages and the CRC index), taken in one short read-only transaction. A scan can take
 // minutes; planning from a snapshot never holds the database's lock while
 // make runs, so a concurrent apply's writes and readers such as `dsynth
 // status` are not held up. CachePutAll opens the database just long enough
@@ -27,7 +27,7 @@ type Snapshot struct {
 }
 
 // snapshotBuckets are the cache buckets a Snapshot copies.
-var snapshotBuckets = [][]byte{BucketPortCache, BucketInputs}
+var snapshotBuckets = [][]byte{BucketPortCache, BucketInputs, BucketCacheUse}
 
 // LoadSnapshot copies the planner's view of the records database at path.
 // A missing file gives an empty snapshot (CachePutAll creates it). timeout
