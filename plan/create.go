@@ -96,9 +96,9 @@ type creator struct {
 	// useNew are the cacheuse entries (see record.BucketCacheUse) that
 	// changed: which portcache key this profile now uses for a port scan
 	// or a package hash.
-	useNew map[string][]byte
-	makeRuns  atomic.Int64
-	hits      atomic.Int64
+	useNew   map[string][]byte
+	makeRuns atomic.Int64
+	hits     atomic.Int64
 	// hashes memoizes hashes of external files and directories by path.
 	hashes sync.Map
 }
