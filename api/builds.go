@@ -372,7 +372,7 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 	case execute.EventRunStart:
 		b.item.signal(startResult{runID: e.RunID})
 		pub(EvBuildStarted, map[string]any{"queue_id": b.item.ID, "total": e.Total, "workers": b.workers,
-			"plan_digest": b.plan.Digest, "packages": b.item.Packages})
+			"plan_digest": b.plan.Digest, "packages": append([]string{}, b.item.Packages...)})
 		for w := 0; w < b.workers; w++ {
 			pub(EvWorkerIdle, map[string]any{"worker": w})
 		}

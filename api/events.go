@@ -80,7 +80,9 @@ type hub struct {
 
 func newHub() *hub { return &hub{subs: map[*subscriber]struct{}{}} }
 
-func (h *hub) subscribe() *subscriber {
+// subscribe adds a client. first (if any) are queued for it before any
+// published event: the connection's greeting.
+func (h *hub) subscribe(first ...Event) *subscriber {
 	s := &subscriber{ch: make(chan Event, subBuffer), gone: make(chan struct{}), logs: map[string]bool{}}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -89,6 +91,10 @@ func (h *hub) subscribe() *subscriber {
 		return s
 	}
 	h.subs[s] = struct{}{}
+	for _, e := range first {
+		h.stamp(&e)
+		h.deliver(s, e)
+	}
 	return s
 }
 
@@ -104,28 +110,52 @@ func (h *hub) unsubscribe(s *subscriber) {
 func (h *hub) publish(e Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	// Events reach clients in publication order; their timestamps follow
-	// it (apply's events come from several goroutines). The comparison
-	// is on the wall clock (Round(0) drops the monotonic reading): that is
-	// what clients see, and the wall clock can step back (NTP) while the
-	// monotonic clock goes on.
-	e.Time = time.Now().Round(0).UTC()
-	if e.Time.Before(h.last) {
-		e.Time = h.last
-	}
-	h.last = e.Time
+	h.stamp(&e)
 	h.seq++
 	e.Seq = h.seq
 	for s := range h.subs {
 		if e.Type == EvLogLine && !s.wantsLog(e.RunID) {
 			continue
 		}
-		select {
-		case s.ch <- e:
-		default:
-			delete(h.subs, s)
-			close(s.gone)
-		}
+		h.deliver(s, e)
+	}
+}
+
+// sendTo queues an event for one client only (hello, subscription
+// acknowledgements): it takes its timestamp from the hub like every other
+// event, so that a client's events stay in time order, and has no Seq.
+func (h *hub) sendTo(s *subscriber, e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[s]; !ok {
+		return
+	}
+	h.stamp(&e)
+	h.deliver(s, e)
+}
+
+// stamp sets e's timestamp (h.mu held). Events reach clients in the order
+// the hub stamps them, and their timestamps follow that order (apply's
+// events come from several goroutines). The comparison is on the wall
+// clock (Round(0) drops the monotonic reading): that is what clients see,
+// and the wall clock can step back (NTP) while the monotonic clock goes
+// on.
+func (h *hub) stamp(e *Event) {
+	e.Time = time.Now().Round(0).UTC()
+	if e.Time.Before(h.last) {
+		e.Time = h.last
+	}
+	h.last = e.Time
+}
+
+// deliver queues e for s without waiting (h.mu held): a client whose
+// buffer is full is dropped.
+func (h *hub) deliver(s *subscriber, e Event) {
+	select {
+	case s.ch <- e:
+	default:
+		delete(h.subs, s)
+		close(s.gone)
 	}
 }
 

@@ -121,8 +121,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(4096)
-	hello := Event{Type: "hello", Time: time.Now().UTC(), Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}}
-	sub := s.hub.subscribe()
+	// First message: who we are, so that clients need no extra call.
+	sub := s.hub.subscribe(Event{Type: "hello", Data: map[string]any{"version": s.cfg.Version, "profiles": s.order}})
 	defer s.hub.unsubscribe(sub)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
@@ -141,17 +141,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, _ params) error 
 					id = run.ID
 				}
 				sub.subscribeLogs(id, cmd.Action == "subscribe")
-				ack := Event{Type: "subscription", Time: time.Now().UTC(), RunID: id, Data: map[string]any{"action": cmd.Action}}
-				wctx, wc := context.WithTimeout(ctx, 5*time.Second)
-				wsjson.Write(wctx, c, ack)
-				wc()
+				s.hub.sendTo(sub, Event{Type: "subscription", RunID: id, Data: map[string]any{"action": cmd.Action}})
 			}
 		}
 	}()
-	// First message: the current state, so that clients need no extra call.
-	if err := wsjson.Write(ctx, c, hello); err != nil {
-		return nil
-	}
 	ping := time.NewTicker(30 * time.Second)
 	defer ping.Stop()
 	for {
