@@ -3,7 +3,12 @@ package plan
 import "github.com/go-dsynth/dsynth/spec"
 
 // FormatVersion is the plan file format version written by this dsynth.
-const FormatVersion = 1
+// Version 2 writes every node's "flavor" (empty for unflavored ports);
+// version 1 left it out when empty. Both are read (see Decode).
+const FormatVersion = 2
+
+// minFormatVersion is the oldest plan file format this dsynth reads.
+const minFormatVersion = 1
 
 // Action is what apply will do with a node.
 type Action string
@@ -97,7 +102,7 @@ type Node struct {
 	// flavored port (always with its flavor, the default one included).
 	ID      string `json:"id"`
 	Origin  string `json:"origin"`
-	Flavor  string `json:"flavor,omitempty"`
+	Flavor  string `json:"flavor"`
 	PkgName string `json:"pkgname"`
 	Version string `json:"version"`
 	// PkgFile is the package file name (basename of PKGFILE), e.g.

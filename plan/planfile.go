@@ -53,7 +53,14 @@ func (e *FileError) Unwrap() error { return e.Err }
 func canonicalBody(p *Plan) ([]byte, error) {
 	c := *p
 	c.Digest = ""
-	return json.Marshal(&c)
+	b, err := json.Marshal(&c)
+	if err != nil || c.FormatVersion != 1 {
+		return b, err
+	}
+	// Format 1 omitted empty flavors. In compact JSON the pair can only
+	// be a node's key (quotes inside strings are escaped), and flavor is
+	// followed by pkgname, so this gives back format 1's exact body.
+	return bytes.ReplaceAll(b, []byte(`"flavor":"",`), nil), nil
 }
 
 // ComputeDigest returns the hex SHA-256 of p's canonical body.
@@ -156,9 +163,9 @@ func Decode(b []byte) (*Plan, error) {
 	if head.FormatVersion == nil {
 		return nil, &FileError{Err: ErrNotPlan, Detail: "no format_version"}
 	}
-	if *head.FormatVersion != FormatVersion {
+	if v := *head.FormatVersion; v < minFormatVersion || v > FormatVersion {
 		return nil, &FileError{Err: ErrFormatVersion,
-			Detail: fmt.Sprintf("file has version %d, this dsynth reads version %d", *head.FormatVersion, FormatVersion)}
+			Detail: fmt.Sprintf("file has version %d, this dsynth reads versions %d to %d", v, minFormatVersion, FormatVersion)}
 	}
 	if head.Digest == nil || *head.Digest == "" {
 		return nil, &FileError{Err: ErrCorrupt, Detail: "no digest"}

@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +26,34 @@ func samplePlan() *Plan {
 				Deps: map[DepKind][]string{}, Action: ActionSkip, Reason: ReasonUpToDate, Priority: 1},
 		},
 		Order: []string{"devel/b", "devel/a"},
+	}
+}
+
+// TestReadFormat1 reads a plan file written by a dsynth of format 1 (which
+// left empty flavors out): it verifies, and edits are still caught.
+func TestReadFormat1(t *testing.T) {
+	f := "../testdata/plan/format1.plan.json"
+	p, err := Read(f)
+	if err != nil {
+		t.Fatalf("format 1 plan: %v", err)
+	}
+	if p.FormatVersion != 1 || len(p.Ports) != 4 || p.Node("misc/minicat") == nil || p.Node("misc/minicat").Flavor != "" {
+		t.Fatalf("format 1 plan read as %+v", p)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(bytes.Replace(b, []byte(`"origin": "misc/minicat"`), []byte(`"origin": "misc/minicat", "flavor": "x"`), 1)); !errors.Is(err, ErrDigest) {
+		t.Errorf("format 1 plan with a flavor added: %v, want ErrDigest", err)
+	}
+	// Written again, it is a plan of the current format with every flavor.
+	out, err := Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, err := Decode(out); err != nil || q.FormatVersion != FormatVersion || bytes.Count(out, []byte(`"flavor"`)) != 4 {
+		t.Errorf("re-encoded format 1 plan: version %v, %v, %d flavor keys", q, err, bytes.Count(out, []byte(`"flavor"`)))
 	}
 }
 
@@ -72,7 +101,8 @@ func TestReadRejectsBadFiles(t *testing.T) {
 		{"json array", `[1,2]`, ErrNotPlan},
 		{"truncated", s[:len(s)/2], ErrCorrupt},
 		{"truncated head", s[:40], ErrCorrupt},
-		{"future version", strings.Replace(s, `"format_version": 1`, `"format_version": 99`, 1), ErrFormatVersion},
+		{"future version", strings.Replace(s, fmt.Sprintf(`"format_version": %d`, FormatVersion), `"format_version": 99`, 1), ErrFormatVersion},
+		{"version 0", strings.Replace(s, fmt.Sprintf(`"format_version": %d`, FormatVersion), `"format_version": 0`, 1), ErrFormatVersion},
 		{"edited body", strings.Replace(s, `"reason": "new"`, `"reason": "forced"`, 1), ErrDigest},
 		{"edited digest", strings.Replace(s, `"digest": "`, `"digest": "0`, 1), ErrDigest},
 		{"no digest", strings.Replace(s, `"digest"`, `"digestx"`, 1), ErrCorrupt},
