@@ -176,6 +176,18 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 	ts := newTestServer(t, serverOpts{})
 	big := map[string]any{"profile": strings.Repeat("x", 2<<20)}
 	ts.mustErr("POST", "/api/v1/plans", "build", big, 413, CodeTooLarge)
+	// Too large and not even JSON: still "too large", not "bad JSON".
+	req, _ := http.NewRequest("POST", ts.url+"/api/v1/plans", strings.NewReader(strings.Repeat("a", 2<<20)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-Key", ts.keys["build"])
+	resp, err := ts.httpc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 413 {
+		t.Errorf("2 MiB of non-JSON: %s, want 413", resp.Status)
+	}
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"nope": 1}, 400, CodeBadRequest)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"profile": "other"}, 404, CodeProfileNotFound)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"../etc"}}, 400, CodeBadRequest)
@@ -411,5 +423,57 @@ func TestConcurrentReaders(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestReplayArtifactsAndLogs: a replay builds into its own packages and
+// logs folders (under <build_base>/replay/<key>); its artifacts and logs
+// are served from there, not from the live repository.
+func TestReplayArtifactsAndLogs(t *testing.T) {
+	ts := newTestServer(t, serverOpts{})
+	sd := seedRecords(t, ts)
+	dir := filepath.Join(ts.prof.BuildBase, "replay", "k1")
+	pkgs, logs := filepath.Join(dir, "packages"), filepath.Join(dir, "logs")
+	for _, d := range []string{filepath.Join(pkgs, "All"), logs} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := []byte("the replay's package, not the live one")
+	sum := sha256.Sum256(data)
+	os.WriteFile(filepath.Join(pkgs, "All", sd.okAtt.PkgFile), data, 0o644)
+	lp := filepath.Join(logs, execute.LogName("ports-mgmt/pkg"))
+	os.WriteFile(lp, []byte("replayed\n"), 0o644)
+	t0 := sd.run.End.Add(time.Hour)
+	run := &record.Run{ID: "55555555-aaaa-bbbb-cccc-000000000001", PlanDigest: sd.digest, Plan: sd.run.Plan, ProfileName: "test",
+		BuildBase: ts.prof.BuildBase, Workers: 1, Start: t0, End: t0.Add(time.Minute), Status: record.RunSuccess,
+		ReplayOf: sd.run.ID, PackagesDir: pkgs}
+	at := &record.Attempt{ID: "66666666-0000-0000-0000-000000000001", RunID: run.ID, NodeID: "ports-mgmt/pkg", Origin: "ports-mgmt/pkg",
+		Action: "build", Status: record.AttemptSuccess, Start: t0, End: t0.Add(time.Second), PkgFile: sd.okAtt.PkgFile,
+		SHA256: hex.EncodeToString(sum[:]), LogPath: lp}
+	db, err := openRW(ts.prof.Records)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := record.PutRun(tx, run); err != nil {
+			return err
+		}
+		return record.PutAttempt(tx, at)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ts.do("GET", "/api/v1/artifacts/"+at.ID, "read", nil)
+	if r.code != 200 || !bytes.Equal(r.body, data) || r.header.Get("X-Checksum-SHA256") != at.SHA256 {
+		t.Errorf("replay artifact: %d %q", r.code, r.body)
+	}
+	if r := ts.do("GET", "/api/v1/logs/"+at.ID+"?format=text", "read", nil); r.code != 200 || string(r.body) != "replayed\n" {
+		t.Errorf("replay log: %d %q", r.code, r.body)
+	}
+	// The live build's artifact is still the live one.
+	if r := ts.do("GET", "/api/v1/artifacts/"+sd.okAtt.ID, "read", nil); r.header.Get("X-Checksum-SHA256") != sd.pkgSum || bytes.Equal(r.body, data) {
+		t.Errorf("live artifact after a replay: %d %q", r.code, r.body)
 	}
 }

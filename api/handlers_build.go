@@ -35,6 +35,11 @@ func decodeJSON(r *http.Request, v any) error {
 		if errors.Is(err, io.EOF) {
 			return nil // an empty body means the defaults
 		}
+		// A body over the limit is "too large" even when its start is
+		// not JSON: read on (at most up to the limit) to tell.
+		if _, cerr := io.Copy(io.Discard, r.Body); errors.As(cerr, &mbe) {
+			return cerr
+		}
 		return errf(http.StatusBadRequest, CodeBadRequest, "invalid JSON body: "+err.Error())
 	}
 	if dec.More() {
@@ -95,12 +100,8 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 		ps.planing = true
 	}
 	ps.mu.Unlock()
-	resp := buildResponse{QueueID: item.ID, Profile: ps.name, Status: "queued"}
 	if !free {
-		_, pos, _ := ps.startBuild(r.Context(), item, false)
-		resp.Position = pos
-		s.writeData(w, r, http.StatusAccepted, resp)
-		return nil
+		return s.queueItem(w, r, ps, item)
 	}
 	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force)
 	if err != nil {
@@ -114,6 +115,24 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 	ps.planing = false
 	ps.mu.Unlock()
 	return s.startPlanned(w, r, ps, item, est)
+}
+
+// queueItem queues item to be planned and built when its turn comes. A
+// preliminary plan (from a snapshot of the records: a running build is not
+// held up) gives the answer's package count and estimate, and refuses a
+// request that cannot be planned. The build is planned again when its
+// turn comes: the running build changes what is up to date.
+func (s *Server) queueItem(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
+	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force)
+	if err != nil {
+		return err
+	}
+	e := est.Seconds()
+	resp := buildResponse{QueueID: item.ID, Profile: ps.name, Status: "queued",
+		PackagesQueued: plan.Summarize(p).Build, Planned: len(p.Ports), EstimatedS: &e}
+	_, resp.Position, _ = ps.startBuild(r.Context(), item, false)
+	s.writeData(w, r, http.StatusAccepted, resp)
+	return nil
 }
 
 func (s *Server) startPlanned(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem, est time.Duration) error {
@@ -264,10 +283,7 @@ func (s *Server) postQueue(w http.ResponseWriter, r *http.Request, _ params) err
 	if err != nil {
 		return err
 	}
-	item := newItem(r, ps.name, req.Packages, req.Force)
-	_, pos, _ := ps.startBuild(r.Context(), item, false)
-	s.writeData(w, r, http.StatusAccepted, buildResponse{QueueID: item.ID, Profile: ps.name, Status: "queued", Position: pos})
-	return nil
+	return s.queueItem(w, r, ps, newItem(r, ps.name, req.Packages, req.Force))
 }
 
 func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, p params) error {

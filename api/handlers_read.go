@@ -366,16 +366,18 @@ func (s *Server) getPackageStatus(w http.ResponseWriter, r *http.Request, p para
 
 // workerView is one worker of a profile.
 type workerView struct {
-	ID      int       `json:"id"`
-	Profile string    `json:"profile"`
-	RunID   string    `json:"run_id,omitempty"`
-	State   string    `json:"state"` // building, idle, paused
-	Paused  bool      `json:"paused"`
-	Node    string    `json:"node,omitempty"`
-	Phase   string    `json:"phase,omitempty"`
-	Since   time.Time `json:"since,omitzero"`
-	Built   int       `json:"built"`
-	Failed  int       `json:"failed"`
+	ID      int    `json:"id"`
+	Profile string `json:"profile"`
+	RunID   string `json:"run_id,omitempty"`
+	State   string `json:"state"` // building, idle, paused
+	Paused  bool   `json:"paused"`
+	Node    string `json:"node,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	// Last is the last port an idle worker of a finished run built.
+	Last   string    `json:"last,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	Built  int       `json:"built"`
+	Failed int       `json:"failed"`
 }
 
 func (s *Server) workersOf(ps *profileState) ([]workerView, error) {
@@ -425,8 +427,12 @@ func (s *Server) workersOf(ps *profileState) ([]workerView, error) {
 				}
 			}
 			if !found && b == nil {
-				out = append(out, workerView{ID: rw.Worker, Profile: ps.name, RunID: runID, State: "idle",
-					Node: rw.NodeID, Since: rw.Since, Built: rw.Built, Failed: rw.Failed})
+				v := workerView{ID: rw.Worker, Profile: ps.name, RunID: runID, State: "idle",
+					Last: rw.NodeID, Since: rw.Since, Built: rw.Built, Failed: rw.Failed}
+				if rw.State == "building" { // a crashed run's last word
+					v.Node, v.Last = rw.NodeID, ""
+				}
+				out = append(out, v)
 			}
 		}
 		return nil
@@ -493,14 +499,27 @@ func (s *Server) workerLog(w http.ResponseWriter, r *http.Request, p params) err
 	if err != nil {
 		return err
 	}
-	if v.Node == "" || v.RunID == "" {
+	if v.RunID == "" {
 		return errf(http.StatusNotFound, CodeLogNotFound, fmt.Sprintf("worker %d has built nothing yet", v.ID))
+	}
+	// The port the worker is building, else the last one it built (or
+	// tried to) in its run.
+	want := v.Node
+	if want == "" {
+		want = v.Last
 	}
 	var at *record.Attempt
 	if err := withDB(ps, func(db *record.DB) error {
 		atts, err := db.RunAttempts(v.RunID)
 		for _, a := range atts {
-			if a.NodeID == v.Node && a.Worker == v.ID {
+			if a.Worker != v.ID || a.LogPath == "" {
+				continue
+			}
+			if a.NodeID == want {
+				at = a
+				break
+			}
+			if want == "" && (at == nil || !a.Start.Before(at.Start)) {
 				at = a
 			}
 		}
@@ -509,7 +528,7 @@ func (s *Server) workerLog(w http.ResponseWriter, r *http.Request, p params) err
 		return err
 	}
 	if at == nil {
-		return errf(http.StatusNotFound, CodeLogNotFound, "no log for worker "+p["id"])
+		return errf(http.StatusNotFound, CodeLogNotFound, fmt.Sprintf("worker %d has built nothing yet", v.ID))
 	}
 	text, err := readLog(ps, at, 64<<10)
 	if err != nil {
@@ -521,17 +540,22 @@ func (s *Server) workerLog(w http.ResponseWriter, r *http.Request, p params) err
 }
 
 // logPath returns the log file of attempt at: the path the records hold,
-// accepted only inside the profile's logs_dir.
+// accepted only inside the profile's logs_dir or the logs folder of one of
+// its replays (<build_base>/replay/<key>/logs).
 func logPath(ps *profileState, at *record.Attempt) (string, error) {
 	lp := at.LogPath
 	if lp == "" || ps == nil {
 		return "", errf(http.StatusNotFound, CodeLogNotFound, "port build "+at.ID+" has no log")
 	}
-	dir := filepath.Clean(ps.profile().LogsDir)
-	if filepath.Dir(filepath.Clean(lp)) != dir {
-		return "", errf(http.StatusNotFound, CodeLogNotFound, "the log of port build "+at.ID+" is outside logs_dir")
+	dir := filepath.Dir(filepath.Clean(lp))
+	if dir == filepath.Clean(ps.profile().LogsDir) {
+		return lp, nil
 	}
-	return lp, nil
+	replays := filepath.Join(filepath.Clean(ps.profile().BuildBase), "replay", "*", "logs")
+	if ok, _ := filepath.Match(replays, dir); ok {
+		return lp, nil
+	}
+	return "", errf(http.StatusNotFound, CodeLogNotFound, "the log of port build "+at.ID+" is outside logs_dir")
 }
 
 // readLog reads up to the last max bytes of at's log.
@@ -628,10 +652,21 @@ func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request, p params) e
 	if at.PkgFile == "" || ps == nil || at.Status != record.AttemptSuccess && at.Status != record.AttemptUpToDate {
 		return errf(http.StatusNotFound, CodeArtifactNotFound, "port build "+at.ID+" produced no package")
 	}
+	// A replay builds into its own packages folder, recorded with its run.
+	dir := ps.profile().PackagesDir
+	if err := withDB(ps, func(db *record.DB) error {
+		run, err := db.Run(at.RunID)
+		if err == nil && run.PackagesDir != "" {
+			dir = run.PackagesDir
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	name := filepath.Base(at.PkgFile)
-	f, err := os.Open(filepath.Join(ps.profile().PackagesDir, "All", name))
+	f, err := os.Open(filepath.Join(dir, "All", name))
 	if err != nil {
-		return errf(http.StatusNotFound, CodeArtifactNotFound, "the package "+name+" is no longer in packages_dir")
+		return errf(http.StatusNotFound, CodeArtifactNotFound, "the package "+name+" is no longer in "+dir)
 	}
 	defer f.Close()
 	st, err := f.Stat()

@@ -384,8 +384,8 @@ func TestLiveBuild(t *testing.T) {
 		}
 		var q buildResponse
 		ts.mustOK("POST", "/api/v1/queue", "build", map[string]any{"packages": []string{"devel/libmini"}}, 202).data(t, &q)
-		if q.Position != 1 {
-			t.Errorf("queued at %d", q.Position)
+		if q.Position != 1 || q.Planned != 2 || q.EstimatedS == nil { // pkg and libmini, both up to date
+			t.Errorf("queued: %+v", q)
 		}
 		var queue []map[string]any
 		ts.mustOK("GET", "/api/v1/queue", "read", nil, 200).data(t, &queue)

@@ -541,9 +541,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	if recErr != nil {
 		r.Status, r.Error = record.RunError, "records: "+recErr.Error()
 	}
-	// Clear worker activity.
+	// Every worker is idle now; NodeID stays the last port it built.
 	for _, wk := range a.workers {
-		wk.State, wk.NodeID = "idle", ""
+		wk.State = "idle"
 	}
 	a.rec.err = nil
 	a.rec.update(func(tx *bolt.Tx) error {
