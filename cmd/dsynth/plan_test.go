@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/go-dsynth/dsynth/plan"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,7 +64,7 @@ func TestPlanShowGraph(t *testing.T) {
 			Deps                                                              map[string][]string
 		} `json:"ports"`
 	}
-	if code != 0 || json.Unmarshal([]byte(js), &doc) != nil || doc.FormatVersion != 1 || len(doc.Digest) != 64 ||
+	if code != 0 || json.Unmarshal([]byte(js), &doc) != nil || doc.FormatVersion != plan.FormatVersion || len(doc.Digest) != 64 ||
 		len(doc.Profile) == 0 || len(doc.Tree) == 0 || len(doc.Ports) == 0 {
 		t.Fatalf("show -json: exit %d\n%.400s", code, js)
 	}
