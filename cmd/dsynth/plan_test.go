@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"github.com/go-dsynth/dsynth/plan"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-dsynth/dsynth/plan"
 )
 
 // planProfile writes a profile building targets from the good test tree
