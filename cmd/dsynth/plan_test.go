@@ -94,6 +94,18 @@ func TestPlanShowGraph(t *testing.T) {
 			t.Errorf("%s of a truncated plan: exit %d, %q", cmd, code, e)
 		}
 	}
+	// A file that is not a plan at all is said to be so (not taken for
+	// a run ID).
+	dir := t.TempDir()
+	for name, content := range map[string]string{"foreign.json": `{"a":1}`, "empty.plan": "", "binary": "\x7fELF\x02\x01"} {
+		f := filepath.Join(dir, name)
+		os.WriteFile(f, []byte(content), 0o644)
+		for _, cmd := range []string{"show", "graph"} {
+			if code, _, e := runCmd(t, cmd, f); code != 1 || !strings.Contains(e, "not a dsynth plan file") {
+				t.Errorf("%s %s: exit %d, %q", cmd, name, code, e)
+			}
+		}
+	}
 }
 
 func TestPlanJSONAndErrors(t *testing.T) {

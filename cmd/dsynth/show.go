@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"regexp"
 
 	"github.com/go-dsynth/dsynth/plan"
 )
@@ -31,11 +32,16 @@ func init() {
 	})
 }
 
+// runIDLike matches what names a run: last, or a run ID or its prefix.
+var runIDLike = regexp.MustCompile(`^(last|[0-9a-f][0-9a-f-]{3,35})$`)
+
 func runShow(arg string, jsonOut bool) error {
+	// A file is read as a plan (and a file that is not one is said to be
+	// so), unless it is not a plan and its name reads as a run ID.
 	if _, err := os.Stat(arg); err != nil && showOther != nil {
 		return showOther(arg, jsonOut)
 	}
-	if !plan.IsPlanFile(arg) && showOther != nil {
+	if !plan.IsPlanFile(arg) && runIDLike.MatchString(arg) && showOther != nil {
 		return showOther(arg, jsonOut)
 	}
 	p, err := plan.Read(arg)
