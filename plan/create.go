@@ -51,8 +51,9 @@ type Options struct {
 	// that a long scan never holds the database's lock (a *record.DB
 	// works too).
 	DB Store
-	// Force lists origins (every flavor) or node IDs to build even when
-	// up to date; ForceAll forces every buildable node.
+	// Force lists origins (meaning their default flavor, as everywhere)
+	// or node IDs (origin@flavor) to build even when up to date; ForceAll
+	// forces every buildable node.
 	Force    []string
 	ForceAll bool
 	// Jobs bounds concurrent make processes (default runtime.NumCPU()).
@@ -101,6 +102,8 @@ type creator struct {
 	hits     atomic.Int64
 	// hashes memoizes hashes of external files and directories by path.
 	hashes sync.Map
+	// defaultNode maps a scanned origin to its default flavor's node ID.
+	defaultNode map[string]string
 }
 
 // cacheEntry is a portcache value.
@@ -128,7 +131,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p),
-		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}}
+		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}, defaultNode: map[string]string{}}
 
 	roots, err := c.roots()
 	if err != nil {
@@ -154,6 +157,11 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 	}
 	nodes := c.nodes(res, ids)
+	for _, port := range res.Ports {
+		if len(port.Flavors) == 0 || port.Flavor == port.Flavors[0] {
+			c.defaultNode[port.Origin] = port.ID()
+		}
+	}
 	for _, cyc := range findCycles(ids, nodes) {
 		errs = append(errs, cyc)
 	}

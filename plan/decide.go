@@ -46,21 +46,17 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			return err
 		}
 	}
+	// Forced nodes: an origin means its default flavor, as everywhere.
 	force := map[string]bool{}
 	for _, f := range opt.Force {
-		force[f] = true
-	}
-	for _, f := range opt.Force {
-		found := false
-		for i := range pl.Ports {
-			if pl.Ports[i].ID == f || pl.Ports[i].Origin == f {
-				found = true
-				break
-			}
+		id := f
+		if d, ok := c.defaultNode[f]; ok {
+			id = d
 		}
-		if !found {
+		if pl.Node(id) == nil {
 			return fmt.Errorf("-force %s: no such port in the plan (give an origin or origin@flavor among the targets and their dependencies)", f)
 		}
+		force[id] = true
 	}
 	// cause maps an ignored or skipped node to the ignored node behind it.
 	cause := map[string]string{}
@@ -87,51 +83,60 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			n.Reason = "skipped: " + strings.Join(blockers, ", ") + " " + isAre(len(blockers)) + " ignored"
 			continue
 		}
-		if opt.ForceAll || force[n.ID] || force[n.Origin] {
-			n.Action, n.Reason = ActionBuild, ReasonForced
-			continue
-		}
-		rec, ok := pkgs[id]
-		if !ok && n.Meta {
-			// Meta ports produce no package: their last successful build
-			// is in the CRC index.
-			if e, found := crcs[id]; found {
-				rec, ok = record.Package{NodeID: id, InputKey: e.InputKey, CRC32: e.CRC32}, true
-			}
-		}
-		if !ok {
-			n.Action, n.Reason = ActionBuild, ReasonNew
-			continue
-		}
-		if rec.InputKey == n.InputKey {
-			n.Action, n.Reason = ActionSkip, ReasonUpToDate
-			if rec.PkgFile == "" {
-				continue // meta port: nothing to check on disk
-			}
-			sum, err := c.packageSHA(filepath.Join(pl.Profile.PackagesDir, "All", rec.PkgFile))
-			if err != nil {
-				return err
-			}
-			switch {
-			case sum == "":
-				n.Action, n.Reason = ActionBuild, ReasonPackageMissing
-			case sum != rec.SHA256:
-				n.Action, n.Reason = ActionBuild, ReasonPackageDiffers
-			}
-			continue
-		}
-		n.Action, n.Reason = ActionBuild, ReasonInputsChanged
-		old, err := c.inputs(rec.InputKey)
+		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey])
 		if err != nil {
 			return err
 		}
-		if old != nil {
-			if r := changedComponents(old, comps[n.InputKey]); len(r) > 0 {
-				n.Reason = strings.Join(r, ", ")
-			}
+		n.Action, n.Reason = a, reason
+		// Forcing keeps a build's own reason (new, changed, ...) and
+		// turns an up-to-date port into a forced rebuild.
+		if (opt.ForceAll || force[n.ID]) && n.Action == ActionSkip {
+			n.Action, n.Reason = ActionBuild, ReasonForced
 		}
 	}
 	return nil
+}
+
+// decideOne says whether node n needs building and why, from the latest
+// package records (pkgs, and crcs for meta ports) and its input
+// components in.
+func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, in *Inputs) (Action, string, error) {
+	rec, ok := pkgs[n.ID]
+	if !ok && n.Meta {
+		// Meta ports produce no package: their last successful build
+		// is in the CRC index.
+		if e, found := crcs[n.ID]; found {
+			rec, ok = record.Package{NodeID: n.ID, InputKey: e.InputKey, CRC32: e.CRC32}, true
+		}
+	}
+	if !ok {
+		return ActionBuild, ReasonNew, nil
+	}
+	if rec.InputKey == n.InputKey {
+		if rec.PkgFile == "" {
+			return ActionSkip, ReasonUpToDate, nil // meta port: nothing to check on disk
+		}
+		sum, err := c.packageSHA(filepath.Join(c.p.PackagesDir, "All", rec.PkgFile))
+		switch {
+		case err != nil:
+			return "", "", err
+		case sum == "":
+			return ActionBuild, ReasonPackageMissing, nil
+		case sum != rec.SHA256:
+			return ActionBuild, ReasonPackageDiffers, nil
+		}
+		return ActionSkip, ReasonUpToDate, nil
+	}
+	old, err := c.inputs(rec.InputKey)
+	if err != nil {
+		return "", "", err
+	}
+	if old != nil {
+		if r := changedComponents(old, in); len(r) > 0 {
+			return ActionBuild, strings.Join(r, ", "), nil
+		}
+	}
+	return ActionBuild, ReasonInputsChanged, nil
 }
 
 func isAre(n int) string {

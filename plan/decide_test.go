@@ -77,8 +77,16 @@ func TestIncrementalDecisions(t *testing.T) {
 			appendFile(t, filepath.Join(prof.PackagesDir, "All", "app-1.0.pkg"), "garbage")
 		}, with(map[string]string{"devel/app": "build: package differs"})},
 		{"force", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
-			opt.Force = []string{"devel/mid", "lang/py"}
-		}, with(map[string]string{"devel/mid": "build: forced", "lang/py@py2": "build: forced", "lang/py@py3": "build: forced"})},
+			opt.Force = []string{"devel/mid", "lang/py"} // lang/py: its default flavor, py3
+		}, with(map[string]string{"devel/mid": "build: forced", "lang/py@py3": "build: forced"})},
+		{"force a flavor", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
+			opt.Force = []string{"lang/py@py2"}
+		}, with(map[string]string{"lang/py@py2": "build: forced"})},
+		{"force keeps a build's reason", func(t *testing.T, tree, _ string, _ *spec.Profile, opt *Options) {
+			appendFile(t, filepath.Join(tree, "devel/mid/pkg-descr"), "edited\n")
+			opt.Force = []string{"devel/mid", "devel/lib"}
+		}, with(map[string]string{"devel/mid": "build: port changed", "devel/lib": "build: forced",
+			"devel/app": "build: dependency changed"})},
 		{"force all", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
 			opt.ForceAll = true
 		}, everything("forced")},
