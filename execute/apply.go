@@ -9,12 +9,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -620,13 +620,22 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 	rec := &recorder{path: records}
 	var out []*record.Run
 	host, _ := os.Hostname()
-	err := rec.view(func(db *record.DB) error {
+	// The build base's lock says who runs there: a run is alive only
+	// while its process holds the lock. The PID alone would keep a run
+	// "running" after its process died as a zombie, or when a new process
+	// got its PID (after a reboot, say).
+	holder, live, err := lock.Holder(buildBase)
+	if err != nil {
+		return nil, err
+	}
+	err = rec.view(func(db *record.DB) error {
 		runs, err := db.Runs()
 		if err != nil {
 			return err
 		}
 		for _, r := range runs {
-			if r.Status != record.RunRunning || r.BuildBase != buildBase || (r.Host != "" && r.Host != host) || processAlive(r.PID) {
+			if r.Status != record.RunRunning || r.BuildBase != buildBase || (r.Host != "" && r.Host != host) ||
+				(live && holder == r.PID) {
 				continue
 			}
 			atts, err := db.RunAttempts(r.ID)
@@ -634,30 +643,36 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 				return err
 			}
 			// The run's counts are written when it ends: rebuild them from
-			// its attempts, and end it at its last recorded activity.
-			now := time.Now().UTC()
+			// its attempts, and end it (and the ports it was building) at
+			// its last recorded activity, not at the time of this recovery.
 			end := r.Start
 			r.Counts = record.Counts{Planned: r.Counts.Planned}
+			for _, at := range atts {
+				if at.Status != record.AttemptBuilding {
+					addCount(&r.Counts, at.Status)
+				}
+				end = latest(end, at.Start, at.End)
+				for _, ph := range at.Phases {
+					end = latest(end, ph.Start, ph.End)
+				}
+			}
+			// The live status file is rewritten on every event.
+			if s, err := ReadStatus(buildBase); err == nil && s.RunID == r.ID {
+				if fi, err := os.Stat(StatusFile(buildBase)); err == nil {
+					end = latest(end, fi.ModTime().UTC())
+				}
+			}
+			if end.IsZero() {
+				end = time.Now().UTC()
+			}
 			err = db.Update(func(tx *bolt.Tx) error {
 				for _, at := range atts {
 					if at.Status == record.AttemptBuilding {
-						at.Status, at.Error, at.End = record.AttemptInterrupted, "the run crashed", now
+						at.Status, at.Error, at.End = record.AttemptInterrupted, "the run crashed", latest(end, at.Start)
 						if err := record.PutAttempt(tx, at); err != nil {
 							return err
 						}
-						continue
 					}
-					addCount(&r.Counts, at.Status)
-					end = latest(end, at.Start, at.End)
-				}
-				// The live status file is rewritten on every event.
-				if s, err := ReadStatus(buildBase); err == nil && s.RunID == r.ID {
-					if fi, err := os.Stat(StatusFile(buildBase)); err == nil {
-						end = latest(end, fi.ModTime().UTC())
-					}
-				}
-				if end.IsZero() {
-					end = now
 				}
 				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
 				return record.PutRun(tx, r)
@@ -670,18 +685,6 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 		return nil
 	})
 	return out, err
-}
-
-// processAlive reports whether pid exists (on this host).
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if pid == os.Getpid() {
-		return true
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // expectedDurations gives the expected build time of a node: its own

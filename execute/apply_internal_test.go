@@ -1,8 +1,15 @@
 package execute
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/record"
 )
 
 func TestExpectedDurations(t *testing.T) {
@@ -28,5 +35,59 @@ func TestExpectedDurations(t *testing.T) {
 		if got := of(tc.id); got != tc.want {
 			t.Errorf("expected duration of %s = %s, want %s", tc.id, got, tc.want)
 		}
+	}
+}
+
+// TestRecoverCrashedByLock: a run is alive only while its process holds
+// the build base's lock. A "running" run whose PID is alive (here: this
+// very process, as after PID reuse) but which holds no lock is crashed, and
+// it and its port end at their last recorded activity.
+func TestRecoverCrashedByLock(t *testing.T) {
+	dir := t.TempDir()
+	base, records := filepath.Join(dir, "base"), filepath.Join(dir, "records.db")
+	t0 := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	host, _ := os.Hostname()
+	run := &record.Run{ID: "r1", BuildBase: base, Status: record.RunRunning, PID: os.Getpid(), Host: host, Start: t0}
+	at := &record.Attempt{ID: "a1", RunID: "r1", NodeID: "devel/x", Origin: "devel/x", Status: record.AttemptBuilding,
+		Start: t0.Add(time.Second), Phases: []record.Phase{{Name: "build", Start: t0.Add(2 * time.Second), End: t0.Add(9 * time.Second)}}}
+	db, err := record.Open(records, record.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := record.PutRun(tx, run); err != nil {
+			return err
+		}
+		return record.PutAttempt(tx, at)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// While this process holds the lock, the run is alive.
+	release, err := lock.TryLock(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := RecoverCrashed(records, base); err != nil || len(got) != 0 {
+		t.Fatalf("with the lock held: %d recovered, %v", len(got), err)
+	}
+	release()
+
+	got, err := RecoverCrashed(records, base)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("without the lock: %d recovered, %v", len(got), err)
+	}
+	db, err = record.Open(records, record.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, _ := db.Run("r1")
+	a, _ := db.Attempt("a1")
+	end := t0.Add(9 * time.Second)
+	if r.Status != record.RunCrashed || !r.End.Equal(end) || a.Status != record.AttemptInterrupted || !a.End.Equal(end) {
+		t.Errorf("recovered run %s ending %s, attempt %s ending %s; want crashed/interrupted ending %s", r.Status, r.End, a.Status, a.End, end)
 	}
 }
