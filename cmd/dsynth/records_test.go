@@ -93,7 +93,7 @@ func TestShowRunAndExport(t *testing.T) {
 	var out bytes.Buffer
 	stdout = &out
 	defer func() { stdout = os.Stdout }()
-	if err := showRun("last", false); err != nil {
+	if err := showRun("last", false, &recordsFlags{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"devel/a", "devel/never", "not run", "failed in build: build phase: exit status 1", "1 of 4 ports went as planned"} {
@@ -101,6 +101,12 @@ func TestShowRunAndExport(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", w, out.String())
 		}
 	}
+	// -records wins over $DSYNTH_RECORDS.
+	t.Setenv("DSYNTH_RECORDS", filepath.Join(t.TempDir(), "elsewhere.db"))
+	if code, sout, serr := runCmd(t, "show", "-records", path, "-json", "last"); code != 0 || !strings.Contains(sout, r.ID) {
+		t.Errorf("show -records: exit %d\n%s%s", code, sout, serr)
+	}
+	t.Setenv("DSYNTH_RECORDS", path)
 	outFile := filepath.Join(t.TempDir(), "plan.json")
 	if err := runPlanExport([]string{"1111", "-out", outFile}); err != nil {
 		t.Fatal(err)

@@ -36,9 +36,8 @@ type RunReport struct {
 }
 
 // showRun renders a recorded run: plan versus actual.
-func showRun(arg string, jsonOut bool) error {
-	var rf recordsFlags
-	return withRecords(&rf, func(db *record.DB) error {
+func showRun(arg string, jsonOut bool, rf *recordsFlags) error {
+	return withRecords(rf, func(db *record.DB) error {
 		rep, err := runReport(db, arg)
 		if err != nil {
 			return err
@@ -148,5 +147,3 @@ func printRunReport(rep *RunReport) {
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", rep.Summary)
 }
-
-func init() { showOther = showRun }
