@@ -434,6 +434,9 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		return nil
 	})
 	if o.Interrupted {
+		a.evMu.Lock()
+		a.lastResult(at) // not counted: the port is built again on resume
+		a.evMu.Unlock()
 		return
 	}
 	a.count(at)
@@ -522,6 +525,9 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 			if at := a.attempts[id]; at != nil && at.Status == record.AttemptBuilding {
 				at.Status, at.Error, at.End = record.AttemptInterrupted, "interrupted", time.Now().UTC()
 				a.rec.update(func(tx *bolt.Tx) error { return record.PutAttempt(tx, at) })
+				a.evMu.Lock()
+				a.lastResult(at)
+				a.evMu.Unlock()
 			}
 		}
 	}

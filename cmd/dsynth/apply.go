@@ -42,6 +42,9 @@ func init() {
 				if err != nil {
 					return err
 				}
+				if err := checkWorkers(*workers); err != nil {
+					return err
+				}
 				return runApply(arg, &pf, *autoApprove, *workers)
 			}
 		},
@@ -49,27 +52,8 @@ func init() {
 }
 
 func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for range sigs {
-			n++
-			if n == 1 {
-				fmt.Fprintln(os.Stderr, "\ndsynth: interrupted: stopping the builds and tearing down the slots (press Ctrl-C again to exit at once)")
-				cancel()
-				continue
-			}
-			// The records stay consistent (every write is one bbolt
-			// transaction); the next apply or status marks the run crashed
-			// and cleans its slots.
-			fmt.Fprintln(os.Stderr, "dsynth: exiting at once")
-			os.Exit(130)
-		}
-	}()
+	ctx, stop := interruptContext()
+	defer stop()
 
 	var p *plan.Plan
 	var planBytes []byte
@@ -188,4 +172,42 @@ func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
 	}
 	return p, err
+}
+
+// checkWorkers refuses a negative -workers (0 means the profile's count).
+func checkWorkers(n int) error {
+	if n < 0 {
+		return fmt.Errorf("-workers %d: give a positive number of builders (or 0 for the profile's)", n)
+	}
+	return nil
+}
+
+// interruptContext returns a context that the first SIGINT or SIGTERM
+// cancels (the builds stop, the slots are torn down, the run is recorded
+// interrupted); a second one exits at once with status 130. The records
+// stay consistent either way (every write is one bbolt transaction); after
+// an exit at once, the next apply or status marks the run crashed and
+// cleans its slots.
+func interruptContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(os.Stderr, "\ndsynth: interrupted: stopping the builds and tearing down the slots (press Ctrl-C again to exit at once)")
+				cancel()
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "dsynth: exiting at once")
+			os.Exit(130)
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(sigs)
+		cancel()
+	}
 }

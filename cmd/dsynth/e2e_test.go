@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -290,6 +291,9 @@ func TestE2EInterruptResumeKillRecover(t *testing.T) {
 	db.Close()
 	if run.Status != record.RunInterrupted || len(h) != 1 || h[0].Status != record.AttemptInterrupted {
 		t.Fatalf("after interrupt: run %s, libmini %+v", run.Status, h)
+	}
+	if res, _ := os.ReadFile(filepath.Join(base, "logs", "00_last_results.log")); !regexp.MustCompile(`interrupted +devel/libmini`).Match(res) {
+		t.Errorf("00_last_results.log has no line for the interrupted port:\n%s", res)
 	}
 
 	// Resume: ports-mgmt/pkg is not rebuilt.

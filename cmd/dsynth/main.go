@@ -179,7 +179,8 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "version", "Print the dsynth version")
 	fmt.Fprintf(w, "\nRun `dsynth help COMMAND` or `dsynth COMMAND -h` for a command's flags.\n")
-	fmt.Fprintf(w, "Exit codes: 0 ok, 1 error, 2 changes present (plan -detailed-exitcode), 3 run completed with failures;\n")
+	fmt.Fprintf(w, "Exit codes: 0 ok, 1 error, 2 changes present (plan -detailed-exitcode), 3 run completed with failures,\n")
+	fmt.Fprintf(w, "130 apply or replay stopped at once by a second interrupt;\n")
 	fmt.Fprintf(w, "replay: bits 2 some package differs, 4 some port failed or was skipped, 8 some package has no original.\n")
 }
 

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -51,7 +48,10 @@ type replayCmdOptions struct {
 }
 
 func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if err := checkWorkers(o.workers); err != nil {
+		return err
+	}
+	ctx, stop := interruptContext()
 	defer stop()
 
 	var src *replay.Source
