@@ -17,6 +17,7 @@ import (
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // Options configure Apply.
@@ -113,6 +114,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		if len(changes) > 0 {
 			return nil, &StaleError{Changes: changes}
 		}
+	}
+	if err := hostDirs(&p.Profile); err != nil {
+		return nil, err
 	}
 	rec := &recorder{path: o.Records}
 
@@ -709,4 +713,31 @@ func expectedDurations(byNode map[string]time.Duration) func(id string) time.Dur
 		o, _, _ := strings.Cut(id, "@")
 		return byOrigin[o]
 	}
+}
+
+// hostDirs makes the host folders the slots write to (distfiles, packages,
+// the sources of writable mount blocks), and checks that the sources of
+// read-only mount blocks exist, before anything is recorded or built.
+func hostDirs(prof *spec.Profile) error {
+	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All")} {
+		if d == "" || d == "All" {
+			continue
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("prepare %s: %w", d, err)
+		}
+	}
+	for _, m := range prof.Environment.Mounts {
+		if _, err := os.Stat(m.Source); err == nil {
+			continue
+		}
+		if !m.ReadOnly {
+			if err := os.MkdirAll(m.Source, 0o755); err != nil {
+				return fmt.Errorf("mount %q: create its source %s: %w", m.Target, m.Source, err)
+			}
+			continue
+		}
+		return fmt.Errorf("mount %q: its source %s does not exist (the source of a read-only mount must exist)", m.Target, m.Source)
+	}
+	return nil
 }

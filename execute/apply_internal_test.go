@@ -3,6 +3,7 @@ package execute
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 func TestExpectedDurations(t *testing.T) {
@@ -89,5 +91,26 @@ func TestRecoverCrashedByLock(t *testing.T) {
 	end := t0.Add(9 * time.Second)
 	if r.Status != record.RunCrashed || !r.End.Equal(end) || a.Status != record.AttemptInterrupted || !a.End.Equal(end) {
 		t.Errorf("recovered run %s ending %s, attempt %s ending %s; want crashed/interrupted ending %s", r.Status, r.End, a.Status, a.End, end)
+	}
+}
+
+func TestHostDirs(t *testing.T) {
+	dir := t.TempDir()
+	prof := &spec.Profile{DistfilesDir: filepath.Join(dir, "distfiles"), PackagesDir: filepath.Join(dir, "packages")}
+	prof.Environment.Mounts = []spec.Mount{{Target: "/var/cache/ccache", Source: filepath.Join(dir, "ccache")}}
+	if err := hostDirs(prof); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"distfiles", "packages/All", "ccache"} {
+		if fi, err := os.Stat(filepath.Join(dir, d)); err != nil || !fi.IsDir() {
+			t.Errorf("%s not created: %v", d, err)
+		}
+	}
+	prof.Environment.Mounts = append(prof.Environment.Mounts, spec.Mount{Target: "/usr/src", Source: filepath.Join(dir, "src"), ReadOnly: true})
+	if err := hostDirs(prof); err == nil || !strings.Contains(err.Error(), `mount "/usr/src": its source `+filepath.Join(dir, "src")+" does not exist") {
+		t.Errorf("read-only mount of a missing source: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "src")); err == nil {
+		t.Error("the source of a read-only mount was created")
 	}
 }
