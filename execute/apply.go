@@ -136,9 +136,15 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		o.Warn("cleaning up a leftover slot: " + c)
 	}
 
-	// History: expected durations and what earlier runs of this plan built.
+	// History: expected durations and what earlier runs of this plan built
+	// (resumed: not built again). A forced port is resumed only from runs
+	// after the last one that completed: applying a forced plan again once
+	// it ran to its end builds the forced ports again (plans are
+	// deterministic, so the same forced plan has the same digest), while
+	// an interrupted forced apply still resumes.
 	var expected map[string]time.Duration
 	resumed := map[string]*record.Attempt{}
+	resumedForced := map[string]*record.Attempt{}
 	err = rec.view(func(db *record.DB) error {
 		var err error
 		if expected, err = db.ExpectedDurations(); err != nil {
@@ -148,9 +154,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		if err != nil {
 			return err
 		}
-		for _, r := range runs {
+		for _, r := range runs { // oldest first
 			if r.PlanDigest == "" || r.PlanDigest != p.Digest {
 				continue
+			}
+			if r.Status == record.RunSuccess || r.Status == record.RunFailed {
+				clear(resumedForced)
 			}
 			atts, err := db.RunAttempts(r.ID)
 			if err != nil {
@@ -159,6 +168,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 			for _, a := range atts {
 				if a.Status == record.AttemptSuccess {
 					resumed[a.NodeID] = a
+					if r.Status != record.RunSuccess && r.Status != record.RunFailed {
+						resumedForced[a.NodeID] = a
+					}
 				}
 			}
 		}
@@ -217,7 +229,11 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 			at.Status, at.Error = record.AttemptSkipped, n.Reason
 			bad[n.ID] = blocked{cause: strings.TrimPrefix(n.Reason, "skipped: "), via: []string{n.ID}}
 		default:
-			if prev := resumed[n.ID]; prev != nil && prev.InputKey == n.InputKey && a.packageIntact(n, prev) {
+			prev := resumed[n.ID]
+			if n.Reason == plan.ReasonForced {
+				prev = resumedForced[n.ID]
+			}
+			if prev != nil && prev.InputKey == n.InputKey && a.packageIntact(n, prev) {
 				at.Status, at.Error = record.AttemptUpToDate, "built by run "+prev.RunID+" of this plan"
 				at.PkgFile, at.SHA256, at.Size = prev.PkgFile, prev.SHA256, prev.Size
 				break

@@ -325,6 +325,12 @@ func TestE2EInterruptResumeKillRecover(t *testing.T) {
 	out, code = dsynth(t, dir, "apply", "force.json")
 	mustCode(t, out, code, 0, "apply after crash")
 	noLeftovers(t, base)
+	// That run completed: the same forced plan builds its port again.
+	out, code = dsynth(t, dir, "apply", "force.json")
+	mustCode(t, out, code, 0, "forced plan applied again")
+	if !strings.Contains(out, "built    misc/minicat") {
+		t.Errorf("forced plan applied again after a complete run:\n%s", out)
+	}
 	db = e2eRecords(t, dir)
 	runs, _ := db.Runs()
 	db.Close()
@@ -332,7 +338,7 @@ func TestE2EInterruptResumeKillRecover(t *testing.T) {
 	for _, r := range runs {
 		st = append(st, r.Status)
 	}
-	if strings.Join(st, ",") != "interrupted,success,crashed,success" {
+	if strings.Join(st, ",") != "interrupted,success,crashed,success,success" {
 		t.Errorf("run statuses %v", st)
 	}
 }
