@@ -265,6 +265,13 @@ func TestReadEndpoints(t *testing.T) {
 	if one["pkgfile"] == "" || one["last_build"] == nil {
 		t.Errorf("package: %v", one)
 	}
+	// No endpoint shows a build's environment (it may hold secrets).
+	for _, path := range []string{"/api/v1/packages/ports-mgmt/pkg", "/api/v1/packages/ports-mgmt/pkg/status",
+		"/api/v1/packages/ports-mgmt/pkg/history", "/api/v1/builds/" + sd.run.ID, "/api/v1/logs/" + sd.okAtt.ID} {
+		if r := ts.do("GET", path, "read", nil); r.code != 200 || strings.Contains(string(r.body), "SECRET=x") {
+			t.Errorf("%s: %d, shows the build environment: %.300s", path, r.code, r.body)
+		}
+	}
 	var deps map[string]any
 	ts.mustOK("GET", "/api/v1/packages/devel/libmini/deps", "read", nil, 200).data(t, &deps)
 	if deps["node"] != "devel/libmini" || deps["plan_digest"] != sd.digest {

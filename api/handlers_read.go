@@ -204,6 +204,14 @@ type packageInfo struct {
 	history   []*record.Attempt
 }
 
+// withoutEnv returns a copy of a without its build environment, whose
+// values (environment.env, make.conf) may hold secrets.
+func withoutEnv(a *record.Attempt) *record.Attempt {
+	c := *a
+	c.Env = nil
+	return &c
+}
+
 func (s *Server) packageInfo(origin string) (*packageInfo, error) {
 	if err := checkOrigin(origin); err != nil {
 		return nil, err
@@ -231,7 +239,7 @@ func (s *Server) packageInfo(origin string) (*packageInfo, error) {
 	sort.SliceStable(pi.history, func(i, j int) bool { return pi.history[i].Start.Before(pi.history[j].Start) })
 	for i := len(pi.history) - 1; i >= 0; i-- {
 		if a := pi.history[i]; a.Status != record.AttemptUpToDate && a.Status != record.AttemptSkipped && a.Status != record.AttemptIgnored {
-			pi.LastBuild = a
+			pi.LastBuild = withoutEnv(a)
 			break
 		}
 	}
@@ -325,9 +333,7 @@ func (s *Server) getPackageHistory(w http.ResponseWriter, r *http.Request, p par
 	h := pi.history
 	out := make([]*record.Attempt, 0, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
-		a := *h[i]
-		a.Env = nil // environment values may hold secrets
-		out = append(out, &a)
+		out = append(out, withoutEnv(h[i]))
 	}
 	lo, hi := pg.slice(len(out))
 	s.writePage(w, r, out[lo:hi], pg, len(out))
