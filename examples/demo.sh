@@ -2,20 +2,24 @@
 # The demo: validate the example profile, plan and apply the example ports
 # tree (examples/ports) with real isolation, then apply again to show that
 # everything is up to date. Run as root via `make demo`; run it twice and
-# the second time everything is up to date from the start.
+# the second time everything is up to date from the start. DEMO_BASE
+# chooses the build base (default /var/tmp/dsynth-demo): a new one builds
+# everything again.
 set -euo pipefail
 DSYNTH=${1:-bin/dsynth}
 cd "$(dirname "$0")/.."
-"$DSYNTH" validate examples/demo.hcl
+BASE=${DEMO_BASE:-/var/tmp/dsynth-demo}
+VAR=(-var "build_base=$BASE")
+echo "== dsynth validate ${VAR[*]} examples/demo.hcl"
+"$DSYNTH" validate "${VAR[@]}" examples/demo.hcl
 if [ "$(id -u)" != 0 ]; then
 	echo "demo: plan and apply need root (namespaces, mounts, chroot): run 'make demo' as root" >&2
 	exit 1
 fi
-BASE=/var/tmp/dsynth-demo
 mkdir -p "$BASE"
 echo
-echo "== dsynth plan -out $BASE/demo.plan examples/demo.hcl"
-"$DSYNTH" plan -out "$BASE/demo.plan" examples/demo.hcl
+echo "== dsynth plan ${VAR[*]} -out $BASE/demo.plan examples/demo.hcl"
+"$DSYNTH" plan "${VAR[@]}" -out "$BASE/demo.plan" examples/demo.hcl
 echo
 echo "== dsynth apply $BASE/demo.plan"
 rc=0
@@ -25,11 +29,11 @@ if [ "$rc" != 0 ]; then
 	exit "$rc"
 fi
 echo
-echo "== dsynth apply -auto-approve examples/demo.hcl (again: nothing to do)"
-"$DSYNTH" apply -auto-approve examples/demo.hcl
+echo "== dsynth apply -auto-approve ${VAR[*]} examples/demo.hcl (again: nothing to do)"
+"$DSYNTH" apply -auto-approve "${VAR[@]}" examples/demo.hcl
 echo
-echo "== dsynth show last"
-DSYNTH_RECORDS="$BASE/records.db" "$DSYNTH" show last
+echo "== dsynth show -records $BASE/records.db last"
+"$DSYNTH" show -records "$BASE/records.db" last
 echo
 echo "Packages in $BASE/packages/All:"
 ls -l "$BASE/packages/All"
