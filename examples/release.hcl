@@ -2,7 +2,8 @@
 # per-port options, a ports_file, resource limits and extra mounts.
 #
 #   dsynth validate -profile release examples/release.hcl
-#   dsynth validate -profile test -var workers=4 examples/release.hcl
+#   dsynth validate -profile release -var workers=4 examples/release.hcl
+#   dsynth validate -profile test examples/release.hcl
 
 variable "workers" {
   type        = number

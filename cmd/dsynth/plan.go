@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:     "plan",
 		synopsis: "Scan the ports tree and show (or save) what a build would do",
-		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE] RUN_ID|last -out FILE",
+		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)

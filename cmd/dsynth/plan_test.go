@@ -116,7 +116,7 @@ func TestPlanJSONAndErrors(t *testing.T) {
 	}
 	prof = planProfile(t, `["misc/nosuch", "devel/alsonot"]`)
 	code, _, e := runCmd(t, "plan", prof)
-	if code != 1 || !strings.Contains(e, "2 errors") || !strings.Contains(e, "missing port misc/nosuch, needed by target") {
+	if code != 1 || !strings.Contains(e, "2 errors") || !strings.Contains(e, "missing port misc/nosuch, needed by a profile target") {
 		t.Fatalf("plan of missing ports: exit %d\n%s", code, e)
 	}
 }

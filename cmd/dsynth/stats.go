@@ -13,7 +13,7 @@ func init() {
 	register(&command{
 		name:     "stats",
 		synopsis: "Summarise recorded builds: success rate, build times, pkgs/hour, slowest ports",
-		usage:    "dsynth stats [-json] [-since DURATION] [-records FILE | -profile-file PROFILE.hcl]",
+		usage:    "dsynth stats [-json] [-since DURATION] [-top N] [-records FILE | -profile-file PROFILE.hcl]",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var rf recordsFlags
 			rf.register(fs)

@@ -130,7 +130,7 @@ func TestWalkFlavorsAndErrors(t *testing.T) {
 	got := strings.Join(msgs, "\n")
 	for _, w := range []string{
 		"missing port x/gone, needed by a/bad (BUILD_DEPENDS)",
-		"missing port x/nothere, needed by target",
+		"missing port x/nothere, needed by a profile target",
 		`unknown flavor "py9" of l/py (FLAVORS is py3 py2), needed by a/bad (RUN_DEPENDS)`,
 		`unknown flavor "f" of x/lib (x/lib has no flavors), needed by a/bad (FETCH_DEPENDS)`,
 		"x/broken: make -V failed in x/broken: exit status 2: make: bad, needed by a/bad (BUILD_DEPENDS)",

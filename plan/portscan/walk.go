@@ -27,6 +27,10 @@ type Port struct {
 	Data any
 }
 
+// FromTarget names, in an error's "needed by" list, the profile's targets
+// (rather than a dependency of another port).
+const FromTarget = "a profile target"
+
 // ID is the node ID: origin, or origin@flavor for flavored ports.
 func (p *Port) ID() string {
 	if p.Flavor == "" {
@@ -55,7 +59,7 @@ type Error struct {
 	Ref Ref
 	// Kind is ErrMissingPort, ErrUnknownFlavor, or ErrLoad.
 	Kind error
-	// From lists who needs Ref: "node-id (VAR)" or "target".
+	// From lists who needs Ref: "node-id (VAR)" or FromTarget.
 	From []string
 	Err  error
 }
@@ -104,7 +108,7 @@ type Result struct {
 
 type waiter struct {
 	flavor string
-	from   string // "node (VAR)" or "target"
+	from   string // "node (VAR)" or FromTarget
 	root   bool
 }
 
@@ -139,7 +143,7 @@ func Walk(ctx context.Context, cfg Config, roots []Ref) (*Result, error) {
 		flavErr: map[Ref]*Error{},
 	}
 	for _, r := range roots {
-		w.need(r, "target", true)
+		w.need(r, FromTarget, true)
 	}
 
 	jobs := make(chan job)
@@ -282,7 +286,7 @@ func (w *walker) handle(r result) {
 			st.failed = true
 			for _, wt := range st.waiting {
 				if wt.root {
-					e.From = append(e.From, "target")
+					e.From = append(e.From, FromTarget)
 				}
 			}
 			st.waiting = nil
@@ -339,7 +343,7 @@ func (w *walker) finish() *Result {
 		if e.Kind != ErrUnknownFlavor {
 			e.From = append(e.From, failedFrom[e.Ref.String()]...)
 			if e.Ref.Flavor != "" && w.roots[e.Ref.String()] {
-				e.From = append(e.From, "target")
+				e.From = append(e.From, FromTarget)
 			}
 		}
 		sort.Strings(e.From)
