@@ -20,6 +20,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // seeded is what seedRecords wrote.
@@ -482,5 +483,33 @@ func TestReplayArtifactsAndLogs(t *testing.T) {
 	// The live build's artifact is still the live one.
 	if r := ts.do("GET", "/api/v1/artifacts/"+sd.okAtt.ID, "read", nil); r.header.Get("X-Checksum-SHA256") != sd.pkgSum || bytes.Equal(r.body, data) {
 		t.Errorf("live artifact after a replay: %d %q", r.code, r.body)
+	}
+}
+
+// TestUploadedPlanMustUseServedProfile: an uploaded plan carries its own
+// resolved profile (mounts, folders); one that differs from the served
+// profile is refused, even with a valid digest, before anything runs.
+func TestUploadedPlanMustUseServedProfile(t *testing.T) {
+	ts := newTestServer(t, serverOpts{})
+	var pr struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201).data(t, &pr)
+	p, err := plan.Decode(pr.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Profile.Environment.Mounts = append(p.Profile.Environment.Mounts, spec.Mount{Target: "/host-root", Source: "/"})
+	b, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.mustErr("POST", "/api/v1/builds", "build", b, 409, CodeConflict)
+	if rs, err := openRW(ts.prof.Records); err == nil {
+		runs, _ := rs.Runs()
+		rs.Close()
+		if len(runs) != 0 {
+			t.Errorf("a refused upload recorded %d runs", len(runs))
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // BuildRequest is the JSON body of POST /builds, POST /queue and POST
@@ -170,8 +171,12 @@ func (s *Server) postPlanFile(w http.ResponseWriter, r *http.Request) error {
 	if ps == nil {
 		return errf(http.StatusNotFound, CodeProfileNotFound, "the plan's profile "+p.Profile.Name+" is not served")
 	}
-	if p.Profile.BuildBase != ps.profile().BuildBase || p.Profile.Records != ps.profile().Records {
-		return errf(http.StatusConflict, CodeConflict, "the plan's build base or records differ from the served profile "+ps.name)
+	// The plan's profile says what the slots mount and where packages go:
+	// it must be the served one (the targets aside: plans of some ports
+	// are fine), or an uploaded plan could mount any host folder.
+	if !sameProfile(&p.Profile, ps.profile()) {
+		return errf(http.StatusConflict, CodeConflict, "the plan's profile differs from the served profile "+ps.name+
+			" (another version of the profile file, or another profile): plan it again")
 	}
 	item := newItem(r, ps.name, nil, false)
 	item.plan, item.verify, item.Uploaded = p, true, true
@@ -414,4 +419,14 @@ func (s *Server) pauseWorker(w http.ResponseWriter, r *http.Request, p params) e
 
 func (s *Server) resumeWorker(w http.ResponseWriter, r *http.Request, p params) error {
 	return s.setPaused(w, r, p, false)
+}
+
+// sameProfile reports whether a and b are the same resolved profile but
+// for their targets.
+func sameProfile(a, b *spec.Profile) bool {
+	ca, cb := *a, *b
+	ca.Targets, cb.Targets = nil, nil
+	ja, err1 := json.Marshal(&ca)
+	jb, err2 := json.Marshal(&cb)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

@@ -186,14 +186,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
 		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
-	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
-		return nil, err
-	}
-
 	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch),
 		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
 		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
+	// Everything that can fail before the run is recorded fails here, so
+	// that no run is left "running" by an early error.
 	if err := os.MkdirAll(p.Profile.BuildBase, 0o755); err != nil {
 		return nil, fmt.Errorf("build base: %w", err)
 	}
@@ -201,6 +199,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer a.closeResults()
+	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
+		return nil, err
+	}
 	a.b.progress = func(w int, id, phase string) {
 		a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase})
 	}
@@ -531,10 +532,13 @@ func (a *applier) emit(e Event) {
 }
 
 // abort ends a run that could not continue.
+// abort ends a started run that cannot go on: recorded as an error, and
+// a run-end event so that observers (serve's events) see it end.
 func (a *applier) abort(err error) (*Summary, error) {
 	a.run.Status, a.run.Error, a.run.End = record.RunError, err.Error(), time.Now().UTC()
 	a.rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, a.run) })
 	a.live.remove()
+	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: a.run.Status, Duration: a.run.End.Sub(a.run.Start)})
 	return nil, err
 }
 
