@@ -27,11 +27,13 @@ type profileState struct {
 	name   string
 	loaded *spec.Loaded
 
-	mu      sync.Mutex
-	queue   []*QueueItem
-	cur     *activeBuild
-	planing bool // a request is planning to start a build now
-	wake    chan struct{}
+	mu    sync.Mutex
+	queue []*QueueItem
+	cur   *activeBuild
+	// planning: a request found the builder free and is planning its
+	// build; the queue waits for it (its item goes first).
+	planning bool
+	wake     chan struct{}
 }
 
 func (ps *profileState) profile() *spec.Profile { return ps.loaded.Profile }
@@ -51,6 +53,9 @@ type QueueItem struct {
 	plan    *plan.Plan
 	verify  bool
 	started chan startResult
+	// planner: the item of a request that found the builder free and
+	// planned at once (it goes first in the queue).
+	planner bool
 }
 
 type startResult struct {
@@ -94,8 +99,16 @@ func (b *activeBuild) snapshot() (string, execute.Status) {
 // enqueue adds item to the queue and wakes the builder.
 func (ps *profileState) enqueue(item *QueueItem) int {
 	ps.mu.Lock()
-	ps.queue = append(ps.queue, item)
-	n := len(ps.queue)
+	n := 1
+	if item.planner {
+		// The request that found the builder free goes first, ahead of
+		// those queued while it planned; the queue may go on.
+		ps.queue = append([]*QueueItem{item}, ps.queue...)
+		ps.planning = false
+	} else {
+		ps.queue = append(ps.queue, item)
+		n = len(ps.queue)
+	}
 	ps.mu.Unlock()
 	ps.s.metrics.queueLen.Add(1)
 	select {
@@ -130,7 +143,7 @@ func (ps *profileState) runQueue(ctx context.Context) {
 	for {
 		ps.mu.Lock()
 		var item *QueueItem
-		if len(ps.queue) > 0 {
+		if len(ps.queue) > 0 && !ps.planning {
 			item = ps.queue[0]
 			ps.queue = ps.queue[1:]
 		}

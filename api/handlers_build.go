@@ -96,9 +96,9 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ params) err
 // estimate) or queues it to be planned when its turn comes.
 func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
 	ps.mu.Lock()
-	free := (ps.cur == nil || ps.cur.finishing()) && len(ps.queue) == 0 && !ps.planing
+	free := (ps.cur == nil || ps.cur.finishing()) && len(ps.queue) == 0 && !ps.planning
 	if free {
-		ps.planing = true
+		ps.planning, item.planner = true, true
 	}
 	ps.mu.Unlock()
 	if !free {
@@ -107,14 +107,16 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force)
 	if err != nil {
 		ps.mu.Lock()
-		ps.planing = false
+		ps.planning = false
 		ps.mu.Unlock()
+		select { // let the queue go on
+		case ps.wake <- struct{}{}:
+		default:
+		}
 		return err
 	}
 	item.plan = p
-	ps.mu.Lock()
-	ps.planing = false
-	ps.mu.Unlock()
+	// Enqueuing it (first) ends the planning.
 	return s.startPlanned(w, r, ps, item, est)
 }
 
