@@ -236,3 +236,19 @@ func TestQueryRealMake(t *testing.T) {
 		t.Fatalf("err = %#v", err)
 	}
 }
+
+func TestMakeErrorText(t *testing.T) {
+	for _, c := range []struct {
+		e    MakeError
+		want string
+	}{
+		{MakeError{Dir: "/p/a/b", Status: 2, Err: errors.New("exit status 2"), Stderr: "bad"}, "make -V failed in /p/a/b: exit status 2: bad"},
+		{MakeError{Dir: "/p/a/b", Status: -1, Err: errors.New("exec: bmake: not found")}, "make -V failed in /p/a/b: exec: bmake: not found"},
+		{MakeError{Dir: "/p/a/b", Flavor: "x", Status: 0, Err: errors.New("make printed 3 lines for 19 variables")},
+			"make -V failed in /p/a/b (FLAVOR=x): make printed 3 lines for 19 variables"},
+	} {
+		if got := c.e.Error(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}

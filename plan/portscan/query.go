@@ -38,10 +38,11 @@ func (e *MakeError) Error() string {
 	if e.Flavor != "" {
 		s += " (FLAVOR=" + e.Flavor + ")"
 	}
-	if e.Status >= 0 {
+	switch {
+	case e.Status > 0 || (e.Status == 0 && e.Err == nil):
 		s += fmt.Sprintf(": exit status %d", e.Status)
-	} else if e.Err != nil {
-		s += ": " + e.Err.Error()
+	case e.Err != nil:
+		s += ": " + e.Err.Error() // could not run, or printed nonsense
 	}
 	if e.Stderr != "" {
 		s += ": " + e.Stderr
