@@ -203,16 +203,16 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force b
 	if err != nil {
 		return nil, 0, errf(http.StatusUnprocessableEntity, CodePlanFailed, err.Error())
 	}
+	// Encode sets the plan's format version and digest (the answer
+	// carries the digest); the bytes are made again when it is applied.
 	if _, err := plan.Encode(p); err != nil {
 		return nil, 0, err
 	}
-	rdb, err := openRW(prof.Records)
-	if err != nil {
-		return nil, 0, err
-	}
-	exp, err := rdb.ExpectedDurations()
-	rdb.Close()
-	if err != nil {
+	var exp map[string]time.Duration
+	if err := withDB(ps, func(db *record.DB) error {
+		exp, err = db.ExpectedDurations()
+		return err
+	}); err != nil {
 		return nil, 0, err
 	}
 	return p, estimate(p, exp, ps.workers(p)), nil

@@ -29,6 +29,7 @@ type fakeIso struct {
 	sleep    map[string]time.Duration // node ID -> time spent in build (silent)
 	started  chan string              // receives node IDs entering build, if set
 	failPrep int                      // Prepare fails from this call on (0: never)
+	failTear int                      // Teardown of this Prepare call fails (0: never)
 
 	mu        sync.Mutex
 	prepared  int
@@ -40,10 +41,11 @@ type fakeIso struct {
 }
 
 type fakeSlot struct {
-	iso  *fakeIso
-	n    int
-	node string
-	torn bool
+	iso      *fakeIso
+	n        int
+	node     string
+	torn     bool
+	failTear bool
 }
 
 func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
@@ -54,7 +56,7 @@ func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
 		return nil, fmt.Errorf("mount tmpfs: operation not permitted")
 	}
 	f.active++
-	return &fakeSlot{iso: f, n: n}, nil
+	return &fakeSlot{iso: f, n: n, failTear: f.failTear == f.prepared}, nil
 }
 
 func (f *fakeIso) Cleanup() ([]string, error) {
@@ -74,6 +76,9 @@ func (s *fakeSlot) Teardown() error {
 	}
 	s.torn = true
 	s.iso.active--
+	if s.failTear {
+		return fmt.Errorf("unmount /construction: device or resource busy")
+	}
 	return nil
 }
 
@@ -500,6 +505,30 @@ func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
 	r, _ := db.Run("last")
 	if r.Status != record.RunError || !strings.Contains(r.Error, "isolation") {
 		t.Errorf("run record: %s %q", r.Status, r.Error)
+	}
+}
+
+// A slot that cannot be torn down stops the run as an isolation failure;
+// the port it built keeps its success (its package is in place).
+func TestApplyTeardownFailureStopsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
+	iso := newFake(p)
+	iso.failTear = 2 // devel/a's slot (pkg is built first)
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	if err == nil || !strings.Contains(err.Error(), "isolation: tear down slot SL01: unmount /construction: device or resource busy") {
+		t.Fatalf("err = %v", err)
+	}
+	if sum == nil || sum.Status != record.RunError || sum.Counts.Built != 2 {
+		t.Errorf("summary %+v", sum)
+	}
+	db := openRecords(t, p)
+	h, _ := db.History("devel/a")
+	if len(h) != 1 || h[0].Status != record.AttemptSuccess {
+		t.Errorf("devel/a: %+v", h)
+	}
+	if _, err := os.Stat(filepath.Join(p.Profile.PackagesDir, "All", "a-1.0.pkg")); err != nil {
+		t.Errorf("devel/a's package: %v", err)
 	}
 }
 

@@ -389,11 +389,12 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		return res
 	}
 	defer func() {
+		// A slot that cannot be torn down is an isolation failure: the
+		// run stops (the slot's folder would refuse the next port anyway).
+		// The port keeps its outcome: a package it built is in place.
 		if err := slot.Teardown(); err != nil {
 			log.printf("\nteardown slot SL%02d: %v\n", w+1, err)
-			if res.OK {
-				res.Outcome = Outcome{Phase: "teardown", Err: fmt.Sprintf("teardown slot SL%02d: %v", w+1, err)}
-			}
+			res.Fatal = fmt.Errorf("isolation: tear down slot SL%02d: %w", w+1, err)
 		}
 	}()
 	log.printf("slot:      SL%02d prepared in %s\n", w+1, time.Since(t0).Round(time.Millisecond))

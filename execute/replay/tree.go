@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/go-dsynth/dsynth/plan"
@@ -44,11 +45,12 @@ func (e *MismatchError) Unwrap() error { return ErrMismatch }
 func (e *MismatchError) Ports() []string {
 	var out []string
 	for _, c := range e.Changes {
-		if c.Node != "" && (len(out) == 0 || out[len(out)-1] != c.Node) {
+		if c.Node != "" {
 			out = append(out, c.Node)
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // ErrCommitMissing is wrapped by the error of a replay whose pinned
