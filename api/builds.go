@@ -285,13 +285,6 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		return
 	}
 	defer release()
-	// As apply does: the directories the slots mount.
-	for _, d := range []string{p.Profile.PackagesDir, p.Profile.DistfilesDir, p.Profile.OptionsDir, p.Profile.LogsDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			item.signal(startResult{err: fmt.Errorf("profile %s: %w", ps.name, err)})
-			return
-		}
-	}
 	ps.mu.Lock()
 	ps.cur = b
 	ps.mu.Unlock()

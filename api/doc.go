@@ -20,7 +20,8 @@
 //     blocks: a WebSocket client whose buffer is full is dropped.
 //   - Log and artifact ids are looked up in the records; file paths come
 //     from the records only and must lie in the profile's logs_dir or
-//     packages_dir.
+//     packages_dir, or in the logs and packages folders of one of its
+//     replays (<build_base>/replay/<key>/, recorded with the run).
 //   - routes.go is the endpoint table; openapi.json documents it and a
 //     test keeps the two in step.
 package api

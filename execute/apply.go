@@ -735,11 +735,12 @@ func expectedDurations(byNode map[string]time.Duration) func(id string) time.Dur
 	}
 }
 
-// hostDirs makes the host folders the slots write to (distfiles, packages,
-// the sources of writable mount blocks), and checks that the sources of
-// read-only mount blocks exist, before anything is recorded or built.
+// hostDirs makes the host folders the slots mount (distfiles, packages,
+// options, the sources of writable mount blocks) and the logs folder, and
+// checks that the sources of read-only mount blocks exist, before anything
+// is recorded or built.
 func hostDirs(prof *spec.Profile) error {
-	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All")} {
+	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All"), prof.OptionsDir, prof.LogsDir} {
 		if d == "" || d == "All" {
 			continue
 		}

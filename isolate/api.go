@@ -1,6 +1,7 @@
 package isolate
 
-// The platform files (linux.go, bsd.go) provide:
+// slot_unix.go and remove.go provide (with the platform parts in
+// linux.go and bsd.go):
 //
 //	// Prepare creates slot n under BuildBase/SL<NN> following l.
 //	func Prepare(ctx context.Context, l Layout, n int) (Slot, error)

@@ -134,7 +134,7 @@ func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 	if err := os.MkdirAll(all, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Bolt().Update(func(tx *bolt.Tx) error {
+	err := db.Update(func(tx *bolt.Tx) error {
 		for i := range p.Ports {
 			n := &p.Ports[i]
 			if n.Action != ActionBuild {

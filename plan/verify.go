@@ -2,7 +2,6 @@ package plan
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,32 +30,14 @@ func (c Change) String() string {
 	return c.Detail
 }
 
-// ErrStale is wrapped by the error CheckFresh returns.
-var ErrStale = errors.New("plan is stale")
-
-// StaleError lists every change that makes a plan stale.
-type StaleError struct{ Changes []Change }
-
-func (e *StaleError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d pinned input(s) changed since it was made:", ErrStale, len(e.Changes))
-	for _, c := range e.Changes {
-		b.WriteString("\n  - ")
-		b.WriteString(c.String())
-	}
-	b.WriteString("\nrun `dsynth plan` again")
-	return b.String()
-}
-
-func (e *StaleError) Unwrap() error { return ErrStale }
-
 // Verify re-checks the inputs a plan pinned against the current ports tree
 // and host without running make: the Mk framework hash, the environment
 // (variables, stand-ins, system_dir identity, recomputed from the plan's
 // embedded profile), and for every node its port directory hash and CRC
 // and its options file. It returns every change found, sorted (empty when
 // the plan is still valid); the error is for I/O problems and
-// cancellation only. apply calls it (or CheckFresh) before building.
+// cancellation only. apply calls it (through execute.VerifyPlan) before
+// building, and refuses the plan when it finds changes.
 func Verify(ctx context.Context, p *Plan) ([]Change, error) {
 	var changes []Change
 	mk := filepath.Join(p.Tree.Path, "Mk")
@@ -171,19 +152,6 @@ func verifyNode(p *Plan, n *Node) ([]Change, error) {
 		out = append(out, Change{Kind: "options", Node: n.ID, Detail: "options file changed"})
 	}
 	return out, nil
-}
-
-// CheckFresh runs Verify and returns a *StaleError (wrapping ErrStale)
-// naming every change, or nil when the plan still matches.
-func CheckFresh(ctx context.Context, p *Plan) error {
-	ch, err := Verify(ctx, p)
-	if err != nil {
-		return err
-	}
-	if len(ch) > 0 {
-		return &StaleError{Changes: ch}
-	}
-	return nil
 }
 
 func union(a, b map[string]string) map[string]string {

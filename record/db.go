@@ -171,8 +171,6 @@ func migrate(tx *bolt.Tx, from uint32) error {
 // Path returns the database file path.
 func (db *DB) Path() string { return db.path }
 
-// Bolt exposes the underlying bbolt handle to this package's other files.
-func (db *DB) Bolt() *bolt.DB { return db.bolt }
 
 // Close closes the database.
 func (db *DB) Close() error { return db.bolt.Close() }

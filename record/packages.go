@@ -36,19 +36,6 @@ func PutPackage(tx *bolt.Tx, p Package) error {
 	return tx.Bucket(BucketPackages).Put([]byte(p.NodeID), b)
 }
 
-// GetPackage returns the latest successful package of node id.
-func GetPackage(tx *bolt.Tx, id string) (Package, bool, error) {
-	v := tx.Bucket(BucketPackages).Get([]byte(id))
-	if v == nil {
-		return Package{}, false, nil
-	}
-	var p Package
-	if err := json.Unmarshal(v, &p); err != nil {
-		return Package{}, false, fmt.Errorf("decode package %s: %w", id, err)
-	}
-	return p, true, nil
-}
-
 // Packages returns every latest package, keyed by node ID.
 func (db *DB) Packages() (map[string]Package, error) {
 	out := map[string]Package{}

@@ -29,12 +29,6 @@ func (db *DB) CacheGet(bucket []byte, key string) ([]byte, error) {
 	return out, nil
 }
 
-// CachePut stores entries in bucket in one transaction (keys in sorted
-// order, which bbolt writes fastest).
-func (db *DB) CachePut(bucket []byte, entries map[string][]byte) error {
-	return db.CachePutAll(map[string]map[string][]byte{string(bucket): entries})
-}
-
 // CachePutAll stores entries of several buckets (bucket name -> key ->
 // value) in one transaction; nothing is written when all are empty.
 // Entries of bucket cacheuse are written last: each one that replaces

@@ -104,13 +104,6 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 		return err
 	}
 	defer release()
-	for _, d := range []string{prof.PackagesDir, prof.DistfilesDir, prof.OptionsDir, prof.LogsDir} {
-		if d != "" {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-		}
-	}
 	// A records file that cannot be opened stops the run before anything
 	// is built (and says so clearly).
 	db, err := openRecords(prof.Records, false)

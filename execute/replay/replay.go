@@ -232,15 +232,7 @@ func (pr *Prepared) Run(ctx context.Context) (*Report, error) {
 	p := pr.plan
 	iso := pr.o.Isolator
 	if iso == nil {
-		l := execute.SlotLayout(p)
-		for _, d := range []string{l.DistfilesDir, l.OptionsDir} {
-			if d != "" {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					return nil, fmt.Errorf("replay: %w", err)
-				}
-			}
-		}
-		iso = execute.SlotIsolator(l)
+		iso = execute.SlotIsolator(execute.SlotLayout(p))
 	}
 	sum, err := execute.Apply(ctx, execute.Options{Plan: p, PlanBytes: pr.Source.PlanBytes,
 		Workers: pr.o.Workers, Isolator: iso, Records: pr.o.Records, Observers: pr.o.Observers,

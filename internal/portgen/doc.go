@@ -31,7 +31,8 @@
 // benchmark needs: the dependency lists and each port's sleep, the total
 // work and the critical path.
 //
-// The command internal/portgen/cmd/portgen wraps Generate:
+// The command internal/portgen/cmd/portgen builds a tree, writes it and
+// prints its figures:
 //
 //	go run ./internal/portgen/cmd/portgen -n 2000 -seed 1 -out DIR
 package portgen
