@@ -171,6 +171,5 @@ func migrate(tx *bolt.Tx, from uint32) error {
 // Path returns the database file path.
 func (db *DB) Path() string { return db.path }
 
-
 // Close closes the database.
 func (db *DB) Close() error { return db.bolt.Close() }
