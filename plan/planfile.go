@@ -117,16 +117,23 @@ func Write(path string, p *Plan) error {
 // then the digest. Errors are *FileError wrapping ErrNotPlan, ErrCorrupt,
 // ErrFormatVersion or ErrDigest, or the I/O error.
 func Read(path string) (*Plan, error) {
+	p, _, err := ReadFile(path)
+	return p, err
+}
+
+// ReadFile is Read that also returns the file's bytes (apply records them
+// with the run).
+func ReadFile(path string) (*Plan, []byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
+		return nil, nil, fmt.Errorf("read plan: %w", err)
 	}
 	p, err := Decode(b)
 	var fe *FileError
 	if errors.As(err, &fe) {
 		fe.Path = path
 	}
-	return p, err
+	return p, b, err
 }
 
 // IsPlanFile reports whether the file at path looks like a plan file (a

@@ -58,14 +58,10 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 	var p *plan.Plan
 	var planBytes []byte
 	if plan.IsPlanFile(arg) {
-		b, err := os.ReadFile(arg)
-		if err != nil {
+		var err error
+		if p, planBytes, err = plan.ReadFile(arg); err != nil {
 			return err
 		}
-		if p, err = plan.Decode(b); err != nil {
-			return err
-		}
-		planBytes = b
 	} else {
 		l, err := pf.load(arg)
 		if err != nil {
