@@ -1,8 +1,10 @@
 // Package api implements `dsynth serve`: a REST API (JSON envelopes under
 // /api/v1), Server-Sent Events for live logs, a WebSocket event stream,
 // Prometheus metrics and an embedded web dashboard, over plan, execute
-// and record. It adds no build logic of its own: builds are plan.Create
-// followed by execute.Apply, exactly as the CLI does.
+// and record (it also reads spec's resolved profiles, and takes the build
+// base lock of isolate/lock as the CLI's apply does). It adds no build
+// logic of its own: builds are plan.Create followed by execute.Apply,
+// exactly as the CLI does.
 //
 // Model:
 //
@@ -10,7 +12,9 @@
 //     a profile run one at a time under the build base lock. POST /builds
 //     plans at once when the builder is free (so that the answer carries
 //     the run id, the package count and an estimate from history), else
-//     queues the request, planned when its turn comes.
+//     queues the request (answering with a preliminary plan's count and
+//     estimate), planned again when its turn comes. A request that found
+//     the builder free keeps its turn while it plans.
 //   - The records database is never held open: each request opens it
 //     read-only for its queries and closes it, as apply opens it for each
 //     write batch. API keys are read from it on every request, so a
