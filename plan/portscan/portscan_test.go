@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -250,5 +251,39 @@ func TestMakeErrorText(t *testing.T) {
 		if got := c.e.Error(); got != c.want {
 			t.Errorf("got %q, want %q", got, c.want)
 		}
+	}
+}
+
+// TestQueryHangsAndFloods: a make -V that hangs (a != assignment that
+// never ends, its sleep holding make's pipes) times out with its whole
+// process group killed; one that floods stderr keeps only the start.
+func TestQueryHangsAndFloods(t *testing.T) {
+	if _, err := exec.LookPath("bmake"); err != nil {
+		t.Skip("needs bmake")
+	}
+	dir := t.TempDir()
+	env := []string{"PATH=" + os.Getenv("PATH")}
+	old := QueryTimeout
+	QueryTimeout = time.Second
+	defer func() { QueryTimeout = old }()
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("X!= sleep 300; echo done\nPKGNAME=x-1\nall:\n"), 0o644)
+	t0 := time.Now()
+	_, err := Query(context.Background(), "bmake", dir, "", env)
+	var me *MakeError
+	if !errors.As(err, &me) || !strings.Contains(err.Error(), "timed out after 1s") {
+		t.Fatalf("hanging make -V: %v", err)
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Errorf("the timeout took %s", d)
+	}
+	if out, _ := exec.Command("pgrep", "-f", "sleep 300; echo done").Output(); len(out) > 0 {
+		t.Errorf("processes of the timed-out make are left: %s", out)
+	}
+
+	QueryTimeout = old
+	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("J!= head -c 20000000 /dev/zero >&2\nPKGNAME=x-1\nall:\n"), 0o644)
+	v, err := Query(context.Background(), "bmake", dir, "", env)
+	if err != nil || v["PKGNAME"] != "x-1" {
+		t.Fatalf("make -V flooding stderr: %v, %v", v, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // Vars are the variables Query asks for, in order.
@@ -55,9 +57,22 @@ func (e *MakeError) Unwrap() error { return e.Err }
 // maxStderrLines bounds the stderr kept in a MakeError.
 const maxStderrLines = 5
 
+// QueryTimeout bounds one make -V: a port whose makefiles hang (a != shell
+// assignment that never ends, say) fails with a timeout instead of holding
+// the plan forever.
+var QueryTimeout = 2 * time.Minute
+
+// Bounds on what a make -V may print: its values (a whole port's
+// metadata) and its standard error (only the start is kept).
+const (
+	maxQueryOutput = 16 << 20
+	maxQueryStderr = 64 << 10
+)
+
 // Query runs makeCmd in portDir with env (the complete environment) and
 // returns the value of every name in Vars. flavor "" selects the port's
-// default flavor.
+// default flavor. make runs in its own process group, killed whole on
+// cancellation or after QueryTimeout.
 func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (map[string]string, error) {
 	args := []string{"-C", portDir}
 	if flavor != "" {
@@ -66,15 +81,28 @@ func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (
 	for _, v := range Vars {
 		args = append(args, "-V", "${"+v+"}")
 	}
-	cmd := exec.CommandContext(ctx, makeCmd, args...)
+	qctx, cancel := context.WithTimeoutCause(ctx, QueryTimeout, errQueryTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(qctx, makeCmd, args...)
 	cmd.Env = env
-	var out, stderr bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second // a grandchild holding the pipes
+	out, stderr := &capped{max: maxQueryOutput}, &capped{max: maxQueryStderr}
+	cmd.Stdout = out
+	cmd.Stderr = stderr
 	err := cmd.Run()
+	if err == nil && out.over {
+		err = fmt.Errorf("make printed more than %d bytes", maxQueryOutput)
+		return nil, &MakeError{Dir: portDir, Flavor: flavor, Status: 0, Err: err, Stderr: firstLines(stderr.String(), maxStderrLines)}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if context.Cause(qctx) == errQueryTimeout {
+			return nil, &MakeError{Dir: portDir, Flavor: flavor, Status: -1,
+				Err: fmt.Errorf("timed out after %s", QueryTimeout), Stderr: firstLines(stderr.String(), maxStderrLines)}
 		}
 		me := &MakeError{Dir: portDir, Flavor: flavor, Status: -1, Err: err, Stderr: firstLines(stderr.String(), maxStderrLines)}
 		var ee *exec.ExitError
@@ -98,11 +126,39 @@ func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (
 	return m, nil
 }
 
+// firstLines returns the first n lines of s, each cut at 300 bytes,
+// joined with " | ".
 func firstLines(s string, n int) string {
 	s = strings.TrimSpace(s)
-	lines := strings.Split(s, "\n")
+	lines := strings.SplitN(s, "\n", n+1)
 	if len(lines) > n {
 		lines = append(lines[:n], "...")
 	}
+	for i, l := range lines {
+		if len(l) > 300 {
+			lines[i] = strings.ToValidUTF8(l[:300], "") + "..."
+		}
+	}
 	return strings.Join(lines, " | ")
+}
+
+var errQueryTimeout = errors.New("make -V timed out")
+
+// capped is a buffer that keeps the first max bytes written to it and
+// notes whether more came.
+type capped struct {
+	bytes.Buffer
+	max  int
+	over bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.Len(); room < len(p) {
+		c.over = true
+		if room > 0 {
+			c.Buffer.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return c.Buffer.Write(p)
 }
