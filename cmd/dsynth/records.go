@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -89,9 +90,11 @@ func openRecords(path string, readOnly bool) (db *record.DB, err error) {
 }
 
 // guardRecords runs open and reports a damaged database at path as such
-// (bbolt may panic on a corrupted file); a lock or schema error is passed
+// (bbolt may panic on a corrupted file, or fault reading its memory map:
+// faults are turned into panics too); a lock or schema error is passed
 // through unchanged.
 func guardRecords[T any](path string, open func() (T, error)) (v T, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			var zero T
@@ -112,9 +115,10 @@ func corrupted(path string, err error) error {
 		path, err, path, path)
 }
 
-// withRecords opens the database, runs fn and turns a panic of a damaged
-// database into an error.
+// withRecords opens the database, runs fn and turns a panic (or a memory
+// fault) of a damaged database into an error.
 func withRecords(r *recordsFlags, fn func(db *record.DB) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	path, err := r.path()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,5 +128,34 @@ func TestCorruptedRecords(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "looks corrupted") || !strings.Contains(errb.String(), "Packages are not stored in it") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// TestDamagedRecordsNeverCrash flips bytes all over copies of a real
+// records file: every reading command must end with an error or a result,
+// never a crash (bbolt can fault on a damaged memory map).
+func TestDamagedRecordsNeverCrash(t *testing.T) {
+	path, _ := seedRecords(t)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for i := 160; i < 200; i++ { // variant 178 faults in bbolt without the guard
+		b := bytes.Clone(orig)
+		for k := 0; k < 8; k++ {
+			off := (i*7919 + k*104729) % len(b)
+			b[off] ^= byte(0x5a + i + k)
+		}
+		f := filepath.Join(dir, fmt.Sprintf("d%02d.db", i))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"stats", "-records", f}, {"show", "-records", f, "last"}, {"history", "-records", f, "devel/a"}} {
+			code, _, errOut := runCmd(t, args...)
+			if code != 0 && code != 1 {
+				t.Errorf("%v on a damaged file: exit %d: %s", args, code, errOut)
+			}
+		}
 	}
 }
