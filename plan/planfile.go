@@ -9,7 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/go-dsynth/dsynth/internal/fsutil"
 )
 
 // Errors returned (wrapped in a *FileError) by Read and Decode.
@@ -95,19 +96,7 @@ func Write(path string, p *Plan) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*")
-	if err != nil {
-		return fmt.Errorf("write plan: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write plan %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write plan %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := fsutil.WriteFileAtomic(path, b, 0o600); err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
 	return nil
@@ -121,10 +110,13 @@ func Read(path string) (*Plan, error) {
 	return p, err
 }
 
+// maxPlanFile bounds a plan file (a 30,000-port plan is about 40 MB).
+const maxPlanFile = 1 << 30
+
 // ReadFile is Read that also returns the file's bytes (apply records them
 // with the run).
 func ReadFile(path string) (*Plan, []byte, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadFile(path, maxPlanFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read plan: %w", err)
 	}

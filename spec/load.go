@@ -3,7 +3,6 @@ package spec
 import (
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -12,6 +11,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/zclconf/go-cty/cty"
+
+	"github.com/go-dsynth/dsynth/internal/fsutil"
 )
 
 // Options select a profile and set variables.
@@ -54,7 +55,7 @@ func Load(path string, opt Options) (*Loaded, hcl.Diagnostics) {
 	if err != nil {
 		return out, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid profile path", Detail: err.Error()}}
 	}
-	src, err := os.ReadFile(path)
+	src, err := fsutil.ReadFile(path, fsutil.MaxFileSize)
 	if err != nil {
 		return out, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Failed to read profile", Detail: err.Error()}}
 	}

@@ -1,16 +1,17 @@
 package spec
 
 import (
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/go-dsynth/dsynth/internal/fsutil"
 )
 
 // readPortsFile reads a ports_file: one origin per line, # starts a
 // comment, blank lines are ignored. Errors point at the file's line.
 func (ld *loader) readPortsFile(path string, attrRange hcl.Range) []string {
-	src, err := os.ReadFile(path)
+	src, err := fsutil.ReadFile(path, fsutil.MaxFileSize)
 	if err != nil {
 		ld.errorf(attrRange.Ptr(), "Failed to read ports_file", "%v.", err)
 		return nil

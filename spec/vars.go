@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -10,6 +9,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/go-dsynth/dsynth/internal/fsutil"
 )
 
 // variable is a declared input variable.
@@ -138,7 +139,7 @@ func (ld *loader) assignVariables() {
 }
 
 func (ld *loader) readVarFile(file string) {
-	src, err := os.ReadFile(file)
+	src, err := fsutil.ReadFile(file, fsutil.MaxFileSize)
 	if err != nil {
 		ld.errorf(nil, "Failed to read variables file", "%v", err)
 		return

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-dsynth/dsynth/spec"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/go-dsynth/dsynth/internal/fsutil"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 func init() {
@@ -52,7 +54,7 @@ func runFmt(args []string, check, diff bool) error {
 	}
 	unformatted, failed := 0, false
 	for _, f := range files {
-		src, err := os.ReadFile(f)
+		src, err := fsutil.ReadFile(f, fsutil.MaxFileSize)
 		if err != nil {
 			return err
 		}
@@ -75,7 +77,9 @@ func runFmt(args []string, check, diff bool) error {
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(f, out, st.Mode().Perm()); err != nil {
+			// Atomically: a failed write (a full disk) leaves the file as
+			// it was.
+			if err := fsutil.WriteFileAtomic(f, out, st.Mode().Perm()); err != nil {
 				return fmt.Errorf("write %s: %w", f, err)
 			}
 		}
