@@ -122,6 +122,13 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if p == nil {
 		return nil, nil, fmt.Errorf("plan: no profile")
 	}
+	// A missing ports tree is said to be so, not reported as every
+	// target port missing.
+	if st, err := os.Stat(p.PortsDir); err != nil {
+		return nil, nil, fmt.Errorf("profile %s: ports_dir %s: %w", p.Name, p.PortsDir, err)
+	} else if !st.IsDir() {
+		return nil, nil, fmt.Errorf("profile %s: ports_dir %s is not a directory", p.Name, p.PortsDir)
+	}
 	env, err := ResolveEnvironment(p)
 	if err != nil {
 		return nil, nil, err

@@ -307,3 +307,15 @@ func (s *countingStore) CachePutAll(b map[string]map[string][]byte) error {
 	}
 	return s.DB.CachePutAll(b)
 }
+
+func TestCreateMissingPortsDir(t *testing.T) {
+	base := t.TempDir()
+	file := filepath.Join(base, "afile")
+	os.WriteFile(file, nil, 0o644)
+	for dir, want := range map[string]string{filepath.Join(base, "none"): "no such file or directory", file: "is not a directory"} {
+		_, _, err := Create(t.Context(), Options{Profile: testProfile(dir, base, "all")})
+		if err == nil || !strings.Contains(err.Error(), "ports_dir "+dir) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ports_dir %s: %v", dir, err)
+		}
+	}
+}
