@@ -41,7 +41,9 @@ func LoadSnapshot(path string, timeout time.Duration) (*Snapshot, error) {
 	for _, b := range snapshotBuckets {
 		s.buckets[string(b)] = map[string][]byte{}
 	}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	// A missing or empty file (created and never written) holds nothing
+	// yet; CachePutAll makes it a database.
+	if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || (err == nil && st.Mode().IsRegular() && st.Size() == 0) {
 		return s, nil
 	}
 	db, err := Open(path, Options{ReadOnly: true, Timeout: timeout})

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -61,5 +62,20 @@ func TestSnapshotHoldsNoLock(t *testing.T) {
 	s.timeout = 100 * time.Millisecond
 	if err := s.CachePutAll(map[string]map[string][]byte{string(BucketInputs): {"k": []byte("v")}}); err == nil {
 		t.Error("CachePutAll succeeded while another writer held the database")
+	}
+}
+
+func TestSnapshotOfEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records.db")
+	os.WriteFile(path, nil, 0o644)
+	s, err := LoadSnapshot(path, time.Second)
+	if err != nil {
+		t.Fatalf("snapshot of an empty file: %v", err)
+	}
+	if err := s.CachePutAll(map[string]map[string][]byte{string(BucketPortCache): {"k": []byte("v")}}); err != nil {
+		t.Fatalf("first write into an empty file: %v", err)
+	}
+	if s2, err := LoadSnapshot(path, time.Second); err != nil || s2.buckets[string(BucketPortCache)]["k"] == nil {
+		t.Fatalf("reloaded: %v", err)
 	}
 }
