@@ -138,3 +138,38 @@ func TestDigestIgnoresNothing(t *testing.T) {
 		t.Fatal("digest does not cover node fields")
 	}
 }
+
+// TestDecodeChecksGraph: an edited plan whose digest was recomputed must
+// still be a graph a planner could have made.
+func TestDecodeChecksGraph(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		edit       func(p *Plan)
+	}{
+		{"unknown dependency", "devel/a depends on no/such, which is not in the plan", func(p *Plan) {
+			p.Ports[0].Deps[DepBuild] = append(p.Ports[0].Deps[DepBuild], "no/such")
+		}},
+		{"duplicate node", "devel/a given twice", func(p *Plan) {
+			p.Ports = append([]Node{p.Ports[0]}, p.Ports...)
+		}},
+		{"cycle", "order builds devel/b before its dependency devel/a", func(p *Plan) {
+			p.Ports[1].Deps[DepRun] = []string{"devel/a"}
+		}},
+		{"order", "order lists 1 nodes, the plan has 2", func(p *Plan) { p.Order = p.Order[:1] }},
+	} {
+		p := samplePlan()
+		c.edit(p)
+		b, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want corrupt: %s", c.name, err, c.want)
+		}
+	}
+	if b, _ := Encode(samplePlan()); b != nil {
+		if _, err := Decode(b); err != nil {
+			t.Errorf("the sample plan itself: %v", err)
+		}
+	}
+}
