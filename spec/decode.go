@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -431,9 +432,22 @@ func (ld *loader) mapAttr(attr *hcl.Attribute, dst map[string]string) {
 			ld.errorf(attr.Expr.Range().Ptr(), "Incorrect attribute value type", "%s[%q] is null.", attr.Name, k)
 			continue
 		}
+		// Every such map becomes make or environment variables.
+		if !varName.MatchString(k) {
+			ld.errorf(attr.Expr.Range().Ptr(), "Invalid variable name",
+				"%s[%q]: a variable name is letters, digits, _ . and - (not starting with a digit or -).", attr.Name, k)
+			continue
+		}
+		if strings.ContainsRune(e.AsString(), 0) {
+			ld.errorf(attr.Expr.Range().Ptr(), "Invalid variable value", "%s[%q] contains a NUL byte.", attr.Name, k)
+			continue
+		}
 		dst[k] = e.AsString()
 	}
 }
+
+// varName is what make_conf, make_env and environment.env keys must be.
+var varName = regexp.MustCompile(`^[A-Za-z_.][A-Za-z0-9_.-]*$`)
 
 func (ld *loader) intAttr(attr *hcl.Attribute, lo, hi int) (int, bool) {
 	if attr == nil {
