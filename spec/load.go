@@ -63,6 +63,9 @@ func Load(path string, opt Options) (*Loaded, hcl.Diagnostics) {
 	ld.file = abs
 	ld.dir = filepath.Dir(abs)
 	// Diagnostics name the file as the user gave it.
+	if d := checkNesting(src, path); d != nil {
+		return out, hcl.Diagnostics{d}
+	}
 	f, diags := ld.parser.ParseHCL(src, path)
 	ld.diags = append(ld.diags, diags...)
 	if diags.HasErrors() {

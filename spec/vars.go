@@ -144,6 +144,10 @@ func (ld *loader) readVarFile(file string) {
 		ld.errorf(nil, "Failed to read variables file", "%v", err)
 		return
 	}
+	if d := checkNesting(src, file); d != nil {
+		ld.diags = append(ld.diags, d)
+		return
+	}
 	f, diags := ld.parser.ParseHCL(src, file)
 	ld.diags = append(ld.diags, diags...)
 	if diags.HasErrors() {
