@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/go-dsynth/dsynth/plan/portscan"
 	"github.com/go-dsynth/dsynth/record"
@@ -380,6 +381,9 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 			}
 		}
 	}
+	if err := checkPackageNames(s.vars); err != nil {
+		return nil, fmt.Errorf("%s: %w", origin, err)
+	}
 	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
 	id := port.ID()
 	for _, k := range DepKinds {
@@ -675,4 +679,20 @@ func allDeps(n *Node) []string {
 		out = append(out, l...)
 	}
 	return uniqSorted(out)
+}
+
+// checkPackageNames refuses package names and versions a package file
+// cannot have: empty, with a control character or a slash, or starting
+// with a dot (they become file names under packages_dir and lines on the
+// terminal).
+func checkPackageNames(vars map[string]string) error {
+	for _, v := range []string{"PKGNAME", "PKGVERSION"} {
+		x := vars[v]
+		bad := x == "" || strings.HasPrefix(x, ".") || strings.ContainsAny(x, "/\x7f") ||
+			strings.IndexFunc(x, func(r rune) bool { return r < 0x20 || r == utf8.RuneError }) >= 0
+		if bad {
+			return fmt.Errorf("%s %q is not a valid package name or version (empty, a control character, a slash or a leading dot)", v, x)
+		}
+	}
+	return nil
 }

@@ -319,3 +319,16 @@ func TestCreateMissingPortsDir(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateRefusesBadPackageNames(t *testing.T) {
+	for name, portname := range map[string]string{"slash": "../../evil", "control": "bad\x1b[31m", "dot": ".hidden"} {
+		tree := miniTree(t)
+		mk := filepath.Join(tree, "devel/lib/Makefile")
+		b, _ := os.ReadFile(mk)
+		os.WriteFile(mk, []byte(strings.Replace(string(b), "PORTNAME=lib", "PORTNAME="+portname, 1)), 0o644)
+		_, _, err := Create(t.Context(), Options{Profile: testProfile(tree, t.TempDir(), "all")})
+		if err == nil || !strings.Contains(err.Error(), "devel/lib") || !strings.Contains(err.Error(), "is not a valid package name") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
