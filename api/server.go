@@ -394,14 +394,17 @@ func openRW(path string) (*record.DB, error) {
 	return record.Open(path, record.Options{Timeout: 10 * time.Second})
 }
 
-// withDB runs fn on profile ps's records database opened read-only.
+// withDB runs fn on profile ps's records database opened read-only. A
+// damaged file is an error (record.Guard), not a crash of the server.
 func withDB(ps *profileState, fn func(db *record.DB) error) error {
-	db, err := openRO(ps.profile().Records)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
+	return record.Guard(func() error {
+		db, err := openRO(ps.profile().Records)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return fn(db)
+	})
 }
 
 func fileExists(path string) bool {

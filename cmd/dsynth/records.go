@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -90,18 +89,14 @@ func openRecords(path string, readOnly bool) (db *record.DB, err error) {
 }
 
 // guardRecords runs open and reports a damaged database at path as such
-// (bbolt may panic on a corrupted file, or fault reading its memory map:
-// faults are turned into panics too); a lock or schema error is passed
-// through unchanged.
-func guardRecords[T any](path string, open func() (T, error)) (v T, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			var zero T
-			v, err = zero, corrupted(path, fmt.Errorf("%v", r))
-		}
-	}()
-	v, err = open()
+// (record.Guard turns bbolt's panics and memory faults into errors); a
+// lock or schema error is passed through unchanged.
+func guardRecords[T any](path string, open func() (T, error)) (T, error) {
+	var v T
+	err := record.Guard(func() (err error) {
+		v, err = open()
+		return err
+	})
 	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) {
 		var zero T
 		return zero, corrupted(path, err)
@@ -115,10 +110,9 @@ func corrupted(path string, err error) error {
 		path, err, path, path)
 }
 
-// withRecords opens the database, runs fn and turns a panic (or a memory
-// fault) of a damaged database into an error.
-func withRecords(r *recordsFlags, fn func(db *record.DB) error) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+// withRecords opens the database and runs fn; a damaged database is
+// reported as such (see guardRecords).
+func withRecords(r *recordsFlags, fn func(db *record.DB) error) error {
 	path, err := r.path()
 	if err != nil {
 		return err
@@ -128,12 +122,11 @@ func withRecords(r *recordsFlags, fn func(db *record.DB) error) (err error) {
 		return err
 	}
 	defer db.Close()
-	defer func() {
-		if rec := recover(); rec != nil {
-			err = corrupted(path, fmt.Errorf("%v", rec))
-		}
-	}()
-	return fn(db)
+	err = record.Guard(func() error { return fn(db) })
+	if errors.Is(err, record.ErrCorrupt) {
+		return corrupted(path, err)
+	}
+	return err
 }
 
 func fmtDur(d time.Duration) string {
