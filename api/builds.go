@@ -238,13 +238,14 @@ func estimate(p *plan.Plan, exp map[string]time.Duration, workers int) time.Dura
 	if len(known) > 0 {
 		def = known[len(known)/2]
 	}
+	of := execute.ExpectedDurations(exp) // as apply's scheduler weighs ports
 	var sum, longest time.Duration
 	for i := range p.Ports {
 		if p.Ports[i].Action != plan.ActionBuild {
 			continue
 		}
-		d, ok := exp[p.Ports[i].ID]
-		if !ok {
+		d := of(p.Ports[i].ID)
+		if d == 0 {
 			d = def
 		}
 		sum += d

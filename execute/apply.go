@@ -215,7 +215,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		via   []string // the ports between the cause and the dependent
 	}
 	bad := map[string]blocked{}
-	expectedOf := expectedDurations(expected)
+	expectedOf := ExpectedDurations(expected)
 	var jobs []Job
 	var pre []*record.Attempt
 	for _, n := range a.inOrder() {
@@ -717,10 +717,10 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 	return out, err
 }
 
-// expectedDurations gives the expected build time of a node: its own
+// ExpectedDurations gives the expected build time of a node: its own
 // latest successful build, else the longest of its origin's other flavors
 // (a new flavor of a port builds much like the others), else 0 (unknown).
-func expectedDurations(byNode map[string]time.Duration) func(id string) time.Duration {
+func ExpectedDurations(byNode map[string]time.Duration) func(id string) time.Duration {
 	byOrigin := map[string]time.Duration{}
 	for k, v := range byNode {
 		o, _, _ := strings.Cut(k, "@")

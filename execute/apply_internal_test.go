@@ -15,7 +15,7 @@ import (
 )
 
 func TestExpectedDurations(t *testing.T) {
-	of := expectedDurations(map[string]time.Duration{
+	of := ExpectedDurations(map[string]time.Duration{
 		"devel/a":    10 * time.Second,
 		"lang/p@py3": 30 * time.Second,
 		"lang/p@py2": 20 * time.Second,
