@@ -43,12 +43,14 @@ type fakeIso struct {
 type fakeSlot struct {
 	iso      *fakeIso
 	n        int
+	output   string   // host side of /.npkg
+	pending  []string // installs seen before the first make (node unknown yet)
 	node     string
 	torn     bool
 	failTear bool
 }
 
-func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
+func (f *fakeIso) Prepare(ctx context.Context, n int, output string) (Slot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.prepared++
@@ -56,7 +58,7 @@ func (f *fakeIso) Prepare(ctx context.Context, n int) (Slot, error) {
 		return nil, fmt.Errorf("mount tmpfs: operation not permitted")
 	}
 	f.active++
-	return &fakeSlot{iso: f, n: n, failTear: f.failTear == f.prepared}, nil
+	return &fakeSlot{iso: f, n: n, output: output, failTear: f.failTear == f.prepared}, nil
 }
 
 func (f *fakeIso) Cleanup() ([]string, error) {
@@ -93,7 +95,9 @@ func envOf(env []string, k string) string {
 
 func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 	f := s.iso
-	s.node = strings.Replace(strings.TrimPrefix(envOf(c.Env, "PACKAGES"), "/packages/.building/"), "___", "/", 1)
+	if envOf(c.Env, "PACKAGES") != slotOutput {
+		return 1, fmt.Errorf("PACKAGES=%q, want the output folder %s", envOf(c.Env, "PACKAGES"), slotOutput)
+	}
 	hostPkg := func(p string) string { return filepath.Join(f.pkgsDir, strings.TrimPrefix(p, "/packages/")) }
 	switch {
 	case c.Argv[0] == "tar" || c.Argv[0] == pkgStatic:
@@ -106,9 +110,7 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 				fmt.Fprintf(c.Stderr, "%s: %v\n", c.Argv[0], err)
 				return 1, nil
 			}
-			f.mu.Lock()
-			f.installed[s.node] = append(f.installed[s.node], filepath.Base(c.Argv[0])+" "+filepath.Base(file))
-			f.mu.Unlock()
+			s.pending = append(s.pending, filepath.Base(c.Argv[0])+" "+filepath.Base(file))
 		}
 		return 0, nil
 	case c.Argv[0] == "bmake" && c.Argv[1] == "-C":
@@ -117,6 +119,12 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 		if fl, ok := strings.CutPrefix(c.Argv[3], "FLAVOR="); ok {
 			id += "@" + fl
 			c.Argv = slices.Delete(c.Argv, 3, 4)
+		}
+		if s.node == "" {
+			s.node = id
+			f.mu.Lock()
+			f.installed[id] = append(f.installed[id], s.pending...)
+			f.mu.Unlock()
 		}
 		if id != s.node {
 			return 1, fmt.Errorf("make for %s in the slot of %s", id, s.node)
@@ -145,7 +153,7 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 			return 1, nil
 		}
 		if phase == "package" {
-			dir := hostPkg(envOf(c.Env, "PACKAGES") + "/All")
+			dir := filepath.Join(s.output, "All")
 			name := envOf(c.Env, "TEST_PKGFILE")
 			if err := os.WriteFile(filepath.Join(dir, name), []byte("package of "+id+" "+envOf(c.Env, "SOURCE_DATE_EPOCH")), 0o644); err != nil {
 				fmt.Fprintln(c.Stderr, err)
@@ -293,7 +301,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	if prog.SHA256 == "" || prog.Size == 0 || len(prog.Phases) != len(Phases)+2 || !slices.Equal(prog.DepsInstalled, []string{"tool-1.0.pkg", "lib-1.0.pkg", "data-py3-1.0.pkg"}) {
 		t.Errorf("prog attempt: %+v", prog)
 	}
-	for _, e := range []string{"PORTSDIR=/xports", "PORT_DBDIR=/options", "SOURCE_DATE_EPOCH=315532800", "OPSYS=DragonFly", "PACKAGES=/packages/.building/misc___prog"} {
+	for _, e := range []string{"PORTSDIR=/xports", "PORT_DBDIR=/options", "SOURCE_DATE_EPOCH=315532800", "OPSYS=DragonFly", "PACKAGES=/.npkg"} {
 		if !slices.Contains(prog.Env, e) {
 			t.Errorf("prog env lacks %s: %v", e, prog.Env)
 		}

@@ -31,8 +31,9 @@ type Slot interface {
 // Isolator prepares slots. The real one wraps isolate.Prepare with the
 // plan's layout; tests use one that runs commands on the host.
 type Isolator interface {
-	// Prepare creates slot n (1-based, SL<NN>).
-	Prepare(ctx context.Context, n int) (Slot, error)
+	// Prepare creates slot n (1-based, SL<NN>) whose only writable
+	// package folder (/.npkg inside) is the host folder output.
+	Prepare(ctx context.Context, n int, output string) (Slot, error)
 	// Cleanup removes whatever a crashed run left in the build base.
 	Cleanup() ([]string, error)
 }
@@ -53,12 +54,14 @@ const (
 	slotDistfiles = "/distfiles"
 	slotWork      = "/construction"
 	slotPackages  = "/packages"
+	slotOutput    = isolate.TargetOutput
 	slotOptions   = "/options"
 	slotLocalbase = "/usr/local"
 	pkgStatic     = "/usr/local/sbin/pkg-static"
 	slotPath      = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
-	// stagingDir is where a slot's package phase writes (under packages_dir,
-	// so that the finished file is renamed into All/ atomically).
+	// stagingDir holds each slot's output folder (packages_dir/.building/
+	// SL<NN>, the slot's /.npkg): under packages_dir, so that the finished
+	// file is renamed into All/ atomically.
 	stagingDir = ".building"
 	// defaultSourceDateEpoch is used when the plan's environment does not
 	// set SOURCE_DATE_EPOCH (1980-01-01, valid in every archive format).
@@ -234,7 +237,7 @@ func (b *builder) env(n *plan.Node) []string {
 		"PORTSDIR":         slotPorts,
 		"DISTDIR":          slotDistfiles,
 		"WRKDIRPREFIX":     slotWork,
-		"PACKAGES":         slotPackages + "/" + stagingDir + "/" + safeName(n.ID),
+		"PACKAGES":         slotOutput,
 		"PORT_DBDIR":       slotOptions,
 		"LOCALBASE":        slotLocalbase,
 		"BATCH":            "yes",
@@ -366,13 +369,14 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		log.printf("  %s\n", e)
 	}
 
-	// Staging directory for the package phase, under packages_dir.
-	stage := filepath.Join(b.pkgsDir, stagingDir, safeName(n.ID))
+	// The slot's output folder (its /.npkg), under packages_dir: the
+	// only place the build may write its package to.
+	stage := filepath.Join(b.pkgsDir, stagingDir, isolate.SlotName(w+1))
 	if err := os.RemoveAll(stage); err != nil {
-		return fail("setup", fmt.Sprintf("staging dir: %v", err))
+		return fail("setup", fmt.Sprintf("output folder: %v", err))
 	}
 	if err := os.MkdirAll(filepath.Join(stage, "All"), 0o755); err != nil {
-		return fail("setup", fmt.Sprintf("staging dir: %v", err))
+		return fail("setup", fmt.Sprintf("output folder: %v", err))
 	}
 	defer os.RemoveAll(stage)
 	if err := os.MkdirAll(filepath.Join(b.pkgsDir, "All"), 0o755); err != nil {
@@ -380,23 +384,34 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 	}
 
 	t0 := time.Now()
-	slot, err := b.iso.Prepare(ctx, w+1)
+	slot, err := b.iso.Prepare(ctx, w+1, stage)
 	if err != nil {
 		log.printf("\nslot SL%02d: %v\n", w+1, err)
 		res = fail("setup", fmt.Sprintf("prepare slot SL%02d: %v", w+1, err))
-		res.Fatal = fmt.Errorf("isolation: prepare slot SL%02d: %w", w+1, err)
+		if ctx.Err() == nil {
+			// An interrupt during preparation is an interrupt, not a
+			// broken build environment.
+			res.Fatal = fmt.Errorf("isolation: prepare slot SL%02d: %w", w+1, err)
+		}
 		res.Outcome.Interrupted = true
 		return res
 	}
-	defer func() {
+	torn := false
+	teardown := func() {
 		// A slot that cannot be torn down is an isolation failure: the
 		// run stops (the slot's folder would refuse the next port anyway).
-		// The port keeps its outcome: a package it built is in place.
+		// The port keeps its outcome: its helper is gone, so nothing of
+		// the build runs any more and its package can be taken.
+		if torn {
+			return
+		}
+		torn = true
 		if err := slot.Teardown(); err != nil {
 			log.printf("\nteardown slot SL%02d: %v\n", w+1, err)
 			res.Fatal = fmt.Errorf("isolation: tear down slot SL%02d: %w", w+1, err)
 		}
-	}()
+	}
+	defer teardown()
 	log.printf("slot:      SL%02d prepared in %s\n", w+1, time.Since(t0).Round(time.Millisecond))
 
 	// Bootstrap pkg and install the dependencies.
@@ -455,20 +470,17 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		log.printf("=== phase %s: ok in %s ===\n", ph, d)
 	}
 
-	// Move the package into packages_dir atomically.
+	// Take the package: only once nothing of the build runs any more,
+	// only as a regular file, moved into packages_dir atomically.
 	b.note(w, n.ID, "finish")
-	built := filepath.Join(stage, "All", n.PkgFile)
-	sum, size, err := fileSHA256(built)
+	teardown()
+	pkg, err := takePackage(stage, b.pkgsDir, n.PkgFile)
 	if err != nil {
 		log.printf("\npackage: %v\n", err)
 		return fail("package", fmt.Sprintf("package phase did not produce %s: %v", n.PkgFile, err))
 	}
-	dst := filepath.Join(b.pkgsDir, "All", n.PkgFile)
-	if err := os.Rename(built, dst); err != nil {
-		return fail("package", fmt.Sprintf("move package: %v", err))
-	}
-	res.PkgFile, res.Size, res.SHA256 = n.PkgFile, size, sum
-	log.printf("\npackage:   %s\nsize:      %d\nsha256:    %s\nend:       %s (%s)\n", dst, size, sum,
+	res.PkgFile, res.Size, res.SHA256 = n.PkgFile, pkg.Size, pkg.SHA256
+	log.printf("\npackage:   %s\nsize:      %d\nsha256:    %s\nend:       %s (%s)\n", pkg.Path, pkg.Size, pkg.SHA256,
 		time.Now().UTC().Format(time.RFC3339), time.Since(res.Start).Round(time.Millisecond))
 	res.Outcome = Outcome{OK: true}
 	return res

@@ -42,8 +42,10 @@ func SlotIsolator(l isolate.Layout) Isolator { return slotIsolator{l} }
 
 type slotIsolator struct{ l isolate.Layout }
 
-func (s slotIsolator) Prepare(ctx context.Context, n int) (Slot, error) {
-	return isolate.Prepare(ctx, s.l, n)
+func (s slotIsolator) Prepare(ctx context.Context, n int, output string) (Slot, error) {
+	l := s.l
+	l.OutputDir = output
+	return isolate.Prepare(ctx, l, n)
 }
 
 func (s slotIsolator) Cleanup() ([]string, error) { return isolate.Cleanup(s.l.BuildBase) }

@@ -132,3 +132,18 @@ func procArgs(pid int) (string, error) {
 	}
 	return string(b), nil
 }
+
+// closeOnExecAll marks every descriptor from 3 on close-on-exec, so that
+// commands get exactly stdin, stdout and stderr (descriptors dsynth
+// inherited without the flag, and the helper's socket, stay behind).
+func closeOnExecAll() error {
+	var rl unix.Rlimit
+	limit := 4096
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur > 0 && int64(rl.Cur) < int64(limit) {
+		limit = int(rl.Cur)
+	}
+	for fd := 3; fd < limit; fd++ {
+		unix.CloseOnExec(fd)
+	}
+	return nil
+}

@@ -28,9 +28,12 @@
 //     (brought up) unless Cmd.Network is set; then they are forked from a
 //     thread that joined the host's network namespace. Niceness is applied
 //     on that thread too (it is per thread on Linux), so the command starts
-//     with it, and so is the capability bounding set: commands lose
-//     CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_MKNOD, CAP_NET_ADMIN and the other
-//     capabilities that could undo the layout or reach the host.
+//     with it, and so are the capabilities: commands keep only what
+//     staging needs (chown, fowner, fsetid, setuid, setgid, dac_override,
+//     net_bind_service), with no_new_privs. Once the slot is built the
+//     helper pivot_roots into it, so no process a build can see has a
+//     root or working directory on the host; its descriptors are
+//     close-on-exec. docs/isolate.md lists what remains and why.
 //   - FreeBSD/DragonFly: no namespaces. The helper mounts nullfs, tmpfs,
 //     devfs and procfs below the slot directory (nmount(2) on FreeBSD; the
 //     base system's mount_* tools on DragonFly, whose mount argument

@@ -54,6 +54,10 @@ func helperMain(root string) int {
 	for i := range nextra {
 		h.extra = append(h.extra, os.NewFile(uintptr(4+i), "extra"))
 	}
+	if err := closeOnExecAll(); err != nil {
+		fmt.Fprintf(os.Stderr, "slot helper: %v\n", err)
+		return 1
+	}
 	// SIGTERM (Cleanup's first try) and SIGHUP end the slot in order:
 	// kill what runs, unmount where the kernel does not, exit.
 	sigs := make(chan os.Signal, 1)

@@ -14,8 +14,11 @@ type Layout struct {
 	SystemDir    string
 	PortsDir     string // -> /xports (ro)
 	DistfilesDir string // -> /distfiles (rw)
-	PackagesDir  string // -> /packages (rw)
+	PackagesDir  string // -> /packages (ro: dependencies are installed from it)
 	OptionsDir   string // -> /options (ro)
+	// OutputDir -> /.npkg (rw) is the only folder a build may write its
+	// package to; the caller takes the result from there, outside the slot.
+	OutputDir string
 	// TmpfsWork and TmpfsLocalbase size /construction and /usr/local in
 	// bytes; 0 means no explicit limit.
 	TmpfsWork      int64

@@ -86,6 +86,9 @@ const (
 	TargetOptions      = "/options"
 	TargetConstruction = "/construction"
 	TargetLocalbase    = "/usr/local"
+	// TargetOutput is the one folder a build may write packages to
+	// (Layout.OutputDir, poudriere's /.npkg).
+	TargetOutput = "/.npkg"
 )
 
 // SlotDir returns the host directory of slot n: BuildBase/SL<NN>.
@@ -167,8 +170,9 @@ func Entries(l Layout) ([]Entry, error) {
 	}{
 		{l.PortsDir, TargetPorts, true},
 		{l.DistfilesDir, TargetDistfiles, false},
-		{l.PackagesDir, TargetPackages, false},
+		{l.PackagesDir, TargetPackages, true},
 		{l.OptionsDir, TargetOptions, true},
+		{l.OutputDir, TargetOutput, false},
 	}
 	for _, b := range binds {
 		if b.src == "" {
@@ -193,7 +197,7 @@ func depth(p string) int { return strings.Count(filepath.Clean(p), "/") }
 var builtinTargets = map[string]bool{
 	"/": true, "/dev": true, "/proc": true, "/tmp": true, "/var/tmp": true, "/etc": true, "/usr": true,
 	TargetPorts: true, TargetDistfiles: true, TargetPackages: true, TargetOptions: true,
-	TargetConstruction: true, TargetLocalbase: true,
+	TargetConstruction: true, TargetLocalbase: true, TargetOutput: true,
 }
 
 func (l Layout) validate() error {
@@ -227,7 +231,7 @@ func (l Layout) validate() error {
 	}
 	for _, c := range []struct{ what, p string }{
 		{"ports_dir", l.PortsDir}, {"distfiles_dir", l.DistfilesDir},
-		{"packages_dir", l.PackagesDir}, {"options_dir", l.OptionsDir},
+		{"packages_dir", l.PackagesDir}, {"options_dir", l.OptionsDir}, {"output dir", l.OutputDir},
 	} {
 		if err := checkSrc(c.what, c.p); err != nil {
 			return err

@@ -55,6 +55,52 @@ func (h *helper) setupAfter(hostname string) error {
 	if err := loopbackUp(); err != nil {
 		return fmt.Errorf("loopback: %w", err)
 	}
+	if err := pivotInto(h.root); err != nil {
+		return err
+	}
+	h.root = "/"
+	return nil
+}
+
+// pivotInto makes root the helper's root and working directory and
+// drops the host's tree from its mount namespace (pivot_root(".", ".")
+// then a lazy unmount of the old root stacked on top, as pivot_root(2)
+// describes). From then on no process of the slot, the helper included,
+// has a root or working directory on the host: /proc/<pid>/root and cwd
+// lead back into the slot.
+func pivotInto(root string) error {
+	if err := unix.Chdir(root); err != nil {
+		return fmt.Errorf("pivot_root: chdir %s: %w", root, err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", root, err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("pivot_root: detach the host root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("pivot_root: chdir /: %w", err)
+	}
+	return nil
+}
+
+// closeOnExecAll marks every descriptor from 3 on close-on-exec:
+// descriptors dsynth inherited without the flag (from its own parent)
+// and those it passed to the helper (the socket, the host network
+// namespace) never reach a command. Commands get exactly stdin, stdout
+// and stderr.
+func closeOnExecAll() error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return fmt.Errorf("list descriptors: %w", err)
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd < 3 {
+			continue
+		}
+		unix.CloseOnExec(fd) // the listing's own descriptor is gone by now: EBADF is fine
+	}
 	return nil
 }
 
@@ -68,30 +114,55 @@ func cmdSysProcAttr(root string) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Chroot: root, Cloneflags: syscall.CLONE_NEWPID, Setsid: true}
 }
 
-// droppedCaps leave the bounding set of every command: with them root in
-// a slot could mount, remount the read-only binds, chroot out, open host
-// files by handle, create device nodes, load modules or reconfigure the
-// host network of a networked command. What builds need as root (chown,
-// file modes, setuid bits in staging) stays.
-var droppedCaps = []uintptr{
-	unix.CAP_SYS_ADMIN, unix.CAP_SYS_CHROOT, unix.CAP_DAC_READ_SEARCH, unix.CAP_MKNOD,
-	unix.CAP_SYS_MODULE, unix.CAP_SYS_RAWIO, unix.CAP_SYS_BOOT, unix.CAP_SYS_TIME,
-	unix.CAP_NET_ADMIN, unix.CAP_SYS_PACCT, unix.CAP_SYS_TTY_CONFIG, unix.CAP_MAC_ADMIN,
-	unix.CAP_MAC_OVERRIDE, unix.CAP_AUDIT_CONTROL, unix.CAP_SYSLOG, unix.CAP_WAKE_ALARM,
-	unix.CAP_BLOCK_SUSPEND, unix.CAP_BPF, unix.CAP_PERFMON, unix.CAP_LINUX_IMMUTABLE,
-	unix.CAP_SETPCAP,
+// keptCaps are the only capabilities a command keeps (bounding set, and
+// so permitted and effective at exec): what a ports build needs as root
+// for staging (ownership, modes, setuid bits, files it made read-only,
+// a test binding a low port). Everything else leaves the bounding set:
+// with it root in a slot could mount, remount the read-only binds, chroot
+// out, trace or read other processes (CAP_SYS_PTRACE: /proc/<pid>/root,
+// fd, mem of the helper), open host files by handle, create device
+// nodes, load modules or reconfigure a networked command's host network.
+// docs/isolate.md says why each kept one is there.
+var keptCaps = map[uintptr]bool{
+	unix.CAP_CHOWN: true, unix.CAP_DAC_OVERRIDE: true, unix.CAP_FOWNER: true, unix.CAP_FSETID: true,
+	unix.CAP_SETGID: true, unix.CAP_SETUID: true, unix.CAP_NET_BIND_SERVICE: true,
 }
 
+// maxCap bounds the capability numbers tried (the kernel's CAP_LAST_CAP
+// is 40 today; PR_CAPBSET_DROP answers EINVAL past it).
+const maxCap = 63
+
 // beforeFork runs on the locked thread that forks the command: network
-// namespace, niceness and the capability bounding set are per-thread on
+// namespace, niceness, capabilities and no_new_privs are per-thread on
 // Linux and inherited. The bounding set limits what the command gets at
-// exec; the forked child keeps the helper's capabilities until then (it
-// still needs CAP_SYS_CHROOT for the chroot).
+// exec; the inheritable and ambient sets are emptied (root's exec adds
+// the inheritable set to the permitted one whatever the bounding set
+// says); no_new_privs keeps setuid and file capabilities from giving
+// anything back. The forked child keeps the helper's capabilities until
+// exec (it still needs CAP_SYS_CHROOT for the chroot).
 func (h *helper) beforeFork(m message) error {
-	for _, c := range droppedCaps {
+	for c := uintptr(0); c <= maxCap; c++ {
+		if keptCaps[c] {
+			continue
+		}
 		if err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 			return fmt.Errorf("drop capability %d: %w", c, err)
 		}
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("clear ambient capabilities: %w", err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	data[0].Inheritable, data[1].Inheritable = 0, 0
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capset: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("no_new_privs: %w", err)
 	}
 	if m.Network {
 		if len(h.extra) == 0 {

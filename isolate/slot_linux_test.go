@@ -28,7 +28,7 @@ func needRoot(t testing.TB) {
 
 func testLayout(t testing.TB) isolate.Layout {
 	base := t.TempDir()
-	for _, d := range []string{"ports", "distfiles", "packages", "options"} {
+	for _, d := range []string{"ports", "distfiles", "packages", "options", "output"} {
 		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func testLayout(t testing.TB) isolate.Layout {
 		BuildBase: filepath.Join(base, "build"), SystemDir: "/",
 		PortsDir: filepath.Join(base, "ports"), DistfilesDir: filepath.Join(base, "distfiles"),
 		PackagesDir: filepath.Join(base, "packages"), OptionsDir: filepath.Join(base, "options"),
-		TmpfsWork: 512 << 20, TmpfsLocalbase: 128 << 20,
+		OutputDir: filepath.Join(base, "output"), TmpfsWork: 512 << 20, TmpfsLocalbase: 128 << 20,
 	}
 }
 
@@ -54,7 +54,7 @@ func TestToolchain(t *testing.T) {
 	port := filepath.Join(l.PortsDir, "devel/hello")
 	os.MkdirAll(port, 0o755)
 	os.WriteFile(filepath.Join(port, "hello.c"), []byte("#include <stdio.h>\n#include <zlib.h>\nint main(void){printf(\"hello from the slot\\n\");return 0;}\n"), 0o644)
-	os.WriteFile(filepath.Join(port, "Makefile"), []byte("PORTNAME=hello\nWRK=/construction/hello\nall:\n\tmkdir -p ${WRK}\n\tcc -O2 -o ${WRK}/hello ${.CURDIR}/hello.c\n\t${WRK}/hello\n\ttar -C ${WRK} -czf /packages/hello.tgz hello\n"), 0o644)
+	os.WriteFile(filepath.Join(port, "Makefile"), []byte("PORTNAME=hello\nWRK=/construction/hello\nall:\n\tmkdir -p ${WRK}\n\tcc -O2 -o ${WRK}/hello ${.CURDIR}/hello.c\n\t${WRK}/hello\n\ttar -C ${WRK} -czf /.npkg/hello.tgz hello\n"), 0o644)
 	s, err := isolate.Prepare(context.Background(), l, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestToolchain(t *testing.T) {
 	}{
 		{[]string{"bmake", "-C", "/xports/devel/hello", "-V", "${PORTNAME}"}, "hello\n"},
 		{[]string{"bmake", "-C", "/xports/devel/hello"}, "hello from the slot\n"},
-		{[]string{"sh", "-c", "tar -tzf /packages/hello.tgz"}, "hello\n"},
+		{[]string{"sh", "-c", "tar -tzf /.npkg/hello.tgz"}, "hello\n"},
 		{[]string{"sh", "-c", "echo 'int main(){return 3;}' > /tmp/t.c && gcc -o /tmp/t /tmp/t.c && /tmp/t; echo $?"}, "3\n"},
 		// Debian's cc and awk are links into /etc/alternatives: the slot
 		// must resolve them to the real tools (not fall back to gcc/mawk).
@@ -82,7 +82,7 @@ func TestToolchain(t *testing.T) {
 			t.Errorf("%v: status %d err %v stdout %q stderr %q", c.argv, st, err, out.String(), errb.String())
 		}
 	}
-	if _, err := os.Stat(filepath.Join(l.PackagesDir, "hello.tgz")); err != nil {
+	if _, err := os.Stat(filepath.Join(l.OutputDir, "hello.tgz")); err != nil {
 		t.Errorf("package not on the host: %v", err)
 	}
 }

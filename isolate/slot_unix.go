@@ -337,6 +337,7 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	}
 	var files, toClose, readers []*os.File
 	var wg sync.WaitGroup
+	var sinks []*drainWriter
 	defer func() { closeAll(toClose) }()
 	out := func(w io.Writer) (bool, error) {
 		if w == nil {
@@ -353,10 +354,12 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		files = append(files, pw)
 		toClose = append(toClose, pw)
 		readers = append(readers, pr)
+		dw := &drainWriter{w: w}
+		sinks = append(sinks, dw)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			io.Copy(w, pr)
+			io.Copy(dw, pr)
 		}()
 		return true, nil
 	}
@@ -394,6 +397,11 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	if !ok {
 		return -1, fmt.Errorf("run %s: slot helper exited", c.Argv[0])
 	}
+	for _, dw := range sinks {
+		if dw.err != nil {
+			return reply.Status, fmt.Errorf("run %s: %w: %w", c.Argv[0], ErrOutput, dw.err)
+		}
+	}
 	if reply.Error != "" {
 		return -1, fmt.Errorf("run %s: %s", c.Argv[0], reply.Error)
 	}
@@ -405,6 +413,28 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		return reply.Status, fmt.Errorf("run %s: killed: %w", c.Argv[0], err)
 	}
 	return reply.Status, nil
+}
+
+// ErrOutput marks a Run whose command's output could not all be written
+// (a full log disk): the command was not blocked, its output was drained
+// and dropped from the first failed write on.
+var ErrOutput = errors.New("output could not be written")
+
+// drainWriter passes writes to w until one fails, then remembers the error
+// and swallows the rest: the command's pipe is always drained, so a
+// writer that fails (ENOSPC) can never block the command in write(2).
+type drainWriter struct {
+	w   io.Writer
+	err error // only the copier goroutine writes it; read after drain
+}
+
+func (d *drainWriter) Write(p []byte) (int, error) {
+	if d.err == nil {
+		if _, err := d.w.Write(p); err != nil {
+			d.err = err
+		}
+	}
+	return len(p), nil
 }
 
 // sameWriter reports whether a and b are the same writer (false when

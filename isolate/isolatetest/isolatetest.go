@@ -67,6 +67,7 @@ func newFixture(t *testing.T) *fixture {
 		PortsDir:       filepath.Join(base, "ports"),
 		DistfilesDir:   filepath.Join(build, "distfiles"),
 		PackagesDir:    filepath.Join(build, "packages"),
+		OutputDir:      filepath.Join(build, "output"),
 		OptionsDir:     filepath.Join(base, "options"),
 		TmpfsWork:      256 << 20,
 		TmpfsLocalbase: 64 << 20,
@@ -77,6 +78,7 @@ func newFixture(t *testing.T) *fixture {
 		filepath.Join(l.PortsDir, "cat/port/Makefile"):   "PORTNAME=port\n",
 		filepath.Join(l.DistfilesDir, "port-1.0.tar.gz"): "distfile",
 		filepath.Join(l.PackagesDir, "All/port-1.0.pkg"): "package",
+		filepath.Join(l.OutputDir, ".keep"):              "",
 		filepath.Join(l.OptionsDir, "cat_port/options"):  "OPTIONS\n",
 		filepath.Join(base, "extra/extra-file"):          "extra\n",
 		filepath.Join(build, "notes.txt"):                "not a slot\n",
@@ -161,6 +163,7 @@ func RunWith(t *testing.T, o Options) {
 	t.Run("Teardown", func(t *testing.T) { testTeardown(t, o) })
 	t.Run("Leftover", func(t *testing.T) { testLeftover(t, o) })
 	t.Run("Crash", func(t *testing.T) { testCrash(t, o) })
+	t.Run("Escape", func(t *testing.T) { runEscape(t, o) })
 }
 
 func testLayout(t *testing.T, o Options) {
@@ -180,7 +183,7 @@ func testLayout(t *testing.T, o Options) {
 		{"head -c 4 /dev/zero | od -An -tx1 | tr -d ' \\n'", "00000000"},
 		{"grep -c '^root:' /etc/passwd", "1\n"},
 		{"test -x /bin/sh && test -d /usr/include && echo ok", "ok\n"},
-		{"echo pkg > /packages/new.pkg && echo dist > /distfiles/new.tar && echo ok", "ok\n"},
+		{"echo pkg > /.npkg/new.pkg && echo dist > /distfiles/new.tar && echo ok", "ok\n"},
 	}
 	if !o.SharedHost {
 		checks = append(checks, struct{ script, want string }{"cat /proc/sys/kernel/hostname", "isolatetest\n"})
@@ -191,7 +194,7 @@ func testLayout(t *testing.T, o Options) {
 		}
 	}
 	for p, want := range map[string]string{
-		filepath.Join(f.layout.PackagesDir, "new.pkg"):  "pkg\n",
+		filepath.Join(f.layout.OutputDir, "new.pkg"):    "pkg\n",
 		filepath.Join(f.layout.DistfilesDir, "new.tar"): "dist\n",
 	} {
 		if b, err := os.ReadFile(p); err != nil || string(b) != want {
@@ -229,7 +232,7 @@ func testHostInvisible(t *testing.T, o Options) {
 func testReadOnly(t *testing.T, o Options) {
 	f := newFixture(t)
 	s := prepare(t, o, f.layout, 1)
-	for _, dir := range []string{"/xports", "/xports/cat/port", "/options", "/extra", "/usr/bin", "/usr/lib", "/usr/include", "/usr/share", "/proc"} {
+	for _, dir := range []string{"/xports", "/xports/cat/port", "/options", "/packages", "/packages/All", "/extra", "/usr/bin", "/usr/lib", "/usr/include", "/usr/share", "/proc"} {
 		if out, _, st := sh(t, s, "touch "+dir+"/probe 2>&1"); st == 0 {
 			t.Errorf("write into read-only %s succeeded %q", dir, out)
 		}
@@ -255,7 +258,7 @@ func testReadOnly(t *testing.T, o Options) {
 			t.Errorf("a probe file appeared in %s", host)
 		}
 	}
-	for _, dir := range []string{"/", "/etc", "/tmp", "/var/tmp", "/construction", "/usr/local", "/packages", "/distfiles", "/root"} {
+	for _, dir := range []string{"/", "/etc", "/tmp", "/var/tmp", "/construction", "/usr/local", "/.npkg", "/distfiles", "/root"} {
 		mustSh(t, s, "touch "+strings.TrimSuffix(dir, "/")+"/probe && rm "+strings.TrimSuffix(dir, "/")+"/probe")
 	}
 }
@@ -546,6 +549,35 @@ func testOutput(t *testing.T, o Options) {
 	if b, _ := os.ReadFile(tf.Name()); string(b) != "to-file\n" {
 		t.Errorf("file output %q", b)
 	}
+	// A writer that fails (a full log disk) never blocks the command: its
+	// output is drained, the command runs to its end, and Run says the
+	// output was lost.
+	full := &failingWriter{room: 64 << 10}
+	st, err = s.Run(context.Background(), isolate.Cmd{Argv: []string{"sh", "-c", "head -c 8000000 /dev/zero; echo finished > /tmp/finished"}, Env: []string{slotPath}, Stdout: full, Stderr: full})
+	if !errors.Is(err, isolate.ErrOutput) || !errors.Is(err, syscall.ENOSPC) || st != 0 {
+		t.Errorf("output to a full writer: status %d, err %v; want status 0 and ErrOutput (ENOSPC)", st, err)
+	}
+	if got := mustSh(t, s, "cat /tmp/finished"); got != "finished\n" {
+		t.Errorf("the command did not run to its end: %q", got)
+	}
+}
+
+// failingWriter accepts room bytes, then fails every write with ENOSPC.
+type failingWriter struct {
+	mu   sync.Mutex
+	room int
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(p) > w.room {
+		n := w.room
+		w.room = 0
+		return n, &os.PathError{Op: "write", Path: "log", Err: syscall.ENOSPC}
+	}
+	w.room -= len(p)
+	return len(p), nil
 }
 
 func testEnvDirStdin(t *testing.T, o Options) {
@@ -653,7 +685,7 @@ func testTeardown(t *testing.T, o Options) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSh(t, s, "echo built > /packages/All/built.pkg")
+	mustSh(t, s, "echo built > /.npkg/built.pkg")
 	if err := s.Teardown(); err != nil {
 		t.Fatal(err)
 	}
@@ -667,7 +699,7 @@ func testTeardown(t *testing.T, o Options) {
 		t.Errorf("slot dir remains: %v", err)
 	}
 	f.checkKept(t)
-	if b, err := os.ReadFile(filepath.Join(f.layout.PackagesDir, "All/built.pkg")); err != nil || string(b) != "built\n" {
+	if b, err := os.ReadFile(filepath.Join(f.layout.OutputDir, "built.pkg")); err != nil || string(b) != "built\n" {
 		t.Errorf("package written in the slot lost: %q %v", b, err)
 	}
 	if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"true"}}); err == nil {
@@ -769,7 +801,7 @@ func CrashChild(t *testing.T, l isolate.Layout, n int, script string) *exec.Cmd 
 
 func testCrash(t *testing.T, o Options) {
 	f := newFixture(t)
-	child := CrashChild(t, f.layout, 7, "echo crashed > /packages/All/crash.pkg; echo x > /construction/work; sleep 989.25 & echo ready; wait")
+	child := CrashChild(t, f.layout, 7, "echo crashed > /.npkg/crash.pkg; echo x > /construction/work; sleep 989.25 & echo ready; wait")
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
 	dir := isolate.SlotDir(f.layout.BuildBase, 7)
@@ -790,7 +822,7 @@ func testCrash(t *testing.T, o Options) {
 		t.Errorf("mounts under the build base after Cleanup: %v %v", ms, err)
 	}
 	f.checkKept(t)
-	if b, err := os.ReadFile(filepath.Join(f.layout.PackagesDir, "All/crash.pkg")); err != nil || string(b) != "crashed\n" {
+	if b, err := os.ReadFile(filepath.Join(f.layout.OutputDir, "crash.pkg")); err != nil || string(b) != "crashed\n" {
 		t.Errorf("package written before the crash lost: %q %v", b, err)
 	}
 	deadline := time.Now().Add(3 * time.Second)
