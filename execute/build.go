@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-dsynth/dsynth/isolate"
@@ -328,6 +329,14 @@ func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, 
 		if errors.As(cause, &te) {
 			return st, te
 		}
+	}
+	if errors.Is(err, isolate.ErrOutput) {
+		// The command was drained, never blocked; the port fails with
+		// the reason, and the run goes on.
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			return st, fmt.Errorf("log disk full: %s's output could not be written to the build log (%w)", what, err)
+		}
+		return st, fmt.Errorf("build log: %s's output could not be written (%w)", what, err)
 	}
 	return st, err
 }

@@ -1,0 +1,208 @@
+package main
+
+// Hostile ports, applied for real: each tries one way out of its slot or
+// into other ports' packages, as a port nobody reviewed could. None may
+// reach the host; only dsynth itself publishes packages.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// hostilePorts writes the hostile ports into tree; secret is a host file,
+// hostDir a host folder, neither visible in a slot.
+func hostilePorts(t *testing.T, tree, secret, hostDir string) {
+	t.Helper()
+	ports := map[string]string{
+		// The package phase's file replaced by a symlink to a host file
+		// (the cookie makes the package phase itself a no-op).
+		"hostile/pkglink": `do-install:
+	${MKDIR} ${STAGEDIR}${PREFIX}/share
+	mkdir -p ${PKGREPOSITORY}
+	ln -sf ` + secret + ` ${PKGFILE}
+	touch ${PACKAGE_COOKIE}
+`,
+		// /packages/All swapped for a symlink to a host folder.
+		"hostile/swapall": `do-install:
+	${MKDIR} ${STAGEDIR}${PREFIX}/share/swapall
+	echo swap > ${STAGEDIR}${PREFIX}/share/swapall/f
+	-mv /packages/All /packages/All.old
+	-ln -sfn ` + hostDir + ` /packages/All
+	-ln -sfn ` + hostDir + ` /packages/All/escape
+`,
+		// Another port's package altered.
+		"hostile/tamper": `BUILD_DEPENDS=	libmini.so:devel/libmini
+do-install:
+	${MKDIR} ${STAGEDIR}${PREFIX}/share/tamper
+	echo tamper > ${STAGEDIR}${PREFIX}/share/tamper/f
+	-for p in /packages/All/*; do echo tampered >> $$p; done
+`,
+		// The host's root through /proc.
+		"hostile/procroot": `do-build:
+	-for p in /proc/[0-9]*; do cat $$p/root` + secret + `; echo x > $$p/root` + hostDir + `/procroot; cat $$p/cwd/../../../../../../../..` + secret + `; done
+do-install:
+	${MKDIR} ${STAGEDIR}${PREFIX}/share/procroot
+	echo ok > ${STAGEDIR}${PREFIX}/share/procroot/f
+`,
+	}
+	for origin, body := range ports {
+		dir := filepath.Join(tree, origin)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Base(origin)
+		mk := fmt.Sprintf("PORTNAME=\t%s\nPORTVERSION=\t1.0\nCATEGORIES=\thostile\nCOMMENT=\tHostile port\nNO_BUILD?=\tyes\n\n%s\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n", name, body)
+		if strings.Contains(body, "do-build:") {
+			mk = strings.Replace(mk, "NO_BUILD?=\tyes\n", "", 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "Makefile"), []byte(mk), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestE2EHostilePortsReachNothing(t *testing.T) {
+	dir := e2eSetup(t, "hostile/pkglink", "hostile/swapall", "hostile/tamper", "hostile/procroot", "misc/minicat")
+	host := t.TempDir()
+	secret := filepath.Join(host, "secret")
+	hostDir := filepath.Join(host, "dir")
+	if err := os.WriteFile(secret, []byte("HOST-SECRET-CONTENT\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(hostDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hostilePorts(t, filepath.Join(dir, "ports"), secret, hostDir)
+	base := filepath.Join(dir, "base")
+
+	for round := range 2 {
+		out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+		mustCode(t, out, code, 0, "plan")
+		out, code = dsynth(t, dir, "apply", "plan.json")
+		if code != exitFailed {
+			t.Fatalf("round %d: apply exit %d, want %d (hostile/pkglink fails)\n%s", round, code, exitFailed, out)
+		}
+		if !strings.Contains(out, "FAILED   hostile/pkglink") {
+			t.Errorf("round %d: hostile/pkglink did not fail:\n%s", round, out)
+		}
+		noLeftovers(t, base)
+	}
+
+	// Nothing reached the host folder, and the secret stayed where it was.
+	if ents, _ := os.ReadDir(hostDir); len(ents) > 0 {
+		t.Errorf("the host folder received %v", ents)
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "HOST-SECRET-CONTENT\n" {
+		t.Errorf("host secret changed: %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(base, "packages", "All")); err != nil || !fi.IsDir() {
+		t.Fatalf("packages/All: %v %v", fi, err)
+	}
+	logs, _ := filepath.Glob(filepath.Join(base, "logs", "*.log"))
+	for _, l := range logs {
+		if b, _ := os.ReadFile(l); strings.Contains(string(b), "HOST-SECRET-CONTENT") {
+			t.Errorf("%s holds the host secret", l)
+		}
+	}
+
+	db := e2eRecords(t, dir)
+	defer db.Close()
+	h, err := db.History("hostile/pkglink")
+	if err != nil || len(h) == 0 {
+		t.Fatalf("hostile/pkglink history: %v %v", h, err)
+	}
+	for _, at := range h {
+		if at.Status == record.AttemptSuccess || !strings.Contains(at.Error, "symlink") {
+			t.Errorf("hostile/pkglink attempt %s: %q", at.Status, at.Error)
+		}
+	}
+	// Every recorded package is the file in packages/All, bit for bit:
+	// no build changed another's package.
+	pk, err := db.Packages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pk) < 4 {
+		t.Fatalf("packages recorded: %d", len(pk))
+	}
+	for _, p := range pk {
+		b, err := os.ReadFile(filepath.Join(base, "packages", "All", p.PkgFile))
+		if err != nil {
+			t.Errorf("%s: %v", p.PkgFile, err)
+			continue
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != p.SHA256 {
+			t.Errorf("%s differs from its record: altered after it was built", p.PkgFile)
+		}
+		if strings.Contains(string(b), "tampered") {
+			t.Errorf("%s holds the tamperer's bytes", p.PkgFile)
+		}
+	}
+}
+
+// A port printing more than the log disk holds fails with that reason;
+// the run goes on, ends and is recorded; status works on the full disk.
+func TestE2ELogDiskFull(t *testing.T) {
+	dir := e2eSetup(t, "hostile/noisy", "misc/minicat")
+	tree := filepath.Join(dir, "ports")
+	if err := os.MkdirAll(filepath.Join(tree, "hostile/noisy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mk := "PORTNAME=\tnoisy\nPORTVERSION=\t1.0\nCATEGORIES=\thostile\nCOMMENT=\tNoisy port\n\n" +
+		"do-build:\n\thead -c 40000000 /dev/zero | tr '\\0' x\n\n" +
+		"do-install:\n\t${MKDIR} ${STAGEDIR}${PREFIX}/share/noisy\n\techo n > ${STAGEDIR}${PREFIX}/share/noisy/f\n\n" +
+		".include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"
+	if err := os.WriteFile(filepath.Join(tree, "hostile/noisy/Makefile"), []byte(mk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(dir, "logs")
+	base := filepath.Join(dir, "base")
+	for _, d := range []struct {
+		dir, size string
+	}{{logs, "4m"}, {base, "64m"}} {
+		if err := os.Mkdir(d.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Mount("tmpfs", d.dir, "tmpfs", 0, "size="+d.size); err != nil {
+			t.Fatalf("mount a small disk: %v", err)
+		}
+		t.Cleanup(func() { syscall.Unmount(d.dir, syscall.MNT_DETACH) })
+	}
+	prof, _ := os.ReadFile(filepath.Join(dir, "p.hcl"))
+	prof = []byte(strings.Replace(string(prof), `build_base = "base"`, `build_base = "base"
+  logs_dir   = "logs"`, 1))
+	os.WriteFile(filepath.Join(dir, "p.hcl"), prof, 0o644)
+
+	out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+	mustCode(t, out, code, 0, "plan")
+	out, code = dsynth(t, dir, "apply", "plan.json")
+	mustCode(t, out, code, exitFailed, "apply")
+	if !strings.Contains(out, "FAILED   hostile/noisy") || !strings.Contains(out, "log disk full") {
+		t.Errorf("apply output lacks the noisy port's failure:\n%s", out)
+	}
+	db := e2eRecords(t, dir)
+	run, err := db.Run("last")
+	db.Close()
+	if err != nil || run.Status != record.RunFailed || run.End.IsZero() {
+		t.Fatalf("run: %+v %v", run, err)
+	}
+	// Fill both disks completely; status still answers.
+	for _, d := range []string{logs, base} {
+		exec.Command("sh", "-c", "cat /dev/zero > "+filepath.Join(d, "filler")+" 2>/dev/null; true").Run()
+	}
+	out, code = dsynth(t, dir, "status", "-records", filepath.Join(base, "records.db"))
+	mustCode(t, out, code, 0, "status on a full disk")
+	if sl, _ := filepath.Glob(filepath.Join(base, "SL*")); len(sl) > 0 {
+		t.Errorf("slot directories left: %v", sl)
+	}
+}
