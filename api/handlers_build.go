@@ -169,7 +169,11 @@ func (s *Server) postPlanFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		// The decoder's messages may quote the file (JSON errors, node
 		// names): the answer holds an excerpt.
-		return errf(http.StatusBadRequest, CodeBadRequest, "invalid plan file: "+excerptMessage(err.Error()))
+		msg := err.Error()
+		if !errors.Is(err, plan.ErrInvalid) {
+			msg = "invalid plan file: " + msg
+		}
+		return errf(http.StatusBadRequest, CodeBadRequest, excerptMessage(msg))
 	}
 	ps := s.profiles[p.Profile.Name]
 	if ps == nil {

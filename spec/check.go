@@ -102,14 +102,7 @@ func Check(p *Profile) error {
 		seen[target] = true
 		c.path(field+".source", "source", m.Source)
 	}
-	if len(c.probs) == 0 {
-		return nil
-	}
-	errs := make([]error, len(c.probs))
-	for i, p := range c.probs {
-		errs[i] = p
-	}
-	return errors.Join(errs...)
+	return c.err()
 }
 
 // Problems returns the *Problem values joined in an error of Check.
@@ -129,6 +122,17 @@ func Problems(err error) []*Problem {
 }
 
 type checker struct{ probs []*Problem }
+
+func (c *checker) err() error {
+	if len(c.probs) == 0 {
+		return nil
+	}
+	errs := make([]error, len(c.probs))
+	for i, p := range c.probs {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
 
 func (c *checker) add(field string, r *Rule) {
 	if r != nil {
@@ -154,4 +158,14 @@ func (c *checker) vars(field, name string, m map[string]string) {
 	for _, k := range sortedKeys(m) {
 		c.add(field, varRule(name, k, m[k]))
 	}
+}
+
+// CheckVars applies the rule of make_conf, make_env and environment.env
+// entries (variable names, no NUL byte) to m, for the variables a plan
+// carries besides its profile; field names m in the problems, name is the
+// attribute the message quotes.
+func CheckVars(field, name string, m map[string]string) error {
+	var c checker
+	c.vars(field, name, m)
+	return c.err()
 }
