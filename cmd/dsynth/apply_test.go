@@ -112,3 +112,33 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 		t.Errorf("an edited plan was applied: %d runs recorded (%v)", len(runs), err)
 	}
 }
+
+// TestApplyNotAPlanFile: an empty, one-byte or otherwise foreign file
+// given to apply is said to be no dsynth plan file (it was reported as a
+// profile's HCL error that never said "plan file"); a real profile with a
+// mistake still gets its diagnostics.
+func TestApplyNotAPlanFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{"", "x", "{", "[", " \n", "\x00", "[1, 2]", `{"name": "x"}`, "hello world\n"} {
+		f := filepath.Join(dir, "f.plan")
+		if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		stderr = &errb
+		code := run([]string{"apply", "-auto-approve", f}, &out, &errb)
+		stderr = os.Stderr
+		if code != exitError || !strings.Contains(errb.String(), f+": not a dsynth plan file") || strings.Contains(errb.String(), "Error: ") {
+			t.Errorf("%q: exit %d\n%s", content, code, errb.String())
+		}
+	}
+	f := filepath.Join(dir, "p.hcl")
+	os.WriteFile(f, []byte("profile \"p\" {\n  ports_dir = \"/x\"\n}\n"), 0o644)
+	var out, errb bytes.Buffer
+	stderr = &errb
+	code := run([]string{"apply", f}, &out, &errb)
+	stderr = os.Stderr
+	if code != exitError || !strings.Contains(errb.String(), "Missing required argument") {
+		t.Errorf("a profile with a mistake: exit %d\n%s", code, errb.String())
+	}
+}
