@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/go-dsynth/dsynth/plan"
 )
 
 // maxAnswer bounds the size of an error answer: a short message, an
@@ -169,6 +171,29 @@ func TestErrorsEchoOnlyExcerpts(t *testing.T) {
 		if i := strings.IndexFunc(env.Error.Message, func(r rune) bool { return !unicode.IsPrint(r) }); i >= 0 {
 			t.Errorf("%s: the message holds an unescaped %q: %q", c.name, env.Error.Message[i:i+1], env.Error.Message)
 		}
+	}
+	// A re-digested plan whose profile breaks a rule with a long value:
+	// the diagnostic quotes it, the answer holds an excerpt.
+	var pr struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201).data(t, &pr)
+	p, err := plan.Decode(pr.Plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Profile.Environment.Network = evil + long
+	b, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := ts.sendRaw("POST", "/api/v1/builds", "application/x-dsynth-plan", bytes.NewReader(b), int64(len(b)))
+	var env struct {
+		Error *ErrorBody `json:"error"`
+	}
+	if json.Unmarshal(body, &env); code != 400 || env.Error == nil || len(body) > maxAnswer ||
+		!strings.Contains(env.Error.Message, "profile.environment.network: Invalid network mode") || strings.ContainsRune(env.Error.Message, 0x1b) {
+		t.Errorf("plan with a long network mode: %d, %d bytes: %.600q", code, len(body), body)
 	}
 	ts.healthy()
 }
