@@ -505,6 +505,16 @@ func TestUploadedPlanMustUseServedProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.mustErr("POST", "/api/v1/builds", "build", b, 409, CodeConflict)
+	// A plan that breaks a profile rule is refused before it is compared.
+	p, _ = plan.Decode(pr.Plan)
+	p.Profile.PackagesDir = "/"
+	if b, err = plan.Encode(p); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.mustErr("POST", "/api/v1/builds", "build", b, 400, CodeBadRequest)
+	if want := `invalid plan file: profile.packages_dir: Invalid path: packages_dir must not be the root folder "/"`; !strings.Contains(r.env.Error.Message, want) {
+		t.Errorf("edited plan: %q, want %q", r.env.Error.Message, want)
+	}
 	if rs, err := openRW(ts.prof.Records); err == nil {
 		runs, _ := rs.Runs()
 		rs.Close()

@@ -201,7 +201,7 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force b
 	}
 	p, _, err := plan.Create(ctx, o)
 	if err != nil {
-		return nil, 0, errf(http.StatusUnprocessableEntity, CodePlanFailed, err.Error())
+		return nil, 0, errf(http.StatusUnprocessableEntity, CodePlanFailed, excerptMessage(err.Error()))
 	}
 	// Encode sets the plan's format version and digest (the answer
 	// carries the digest); the bytes are made again when it is applied.

@@ -65,7 +65,7 @@ func (s *Server) profileParam(name string) (*profileState, error) {
 	}
 	ps := s.profiles[name]
 	if ps == nil {
-		return nil, errf(http.StatusNotFound, CodeProfileNotFound, "no profile "+name+" is served").with("profiles", s.order)
+		return nil, errf(http.StatusNotFound, CodeProfileNotFound, "no profile "+excerpt(name)+" is served").with("profiles", s.order)
 	}
 	return ps, nil
 }
@@ -115,13 +115,13 @@ func (s *Server) findRun(id string) (*record.Run, error) {
 		if errors.Is(err, record.ErrNotFound) {
 			return nil
 		}
-		return errf(http.StatusBadRequest, CodeBadRequest, err.Error())
+		return errf(http.StatusBadRequest, CodeBadRequest, excerptMessage(err.Error()))
 	})
 	if err != nil {
 		return nil, err
 	}
 	if found == nil {
-		return nil, errf(http.StatusNotFound, CodeBuildNotFound, "no build "+id)
+		return nil, errf(http.StatusNotFound, CodeBuildNotFound, "no build "+excerpt(id))
 	}
 	return found, nil
 }
@@ -143,13 +143,13 @@ func (s *Server) findAttempt(id string) (*record.Attempt, *profileState, error) 
 		if errors.Is(err, record.ErrNotFound) {
 			return nil
 		}
-		return errf(http.StatusBadRequest, CodeBadRequest, err.Error())
+		return errf(http.StatusBadRequest, CodeBadRequest, excerptMessage(err.Error()))
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	if at == nil {
-		return nil, nil, errf(http.StatusNotFound, CodeBuildNotFound, "no port build "+id)
+		return nil, nil, errf(http.StatusNotFound, CodeBuildNotFound, "no port build "+excerpt(id))
 	}
 	// The profile of the attempt's run, when it is served.
 	if r, err := s.findRun(at.RunID); err == nil {

@@ -15,7 +15,7 @@ var dashboardFS, _ = fs.Sub(dashboardFiles, "dashboard")
 // the page asks for one and sends it with every API call).
 func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.writeErr(w, r, errf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path))
+		s.writeErr(w, r, errf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, excerpt(r.Method)+" is not allowed on "+excerpt(r.URL.Path)))
 		return
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'")

@@ -116,7 +116,7 @@ func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 			ae = errf(http.StatusServiceUnavailable, CodeRecordsBusy, "the records database is busy, try again")
 		default:
 			s.log.Error("request failed", "request_id", requestID(r), "path", r.URL.Path, "err", err)
-			ae = errf(http.StatusInternalServerError, CodeInternal, err.Error())
+			ae = errf(http.StatusInternalServerError, CodeInternal, excerptMessage(err.Error()))
 		}
 	}
 	if ae.status == http.StatusTooManyRequests || ae.status == http.StatusServiceUnavailable {
@@ -124,11 +124,16 @@ func (s *Server) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 			w.Header().Set("Retry-After", "1")
 		}
 	}
+	msg := ae.msg
+	if len(msg) > messageMax {
+		// A backstop: messages quote their input through excerpt.
+		msg = excerptMessage(msg)
+	}
 	d := ae.details
 	if d == nil {
 		d = map[string]any{}
 	}
-	s.writeEnvelope(w, ae.status, Envelope{Status: "error", Error: &ErrorBody{Code: ae.code, Message: ae.msg, Details: d}, Meta: s.meta(r)})
+	s.writeEnvelope(w, ae.status, Envelope{Status: "error", Error: &ErrorBody{Code: ae.code, Message: msg, Details: d}, Meta: s.meta(r)})
 }
 
 func (s *Server) writeEnvelope(w http.ResponseWriter, status int, e Envelope) {

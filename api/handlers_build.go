@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"time"
@@ -25,13 +24,15 @@ type BuildRequest struct {
 	Force    bool     `json:"force"`
 }
 
+// decodeJSON decodes r's JSON body (bounded by limitBody) into v. An
+// empty body leaves v as it is (the defaults).
 func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return err
+			return bodyError(err)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil // an empty body means the defaults
@@ -39,9 +40,9 @@ func decodeJSON(r *http.Request, v any) error {
 		// A body over the limit is "too large" even when its start is
 		// not JSON: read on (at most up to the limit) to tell.
 		if _, cerr := io.Copy(io.Discard, r.Body); errors.As(cerr, &mbe) {
-			return cerr
+			return bodyError(cerr)
 		}
-		return errf(http.StatusBadRequest, CodeBadRequest, "invalid JSON body: "+err.Error())
+		return errf(http.StatusBadRequest, CodeBadRequest, "invalid JSON body: "+jsonError(err))
 	}
 	if dec.More() {
 		return errf(http.StatusBadRequest, CodeBadRequest, "invalid JSON body: trailing data")
@@ -60,7 +61,7 @@ func (s *Server) buildRequest(r *http.Request) (*BuildRequest, *profileState, er
 	}
 	for _, p := range req.Packages {
 		if err := checkOrigin(p); err != nil {
-			return nil, nil, errf(http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("package %q: origin must be category/port[@flavor]", p))
+			return nil, nil, errf(http.StatusBadRequest, CodeBadRequest, `package "`+excerpt(p)+`": origin must be category/port[@flavor]`)
 		}
 	}
 	return &req, ps, nil
@@ -80,8 +81,7 @@ type buildResponse struct {
 }
 
 func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ params) error {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct == "application/octet-stream" || ct == "application/x-dsynth-plan" {
+	if isPlanUpload(r) {
 		return s.postPlanFile(w, r)
 	}
 	req, ps, err := s.buildRequest(r)
@@ -163,15 +163,21 @@ func (s *Server) startPlanned(w http.ResponseWriter, r *http.Request, ps *profil
 func (s *Server) postPlanFile(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return err
+		return bodyError(err)
 	}
 	p, err := plan.Decode(body)
 	if err != nil {
-		return errf(http.StatusBadRequest, CodeBadRequest, "invalid plan file: "+err.Error())
+		// The decoder's messages may quote the file (JSON errors, node
+		// names): the answer holds an excerpt.
+		msg := err.Error()
+		if !errors.Is(err, plan.ErrInvalid) {
+			msg = "invalid plan file: " + msg
+		}
+		return errf(http.StatusBadRequest, CodeBadRequest, excerptMessage(msg))
 	}
 	ps := s.profiles[p.Profile.Name]
 	if ps == nil {
-		return errf(http.StatusNotFound, CodeProfileNotFound, "the plan's profile "+p.Profile.Name+" is not served")
+		return errf(http.StatusNotFound, CodeProfileNotFound, "the plan's profile "+excerpt(p.Profile.Name)+" is not served")
 	}
 	// The plan's profile says what the slots mount and where packages go:
 	// it must be the served one (the targets aside: plans of some ports
@@ -302,10 +308,10 @@ func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, p params) e
 		}
 		if b := ps.current(); b != nil && b.item.ID == p["id"] {
 			rid, _ := b.snapshot()
-			return errf(http.StatusConflict, CodeConflict, "queue item "+p["id"]+" is running as build "+rid+": cancel it with DELETE /builds/"+rid)
+			return errf(http.StatusConflict, CodeConflict, "queue item "+excerpt(p["id"])+" is running as build "+rid+": cancel it with DELETE /builds/"+rid)
 		}
 	}
-	return errf(http.StatusNotFound, CodeQueueNotFound, "no queued build "+p["id"])
+	return errf(http.StatusNotFound, CodeQueueNotFound, "no queued build "+excerpt(p["id"]))
 }
 
 func (s *Server) postPlan(w http.ResponseWriter, r *http.Request, _ params) error {
@@ -350,7 +356,7 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request, p params) error
 		}
 	}
 	if sp == nil {
-		return errf(http.StatusNotFound, CodePlanNotFound, "no plan with digest "+d)
+		return errf(http.StatusNotFound, CodePlanNotFound, "no plan with digest "+excerpt(d))
 	}
 	if r.URL.Query().Get("format") == "graph" {
 		var buf bytes.Buffer

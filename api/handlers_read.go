@@ -245,7 +245,7 @@ func (s *Server) packageInfo(origin string) (*packageInfo, error) {
 	}
 	if len(pi.Packages) == 0 && len(pi.history) == 0 {
 		if n, _ := s.latestNode(origin); n == nil {
-			return nil, errf(http.StatusNotFound, CodePackageNotFound, "no package, build or plan knows "+origin)
+			return nil, errf(http.StatusNotFound, CodePackageNotFound, "no package, build or plan knows "+excerpt(origin))
 		}
 	}
 	return pi, nil
@@ -293,7 +293,7 @@ func (s *Server) getPackageDeps(w http.ResponseWriter, r *http.Request, p params
 	}
 	n, pl := s.latestNode(origin)
 	if n == nil {
-		return errf(http.StatusNotFound, CodePackageNotFound, "no recorded plan has "+origin)
+		return errf(http.StatusNotFound, CodePackageNotFound, "no recorded plan has "+excerpt(origin))
 	}
 	var rdeps []string
 	for i := range pl.Ports {
@@ -624,7 +624,7 @@ func (s *Server) getLog(w http.ResponseWriter, r *http.Request, p params) error 
 func (s *Server) runLogs(w http.ResponseWriter, r *http.Request, id string) error {
 	run, err := s.findRun(id)
 	if err != nil {
-		return errf(http.StatusNotFound, CodeLogNotFound, "no build or port build "+id)
+		return errf(http.StatusNotFound, CodeLogNotFound, "no build or port build "+excerpt(id))
 	}
 	type entry struct {
 		AttemptID string `json:"attempt_id"`

@@ -25,10 +25,11 @@ type route struct {
 	// timeout, and the key may be passed as ?api_key= (browsers cannot set
 	// headers on EventSource and WebSocket).
 	stream bool
-	// maxBody bounds the request body (0: defaultMaxBody).
-	maxBody int64
-	h       handlerFunc
-	segs    []string
+	// body is what the handler reads from the request body (limitBody
+	// bounds it).
+	body bodyKind
+	h    handlerFunc
+	segs []string
 }
 
 func splitPath(p string) []string {

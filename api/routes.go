@@ -8,14 +8,14 @@ func (s *Server) buildRoutes() []route {
 	R, B, A := record.RoleRead, record.RoleBuild, record.RoleAdmin
 	rs := []route{
 		{method: "GET", path: "/builds", role: R, h: s.listBuilds},
-		{method: "POST", path: "/builds", role: B, h: s.postBuild, maxBody: planMaxBody},
+		{method: "POST", path: "/builds", role: B, h: s.postBuild, body: bodyJSONOrPlan},
 		{method: "GET", path: "/builds/{id}", role: R, h: s.getBuild},
 		{method: "DELETE", path: "/builds/{id}", role: B, h: s.cancelBuild},
 		{method: "POST", path: "/builds/{id}/retry", role: B, h: s.retryBuild},
 		{method: "GET", path: "/queue", role: R, h: s.getQueue},
-		{method: "POST", path: "/queue", role: B, h: s.postQueue},
+		{method: "POST", path: "/queue", role: B, h: s.postQueue, body: bodyJSON},
 		{method: "DELETE", path: "/queue/{id}", role: B, h: s.deleteQueue},
-		{method: "POST", path: "/plans", role: B, h: s.postPlan},
+		{method: "POST", path: "/plans", role: B, h: s.postPlan, body: bodyJSON},
 		{method: "GET", path: "/plans/{digest}", role: R, h: s.getPlan},
 		{method: "GET", path: "/packages", role: R, h: s.listPackages},
 		{method: "GET", path: "/packages/{origin}", role: R, h: s.getPackage},

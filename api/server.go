@@ -25,12 +25,6 @@ import (
 // Prefix is the path prefix of every JSON endpoint.
 const Prefix = "/api/v1"
 
-// Request body limits.
-const (
-	defaultMaxBody = 1 << 20  // JSON bodies
-	planMaxBody    = 64 << 20 // uploaded plan files
-)
-
 // Config configures a Server.
 type Config struct {
 	// Profiles are the served profiles (names must be unique); the first
@@ -269,20 +263,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			r = r2
 		}
+		if err := limitBody(w, r, nil); err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
 		s.metrics.handler.ServeHTTP(w, r)
 		return
 	case path == Prefix || strings.HasPrefix(path, Prefix+"/"):
 	default:
+		if err := limitBody(w, r, nil); err != nil {
+			s.writeErr(w, r, err)
+			return
+		}
 		s.serveDashboard(w, r)
 		return
 	}
 	rt, p, other := s.findRoute(r.Method, strings.TrimPrefix(path, Prefix))
 	if rt == nil {
 		if other {
-			s.writeErr(w, r, errf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, r.Method+" is not allowed on "+path))
+			s.writeErr(w, r, errf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, excerpt(r.Method)+" is not allowed on "+excerpt(path)))
 			return
 		}
-		s.writeErr(w, r, errf(http.StatusNotFound, CodeNotFound, "no endpoint "+path))
+		s.writeErr(w, r, errf(http.StatusNotFound, CodeNotFound, "no endpoint "+excerpt(path)))
 		return
 	}
 	if rt.role != "" {
@@ -293,11 +295,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		r = r2
 	}
-	limit := rt.maxBody
-	if limit == 0 {
-		limit = defaultMaxBody
+	if err := limitBody(w, r, rt); err != nil {
+		s.writeErr(w, r, err)
+		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if rt.stream {
 		rc := http.NewResponseController(w)
 		rc.SetWriteDeadline(time.Time{})
@@ -306,7 +307,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if err := rt.h(w, r, p); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			err = errf(http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("the request body exceeds %d bytes", mbe.Limit))
+			err = tooLarge(mbe.Limit)
 		}
 		s.writeErr(w, r, err)
 	}

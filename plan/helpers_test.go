@@ -91,15 +91,20 @@ func testProfile(portsDir, base string, targets ...string) *spec.Profile {
 	return &spec.Profile{
 		Name:          "test",
 		PortsDir:      portsDir,
+		BuildBase:     base,
 		PackagesDir:   filepath.Join(base, "packages"),
+		DistfilesDir:  filepath.Join(base, "distfiles"),
 		OptionsDir:    filepath.Join(base, "options"),
+		LogsDir:       filepath.Join(base, "logs"),
+		Records:       filepath.Join(base, "records.db"),
 		SystemDir:     "/",
 		PackageSuffix: ".pkg",
 		MakeCommand:   "bmake",
 		MakeConf:      map[string]string{"CFLAGS": "-O2"},
 		Targets:       targets,
 		Ports:         map[string]spec.PortSettings{},
-		Environment:   spec.Environment{Env: map[string]string{}},
+		Workers:       spec.Workers{Count: 2, MaxJobs: 1},
+		Environment:   spec.Environment{Isolation: "chroot", Network: "fetch", Env: map[string]string{}, Mounts: []spec.Mount{}},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/go-dsynth/dsynth/internal/fsutil"
 )
@@ -26,6 +27,10 @@ var (
 	// ErrDigest: the body does not match the recorded digest (edited or
 	// damaged).
 	ErrDigest = errors.New("plan digest mismatch")
+	// ErrInvalid: the plan's settings break a rule a profile must pass,
+	// or a node has a name no planner gives (checked whatever the digest
+	// says: a digest can be recomputed after an edit).
+	ErrInvalid = errors.New("invalid plan file")
 )
 
 // FileError is a plan file that could not be read.
@@ -185,8 +190,12 @@ func Decode(b []byte) (*Plan, error) {
 	if d != p.Digest {
 		return nil, &FileError{Err: ErrDigest, Detail: fmt.Sprintf("recorded %s, content hashes to %s", p.Digest, d)}
 	}
-	// A digest can be recomputed after an edit: the graph must still be
-	// one a planner could have made.
+	// A digest can be recomputed after an edit: the settings must pass
+	// the rules of a profile, and the graph must still be one a planner
+	// could have made.
+	if probs := checkSettings(&p); len(probs) > 0 {
+		return nil, &FileError{Err: ErrInvalid, Detail: strings.Join(probs, "; ")}
+	}
 	if err := checkGraph(&p); err != nil {
 		return nil, &FileError{Err: ErrCorrupt, Detail: err.Error()}
 	}

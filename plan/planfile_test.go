@@ -12,10 +12,17 @@ import (
 	"github.com/go-dsynth/dsynth/spec"
 )
 
+// sampleProfile is a resolved profile as spec.Load gives it.
+func sampleProfile() *spec.Profile {
+	p := testProfile("/ports", "/b", "devel/a")
+	p.Name, p.MakeConf = "p", map[string]string{"B": "2", "A": "1"}
+	return p
+}
+
 func samplePlan() *Plan {
 	return &Plan{
 		DsynthVersion: "test",
-		Profile:       spec.Profile{Name: "p", PortsDir: "/ports", MakeConf: map[string]string{"B": "2", "A": "1"}},
+		Profile:       *sampleProfile(),
 		ProfileSource: "profile \"p\" {}\n",
 		Tree:          Tree{Path: "/ports", MkHash: "00"},
 		Environment:   Environment{Vars: map[string]string{"OPSYS": "DragonFly"}, Key: "k"},
@@ -171,5 +178,81 @@ func TestDecodeChecksGraph(t *testing.T) {
 		if _, err := Decode(b); err != nil {
 			t.Errorf("the sample plan itself: %v", err)
 		}
+	}
+}
+
+// TestDecodeChecksSettings: a plan edited by hand and digested again
+// with the project's own encoder must still pass every rule a profile
+// passes (dsynth validate's words, naming the field), and its nodes must
+// have names a planner could have given them.
+func TestDecodeChecksSettings(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		edit       func(p *Plan)
+	}{
+		{"packages in /", `profile.packages_dir: Invalid path: packages_dir must not be the root folder "/"`, func(p *Plan) { p.Profile.PackagesDir = "/" }},
+		{"100000 workers", "profile.workers.count: Value out of range: count must be between 1 and 256, got 100000.", func(p *Plan) { p.Profile.Workers.Count = 100000 }},
+		{"no workers", "profile.workers.count: Value out of range", func(p *Plan) { p.Profile.Workers.Count = 0 }},
+		{"relative logs", "profile.logs_dir: Invalid path: logs_dir must be an absolute, clean path", func(p *Plan) { p.Profile.LogsDir = "logs" }},
+		{"empty build base", "profile.build_base: Invalid path: build_base must not be empty.", func(p *Plan) { p.Profile.BuildBase = "" }},
+		{"network", `profile.environment.network: Invalid network mode: "host" is not a valid network mode`, func(p *Plan) { p.Profile.Environment.Network = "host" }},
+		{"reserved mount", `profile.environment.mount["/packages/All"]: Invalid mount target`, func(p *Plan) {
+			p.Profile.Environment.Mounts = []spec.Mount{{Target: "/packages/All", Source: "/etc", ReadOnly: false}}
+		}},
+		{"mount over the root", `profile.environment.mount["/"]: Invalid mount target: A mount cannot replace the slot's root "/".`, func(p *Plan) {
+			p.Profile.Environment.Mounts = []spec.Mount{{Target: "/", Source: "/"}}
+		}},
+		{"make_conf name", `profile.make_conf: Invalid variable name: make_conf["A=B"]`, func(p *Plan) { p.Profile.MakeConf["A=B"] = "1" }},
+		{"option", `profile.ports["devel/a"].options_set: Invalid option name`, func(p *Plan) {
+			p.Profile.Ports["devel/a"] = spec.PortSettings{OptionsSet: []string{"$(rm -rf /)"}}
+		}},
+		{"target", `profile.ports: Invalid origin: "../../etc" is not a port origin`, func(p *Plan) { p.Profile.Targets = []string{"../../etc"} }},
+		{"nice", "profile.workers.nice: Value out of range: nice must be between -20 and 20, got -40.", func(p *Plan) { p.Profile.Workers.Nice = -40 }},
+		{"node origin", `ports["devel/a"].origin: Invalid origin: "../a" is not a port origin`, func(p *Plan) { p.Ports[0].Origin = "../a" }},
+		{"node id", `ports["devel/a"].id: the id of devel/x@f is devel/x@f, not devel/a`, func(p *Plan) { p.Ports[0].Origin, p.Ports[0].Flavor = "devel/x", "f" }},
+		{"pkgfile path", `ports["devel/a"].pkgfile: "../../etc/passwd" is not a package file name`, func(p *Plan) { p.Ports[0].PkgFile = "../../etc/passwd" }},
+		{"pkgfile dot", `ports["devel/a"].pkgfile: ".hidden.pkg" is not a package file name`, func(p *Plan) { p.Ports[0].PkgFile = ".hidden.pkg" }},
+		{"pkgname", `ports["devel/a"].pkgname: PKGNAME "a\x1b[31m" is not a valid package name`, func(p *Plan) { p.Ports[0].PkgName = "a\x1b[31m" }},
+		{"make env", `ports["devel/a"].make_env: Invalid variable value`, func(p *Plan) { p.Ports[0].MakeEnv = map[string]string{"X": "a\x00"} }},
+		{"environment", `environment.vars: Invalid variable name`, func(p *Plan) { p.Environment.Vars["A B"] = "1" }},
+	} {
+		p := samplePlan()
+		c.edit(p)
+		b, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Decode(b)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v\nwant ErrInvalid with: %s", c.name, err, c.want)
+		}
+	}
+}
+
+// TestReadRealPlanFile: a plan made from a test tree with a profile file
+// is written, read back and verified.
+func TestReadRealPlanFile(t *testing.T) {
+	tree, err := filepath.Abs("../testdata/ports/good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pf := filepath.Join(dir, "p.hcl")
+	src := fmt.Sprintf("profile \"p\" {\n  ports_dir = %q\n  build_base = %q\n  ports = [\"misc/minicat\"]\n  workers { count = 2 }\n}\n", tree, dir)
+	if err := os.WriteFile(pf, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, diags := spec.Load(pf, spec.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	p, _ := mustCreate(t, Options{Profile: l.Profile, ProfileSource: l.Source, DsynthVersion: "test"})
+	f := filepath.Join(dir, "p.plan")
+	if err := Write(f, p); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Read(f)
+	if err != nil || q.Digest != p.Digest || q.Node("misc/minicat") == nil {
+		t.Fatalf("read back: %v", err)
 	}
 }

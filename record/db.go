@@ -58,6 +58,24 @@ var ErrLocked = errors.New("another dsynth process holds the records database")
 // ErrSchema is returned for a database written by a newer dsynth.
 var ErrSchema = errors.New("records database schema is newer than this dsynth")
 
+// ErrNotFile is wrapped by Open's error when the path names a directory
+// or another file that is not a regular one (records = "/tmp"): it is
+// not a damaged records database, and must not be moved aside as one.
+var ErrNotFile = errors.New("not a records file")
+
+// checkFile refuses a path that exists and is not a regular file.
+func checkFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil || st.Mode().IsRegular():
+		return nil // a missing file is created (or reported) by bbolt
+	case st.IsDir():
+		return fmt.Errorf("records database %s is a directory, %w: records (or -records) names the database file itself, e.g. %s",
+			path, ErrNotFile, filepath.Join(path, "records.db"))
+	}
+	return fmt.Errorf("records database %s is not a regular file (mode %s), %w", path, st.Mode().Type(), ErrNotFile)
+}
+
 // DB is an open records database.
 type DB struct {
 	bolt *bolt.DB
@@ -77,6 +95,9 @@ type Options struct {
 func Open(path string, opt Options) (*DB, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = 2 * time.Second
+	}
+	if err := checkFile(path); err != nil {
+		return nil, err
 	}
 	if !opt.ReadOnly {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

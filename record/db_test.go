@@ -3,6 +3,7 @@ package record
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -18,5 +19,20 @@ func TestOpenSchemaAndLock(t *testing.T) {
 	_, err = Open(path, Options{Timeout: 100 * time.Millisecond})
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: got %v, want ErrLocked", err)
+	}
+}
+
+// TestOpenDirectory: a directory given as the records file is said to be
+// one (it is not a damaged database), read-only or not, and as a snapshot.
+func TestOpenDirectory(t *testing.T) {
+	dir := t.TempDir()
+	for _, ro := range []bool{true, false} {
+		_, err := Open(dir, Options{ReadOnly: ro})
+		if !errors.Is(err, ErrNotFile) || !strings.Contains(err.Error(), dir+" is a directory, not a records file") {
+			t.Errorf("read-only %v: %v", ro, err)
+		}
+	}
+	if _, err := LoadSnapshot(dir, 0); !errors.Is(err, ErrNotFile) {
+		t.Errorf("snapshot: %v", err)
 	}
 }

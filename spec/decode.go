@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"path/filepath"
 	"regexp"
@@ -142,9 +143,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	ld.pathAttr(a["system_dir"], &p.SystemDir)
 	ld.enumAttr(a["package_suffix"], &p.PackageSuffix, PackageSuffixes, "package suffix")
 	if s, ok := ld.stringAttr(a["make_command"]); ok {
-		if strings.TrimSpace(s) == "" {
-			ld.errorf(a["make_command"].Expr.Range().Ptr(), "Invalid make command", "make_command must not be empty.")
-		} else {
+		if !ld.broke(a["make_command"].Expr.Range().Ptr(), makeCommandRule(s)) {
 			p.MakeCommand = s
 		}
 	}
@@ -174,8 +173,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 		switch blk.Type {
 		case "port":
 			origin := blk.Labels[0]
-			if err := CheckOrigin(origin); err != nil {
-				ld.errorf(blk.LabelRanges[0].Ptr(), "Invalid origin", "%v.", err)
+			if ld.broke(blk.LabelRanges[0].Ptr(), portBlockRule(origin)) {
 				continue
 			}
 			if prev := seenPort[origin]; prev != nil {
@@ -214,8 +212,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 		sort.Strings(p.Targets)
 	}
 	if len(p.Targets) == 0 && errorCount(ld.diags) == errorsBefore && ld.skipped == skippedBefore {
-		ld.errorf(b.DefRange.Ptr(), "No ports to build",
-			`Profile %q selects no port: set ports, ports_file, a port block, or ports = ["all"].`, p.Name)
+		ld.broke(b.DefRange.Ptr(), noPortsRule(p.Name))
 	}
 	return p
 }
@@ -257,12 +254,9 @@ func (ld *loader) decodePort(b *hcl.Block) PortSettings {
 		var good []string
 		for i, o := range vals {
 			switch {
-			case !optionRE.MatchString(o):
-				ld.errorf(ranges[i].Ptr(), "Invalid option name",
-					"%q is not an option name: use letters, digits and underscores (e.g. DOCS, PYTHON).", o)
+			case ld.broke(ranges[i].Ptr(), optionRule(o)):
 			case key == "options_unset" && set[o]:
-				ld.errorf(ranges[i].Ptr(), "Option both set and unset",
-					"Option %q is in options_set and options_unset of port %q.", o, b.Labels[0])
+				ld.broke(ranges[i].Ptr(), optionBothRule(o, b.Labels[0]))
 			default:
 				if key == "options_set" {
 					set[o] = true
@@ -316,15 +310,9 @@ func (ld *loader) decodeEnvironment(b *hcl.Block, e *Environment) {
 	ld.mapAttr(a["env"], e.Env)
 	seen := map[string]*hcl.Block{}
 	for _, blk := range c.Blocks {
-		target := blk.Labels[0]
 		rng := blk.LabelRanges[0].Ptr()
-		if !strings.HasPrefix(target, "/") {
-			ld.errorf(rng, "Invalid mount target", "The mount target %q must be an absolute path inside the slot.", target)
-			continue
-		}
-		target = filepath.Clean(target)
-		if reason := reservedMount(target); reason != "" {
-			ld.errorf(rng, "Invalid mount target", "%s", reason)
+		target, r := mountTargetRule(blk.Labels[0])
+		if ld.broke(rng, r) {
 			continue
 		}
 		if prev := seen[target]; prev != nil {
@@ -400,11 +388,15 @@ func (ld *loader) pathAttr(attr *hcl.Attribute, dst *string) {
 	if !ok {
 		return
 	}
-	if strings.TrimSpace(s) == "" {
-		ld.errorf(attr.Expr.Range().Ptr(), "Invalid path", "%s must not be empty.", attr.Name)
+	rng := attr.Expr.Range().Ptr()
+	if ld.broke(rng, emptyPathRule(attr.Name, s)) {
 		return
 	}
-	*dst = ld.path(s)
+	resolved := ld.path(s)
+	if ld.broke(rng, rootPathRule(attr.Name, resolved)) {
+		return
+	}
+	*dst = resolved
 }
 
 func (ld *loader) enumAttr(attr *hcl.Attribute, dst *string, allowed []string, what string) {
@@ -412,14 +404,9 @@ func (ld *loader) enumAttr(attr *hcl.Attribute, dst *string, allowed []string, w
 	if !ok {
 		return
 	}
-	for _, v := range allowed {
-		if s == v {
-			*dst = s
-			return
-		}
+	if !ld.broke(attr.Expr.Range().Ptr(), enumRule(attr.Name, s, allowed, what)) {
+		*dst = s
 	}
-	ld.errorf(attr.Expr.Range().Ptr(), "Invalid "+what,
-		"%q is not a valid %s for %s; use one of: %s.", s, what, attr.Name, quoteList(allowed))
 }
 
 func (ld *loader) mapAttr(attr *hcl.Attribute, dst map[string]string) {
@@ -433,13 +420,7 @@ func (ld *loader) mapAttr(attr *hcl.Attribute, dst map[string]string) {
 			continue
 		}
 		// Every such map becomes make or environment variables.
-		if !varName.MatchString(k) {
-			ld.errorf(attr.Expr.Range().Ptr(), "Invalid variable name",
-				"%s[%q]: a variable name is letters, digits, _ . and - (not starting with a digit or -).", attr.Name, k)
-			continue
-		}
-		if strings.ContainsRune(e.AsString(), 0) {
-			ld.errorf(attr.Expr.Range().Ptr(), "Invalid variable value", "%s[%q] contains a NUL byte.", attr.Name, k)
+		if ld.broke(attr.Expr.Range().Ptr(), varRule(attr.Name, k, e.AsString())) {
 			continue
 		}
 		dst[k] = e.AsString()
@@ -473,11 +454,16 @@ func (ld *loader) intValue(attr *hcl.Attribute, v cty.Value, lo, hi int, what st
 		ld.errorf(rng, "Invalid number", "%s must be a whole number, got %s.", attr.Name, bf.Text('g', -1))
 		return 0, false
 	}
-	if bf.Cmp(big.NewFloat(float64(lo))) < 0 || bf.Cmp(big.NewFloat(float64(hi))) > 0 {
-		ld.errorf(rng, "Value out of range", "%s must be between %d and %d, got %s.", attr.Name, lo, hi, bf.Text('f', 0))
+	i, acc := bf.Int64()
+	if acc != big.Exact {
+		i = math.MaxInt64 // beyond every range (the message shows the value as written)
+		if bf.Sign() < 0 {
+			i = math.MinInt64
+		}
+	}
+	if ld.broke(rng, rangeRule(attr.Name, i, int64(lo), int64(hi), bf.Text('f', 0))) {
 		return 0, false
 	}
-	i, _ := bf.Int64()
 	return int(i), true
 }
 

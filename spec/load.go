@@ -157,6 +157,15 @@ func (ld *loader) refreshCtx() {
 	ld.ctx.Variables["local"] = cty.ObjectVal(ld.localVals)
 }
 
+// broke reports whether r is a broken rule, diagnosed at subject.
+func (ld *loader) broke(subject *hcl.Range, r *Rule) bool {
+	if r == nil {
+		return false
+	}
+	ld.errorf(subject, r.Summary, "%s", r.Detail)
+	return true
+}
+
 func (ld *loader) errorf(subject *hcl.Range, summary, format string, args ...any) {
 	ld.diags = append(ld.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,

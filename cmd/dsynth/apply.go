@@ -63,6 +63,9 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 			return err
 		}
 	} else {
+		if err := notPlanNorProfile(arg); err != nil {
+			return err
+		}
 		l, err := pf.load(arg)
 		if err != nil {
 			return err

@@ -97,7 +97,7 @@ func guardRecords[T any](path string, open func() (T, error)) (T, error) {
 		v, err = open()
 		return err
 	})
-	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) {
+	if err != nil && !errors.Is(err, record.ErrLocked) && !errors.Is(err, record.ErrSchema) && !errors.Is(err, record.ErrNotFile) {
 		var zero T
 		return zero, corrupted(path, err)
 	}
@@ -105,6 +105,10 @@ func guardRecords[T any](path string, open func() (T, error)) (T, error) {
 }
 
 func corrupted(path string, err error) error {
+	if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() {
+		// Never advise moving a directory (or a device) aside.
+		return fmt.Errorf("records database %s is not a records file: %w", path, err)
+	}
 	return fmt.Errorf("records database %s cannot be read, it looks corrupted: %v\n"+
 		"Packages are not stored in it and are untouched. Move the file aside (e.g. mv %s %s.bad) to start new records",
 		path, err, path, path)

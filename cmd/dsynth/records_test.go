@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,6 +129,42 @@ func TestCorruptedRecords(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "looks corrupted") || !strings.Contains(errb.String(), "Packages are not stored in it") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// TestRecordsIsADirectory: records = "/tmp" (a directory) is said to be
+// a directory, not a damaged records file, and moving it is never
+// advised, by the reading commands and by apply.
+func TestRecordsIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	check := func(what, stderr string) {
+		t.Helper()
+		if !strings.Contains(stderr, "records database "+dir+" is a directory, not a records file") ||
+			strings.Contains(stderr, "mv ") || strings.Contains(stderr, "corrupted") {
+			t.Errorf("%s: stderr: %s", what, stderr)
+		}
+	}
+	for _, args := range [][]string{{"status", "-records", dir}, {"history", "-records", dir, "devel/a"}, {"show", "-records", dir, "last"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitError {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		check(strings.Join(args, " "), errb.String())
+	}
+	if _, err := exec.LookPath("bmake"); err != nil {
+		return
+	}
+	tree, _ := filepath.Abs("../../testdata/ports/good")
+	prof := filepath.Join(t.TempDir(), "p.hcl")
+	os.WriteFile(prof, []byte(fmt.Sprintf("profile \"t\" {\n  ports_dir = %q\n  build_base = %q\n  records = %q\n  ports = [\"misc/minicat\"]\n}\n",
+		tree, filepath.Join(t.TempDir(), "base"), dir)), 0o644)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, args := range [][]string{{"plan", prof}, {"apply", "-auto-approve", prof}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitError {
+			t.Errorf("%v: exit %d", args, code)
+		}
+		check(strings.Join(args, " "), errb.String())
 	}
 }
 

@@ -56,7 +56,9 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 
 	var src *replay.Source
 	var records string
-	if plan.IsPlanFile(arg) {
+	// An existing file is meant as a plan file, not a run ID: reading it
+	// says what it lacks ("not a dsynth plan file").
+	if st, err := os.Stat(arg); plan.IsPlanFile(arg) || (err == nil && st.Mode().IsRegular()) {
 		var err error
 		if src, err = replay.FromPlanFile(arg); err != nil {
 			return err

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -83,4 +85,18 @@ func TestE2EReplayAndDiff(t *testing.T) {
 		t.Errorf("show of a replay run does not name the original:\n%s", out)
 	}
 	noLeftovers(t, filepath.Join(dir, "base"))
+}
+
+// TestReplayNotAPlanFile: an existing file that is no plan is said to be
+// no dsynth plan file, not looked up as a run ID.
+func TestReplayNotAPlanFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f.plan")
+	for _, content := range []string{"", "x"} {
+		os.WriteFile(f, []byte(content), 0o644)
+		var out, errb bytes.Buffer
+		if code := run([]string{"replay", "-records", filepath.Join(t.TempDir(), "none.db"), f}, &out, &errb); code != exitError ||
+			!strings.Contains(errb.String(), f+": not a dsynth plan file") {
+			t.Errorf("%q: exit %d\n%s", content, code, errb.String())
+		}
+	}
 }

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-dsynth/dsynth/plan"
+)
+
+// planArgHead is how much of an argument file notPlanNorProfile reads.
+const planArgHead = 64 << 10
+
+// notPlanNorProfile tells, for a file given where a plan file or a
+// profile file is expected (apply) and that plan.IsPlanFile did not take,
+// whether it is clearly neither: empty, JSON that is no plan, or text
+// without a profile block. Such a file is reported as no dsynth plan file
+// (as show and graph do) rather than with the HCL diagnostics of a
+// profile. nil means: load it as a profile, whose diagnostics then say
+// what is wrong.
+func notPlanNorProfile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // the profile loader reports it
+	}
+	defer f.Close()
+	head := make([]byte, planArgHead)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil
+	}
+	whole := n < planArgHead
+	head = bytes.TrimSpace(head[:n])
+	switch {
+	case len(head) == 0:
+		return fmt.Errorf("%s: %w (the file is empty), nor a profile file", path, plan.ErrNotPlan)
+	case head[0] == '{' || head[0] == '[':
+		// JSON (a profile never starts so): the plan reader says what it
+		// lacks.
+		if _, err := plan.Read(path); err != nil {
+			return fmt.Errorf("%w, nor a profile file", err)
+		}
+		return nil
+	case whole && !bytes.Contains(head, []byte("profile")):
+		return fmt.Errorf("%s: %w (not a JSON object with a format_version), nor a profile file (no profile block)", path, plan.ErrNotPlan)
+	}
+	return nil
+}
