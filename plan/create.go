@@ -382,7 +382,7 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		}
 	}
 	if err := checkPackageNames(s.vars); err != nil {
-		return nil, fmt.Errorf("%s: %w", origin, err)
+		return nil, err // the scan error names the port
 	}
 	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
 	id := port.ID()
@@ -681,18 +681,64 @@ func allDeps(n *Node) []string {
 	return uniqSorted(out)
 }
 
-// checkPackageNames refuses package names and versions a package file
-// cannot have: empty, with a control character or a slash, or starting
-// with a dot (they become file names under packages_dir and lines on the
-// terminal).
+// checkPackageNames refuses package names and versions that are unsafe as
+// file names under packages_dir or as text on the terminal: empty, with a
+// control character, invalid UTF-8 or a slash; a name that is "." or "..",
+// starts with a dot (a hidden file) or with "-" (read as an option by the
+// tools given the file). Anything else the framework makes is accepted: a
+// version may start with a dot (FreeBSD's science/nec2c has PORTVERSION=
+// .9, so PKGVERSION ".9_2" and PKGNAME "nec2c-.9_2").
 func checkPackageNames(vars map[string]string) error {
-	for _, v := range []string{"PKGNAME", "PKGVERSION"} {
-		x := vars[v]
-		bad := x == "" || strings.HasPrefix(x, ".") || strings.ContainsAny(x, "/\x7f") ||
-			strings.IndexFunc(x, func(r rune) bool { return r < 0x20 || r == utf8.RuneError }) >= 0
-		if bad {
-			return fmt.Errorf("%s %q is not a valid package name or version (empty, a control character, a slash or a leading dot)", v, x)
+	if err := checkText("PKGVERSION", vars["PKGVERSION"]); err != nil {
+		return err
+	}
+	if err := checkFileName("PKGNAME", vars["PKGNAME"]); err != nil {
+		return err
+	}
+	if f := vars["PKGFILE"]; f != "" {
+		if err := checkFileName("PKGFILE", path.Base(f)); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkText refuses an empty value, a control character, invalid UTF-8
+// and a slash.
+func checkText(name, x string) error {
+	why := ""
+	switch {
+	case x == "":
+		why = "is empty"
+	case strings.IndexFunc(x, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) >= 0:
+		why = "has a control character"
+	case !utf8.ValidString(x):
+		why = "is not valid UTF-8"
+	case strings.Contains(x, "/"):
+		why = "has a slash"
+	}
+	if why != "" {
+		return fmt.Errorf("%s %q %s: not a valid package name or version", name, x, why)
+	}
+	return nil
+}
+
+// checkFileName is checkText for a value that becomes a file name.
+func checkFileName(name, x string) error {
+	if err := checkText(name, x); err != nil {
+		return err
+	}
+	why := ""
+	switch {
+	case x == "." || x == "..":
+		why = "is a directory name"
+	case strings.HasPrefix(x, "."):
+		why = "starts with a dot (a hidden file under packages_dir)"
+	case strings.HasPrefix(x, "-"):
+		why = `starts with "-" (an option to the tools given the file)`
+	}
+	if why != "" {
+		return fmt.Errorf("%s %q %s: not a valid package name", name, x, why)
 	}
 	return nil
 }

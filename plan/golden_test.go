@@ -95,6 +95,8 @@ func TestGoldenPlans(t *testing.T) {
 			p.Ports["lang/tinylang@v1"] = spec.PortSettings{MakeEnv: map[string]string{"TL_DEBUG": "1"}}
 		}},
 		{"examples", "../../examples/ports", []string{"all"}, nil},
+		// Names and versions as the real framework produces them.
+		{"real-all", "real", []string{"all"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
