@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -57,6 +58,12 @@ type Options struct {
 	// forces every buildable node.
 	Force    []string
 	ForceAll bool
+	// KeepGoing plans even when an explicit target (not "all") cannot be
+	// built because it, or a dependency, failed to plan. Without it,
+	// Create returns the plan together with an *ErrorList of those
+	// failures. Failed nodes are in the plan either way, and with "all"
+	// one failed port never fails the plan.
+	KeepGoing bool
 	// Jobs bounds concurrent make processes (default runtime.NumCPU()).
 	Jobs int
 	// DsynthVersion is recorded in the plan.
@@ -115,9 +122,13 @@ type cacheEntry struct {
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
 // graph, computes CRCs and input keys and decides an action for every
-// node. Planning problems (missing ports, make failures, unknown flavors,
-// cycles) are all returned together in an *ErrorList. The only write to
-// the records database is the metadata cache.
+// node. A port that cannot be planned (missing, make failure, unknown
+// flavor, malformed dependency, unsafe package name, cycle) becomes an
+// ActionFailed node and its dependents are skipped; the rest plans. When
+// such failures keep an explicit target from being built and
+// opt.KeepGoing is false, Create returns the plan and an *ErrorList of
+// them together. The only write to the records database is the metadata
+// cache.
 func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	p := opt.Profile
 	if p == nil {
@@ -150,18 +161,22 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load())}
-	var errs []error
-	for _, e := range res.Errors {
-		errs = append(errs, e)
-	}
 	ids := make([]string, 0, len(res.Ports))
 	for id := range res.Ports {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// failures maps a node ID to its problems: a port that could not be
+	// scanned, a flavor that does not exist, a malformed *_DEPENDS entry,
+	// a dependency cycle. Each such node becomes an ActionFailed node and
+	// the rest of the tree plans.
+	failures := map[string][]error{}
+	for _, e := range res.Errors {
+		failures[e.ID()] = append(failures[e.ID()], e)
+	}
 	for _, id := range ids {
 		for _, b := range res.Ports[id].Data.(*scanned).bad {
-			errs = append(errs, b)
+			failures[id] = append(failures[id], b)
 		}
 	}
 	nodes := c.nodes(res, ids)
@@ -171,16 +186,28 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 	}
 	for _, cyc := range findCycles(ids, nodes) {
-		errs = append(errs, cyc)
-	}
-	if len(errs) > 0 {
-		// Cache what was scanned even when the plan fails: the next
-		// attempt after a fix re-runs make only where needed.
-		if err := c.flushCache(); err != nil {
-			return nil, st, err
+		for _, m := range cyc.members {
+			failures[m] = append(failures[m], cyc)
 		}
-		return nil, st, &ErrorList{Errs: errs}
 	}
+	for id, errs := range failures {
+		n := nodes[id]
+		if n == nil {
+			var err error
+			if n, err = c.failedNode(errs[0]); err != nil {
+				return nil, st, err
+			}
+			nodes[id] = n
+			ids = append(ids, id)
+		}
+		var why []string
+		for _, e := range errs {
+			why = append(why, failureReason(e))
+		}
+		n.Action, n.Reason = ActionFailed, strings.Join(why, "; ")
+		n.Deps = map[DepKind][]string{} // cut: the order stays acyclic
+	}
+	sort.Strings(ids)
 
 	pl := &Plan{
 		FormatVersion: FormatVersion,
@@ -225,14 +252,84 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 		c.inputsNew[key] = b
 	}
-	if err := decide(ctx, pl, comps, opt, c); err != nil {
+	causes, err := decide(ctx, pl, comps, opt, c)
+	if err != nil {
 		return nil, st, err
 	}
 	setPriorities(pl)
+	// Cache what was scanned even when a target failed: the next attempt
+	// after a fix re-runs make only where needed.
 	if err := c.flushCache(); err != nil {
 		return nil, st, err
 	}
+	if !opt.KeepGoing {
+		if errs := c.targetFailures(pl, causes, failures); len(errs) > 0 {
+			return pl, st, &ErrorList{Errs: errs}
+		}
+	}
 	return pl, st, nil
+}
+
+// failedNode makes the node of a port that could not be scanned: its
+// origin and flavor and, when its directory exists, its hashes (so that
+// Verify notices a fix).
+func (c *creator) failedNode(err error) (*Node, error) {
+	var se *portscan.Error
+	if !errors.As(err, &se) {
+		return nil, err
+	}
+	n := &Node{ID: se.ID(), Origin: se.Ref.Origin, Flavor: se.Ref.Flavor, Deps: map[DepKind][]string{}}
+	dir := c.portDir(n.Origin)
+	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err == nil && fi.Mode().IsRegular() {
+		dh, err := hashDir(dir, n.Origin)
+		if err != nil {
+			return nil, err
+		}
+		n.PortHash, n.CRC32 = dh.SHA256, CRCString(dh.CRC32)
+		if n.OptionsFileHash, err = hashFile(filepath.Join(c.p.OptionsDir, OptionsName(n.Origin), "options")); err != nil {
+			return nil, fmt.Errorf("options of %s: %w", n.Origin, err)
+		}
+	}
+	return n, nil
+}
+
+// targetFailures returns the problems that keep an explicit target (not
+// "all") from being built: its own when it failed, those of the failed
+// nodes it depends on when it is skipped. An ignored dependency is not a
+// planning failure.
+func (c *creator) targetFailures(pl *Plan, causes map[string][]string, failures map[string][]error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, t := range c.p.Targets {
+		if t == spec.AllPorts {
+			continue
+		}
+		for _, id := range c.targetIDs(pl, t) {
+			for _, cause := range causes[id] {
+				if seen[cause] || pl.Node(cause).Action != ActionFailed {
+					continue
+				}
+				seen[cause] = true
+				out = append(out, failures[cause]...)
+			}
+		}
+	}
+	return out
+}
+
+// targetIDs returns the node IDs an explicit target names.
+func (c *creator) targetIDs(pl *Plan, t string) []string {
+	r := portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir))
+	if r.Flavor == "" {
+		if d, ok := c.defaultNode[r.Origin]; ok {
+			return []string{d}
+		}
+		return []string{r.Origin}
+	}
+	if pl.Node(r.String()) == nil && pl.Node(r.Origin) != nil {
+		return []string{r.Origin} // the origin itself failed
+	}
+	return []string{r.String()}
 }
 
 // MakeCommand is the make program of a profile: make_command, or "make"

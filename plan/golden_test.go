@@ -97,6 +97,10 @@ func TestGoldenPlans(t *testing.T) {
 		{"examples", "../../examples/ports", []string{"all"}, nil},
 		// Names and versions as the real framework produces them.
 		{"real-all", "real", []string{"all"}, nil},
+		// With "all", ports that cannot be planned are failed nodes,
+		// their dependents are skipped and the rest plans.
+		{"errors-all", "errors", []string{"all"}, nil},
+		{"cycle-all", "cycle", []string{"all"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -126,6 +130,10 @@ func TestGoldenPlans(t *testing.T) {
 	}
 }
 
+// TestGoldenErrors: explicit targets that cannot be built because they,
+// or a dependency, failed to plan fail the plan with every problem behind
+// them; the plan comes back all the same, and KeepGoing returns it
+// without an error.
 func TestGoldenErrors(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -133,13 +141,14 @@ func TestGoldenErrors(t *testing.T) {
 		targets []string
 		kinds   []error
 	}{
-		{"errors-all", "errors", []string{"all"}, []error{ErrMissingPort, ErrScan, ErrUnknownFlavor}},
-		{"cycle-all", "cycle", []string{"all"}, []error{ErrCycle}},
+		{"errors-targets", "errors", []string{"devel/missing-dep", "devel/syntax-error", "misc/bad-flavor", "misc/needs-make-error", "misc/ok"},
+			[]error{ErrMissingPort, ErrScan, ErrUnknownFlavor}},
+		{"cycle-targets", "cycle", []string{"d/w", "e/leaf"}, []error{ErrCycle}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p, base := goldenProfile(t, c.tree, c.targets...)
-			_, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2})
+			pl, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -149,6 +158,18 @@ func TestGoldenErrors(t *testing.T) {
 				}
 			}
 			checkGolden(t, c.name+".golden.txt", normalize([]byte(err.Error()+"\n"), p, base))
+			if pl == nil || Summarize(pl).Failed == 0 {
+				t.Fatalf("no plan with failed nodes beside the error: %v", pl)
+			}
+			kept, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2, KeepGoing: true})
+			if err != nil {
+				t.Fatalf("KeepGoing: %v", err)
+			}
+			a, _ := Encode(pl)
+			b, _ := Encode(kept)
+			if !bytes.Equal(a, b) {
+				t.Error("KeepGoing planned something else")
+			}
 		})
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Symbol returns the one-character mark of a node in human output:
-// + new, ~ rebuild, = up to date, ! ignored, - skipped.
+// + new, ~ rebuild, = up to date, x failed, ! ignored, - skipped.
 func Symbol(n *Node) string {
 	switch n.Action {
 	case ActionBuild:
@@ -22,6 +22,8 @@ func Symbol(n *Node) string {
 		return "!"
 	case ActionSkipped:
 		return "-"
+	case ActionFailed:
+		return "x"
 	}
 	return "?"
 }
@@ -41,8 +43,11 @@ func RenderHuman(w io.Writer, p *Plan) error {
 			pkg += " (meta)"
 		}
 		reason := n.Reason
-		if n.Action == ActionIgnored {
+		switch n.Action {
+		case ActionIgnored:
 			reason = "ignored: " + reason
+		case ActionFailed:
+			reason = "failed: " + reason
 		}
 		fmt.Fprintf(&b, "  %s %-*s  %-24s %s\n", Symbol(n), width, n.ID, pkg, reason)
 	}
@@ -72,6 +77,7 @@ var graphColors = map[string]string{
 	"=": "lightgray",
 	"!": "tomato",
 	"-": "orange",
+	"x": "red",
 }
 
 // RenderDOT writes the dependency graph in Graphviz DOT: one node per port

@@ -140,6 +140,15 @@ func TestWalkFlavorsAndErrors(t *testing.T) {
 			t.Errorf("errors lack %q:\n%s", w, got)
 		}
 	}
+	// Dependencies that failed resolve to their error's node ID.
+	if got := res.DepIDs["a/bad"]; !reflect.DeepEqual(got, []string{"x/gone", "l/py@py9", "x/lib@f", "x/broken"}) {
+		t.Errorf("DepIDs[a/bad] = %v", got)
+	}
+	for _, e := range res.Errors {
+		if !strings.HasPrefix(e.Error(), e.Reason()) || strings.Contains(e.Reason(), "needed by") {
+			t.Errorf("Reason %q of %q", e.Reason(), e.Error())
+		}
+	}
 	if len(res.Errors) != 5 {
 		t.Errorf("%d errors, want 5:\n%s", len(res.Errors), got)
 	}

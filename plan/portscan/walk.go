@@ -71,6 +71,20 @@ var (
 )
 
 func (e *Error) Error() string {
+	s := e.Reason()
+	if len(e.From) > 0 {
+		s += ", needed by " + strings.Join(e.From, ", ")
+	}
+	return s
+}
+
+// ID is the node ID the error stands for in the graph: the origin when
+// the port could not be loaded at all, origin@flavor for a flavor that
+// could not be loaded or does not exist. Result.DepIDs names it.
+func (e *Error) ID() string { return e.Ref.String() }
+
+// Reason is Error without the "needed by" list.
+func (e *Error) Reason() string {
 	var b strings.Builder
 	switch e.Kind {
 	case ErrMissingPort:
@@ -82,9 +96,6 @@ func (e *Error) Error() string {
 		}
 	default:
 		fmt.Fprintf(&b, "%s: %v", e.Ref, e.Err)
-	}
-	if len(e.From) > 0 {
-		fmt.Fprintf(&b, ", needed by %s", strings.Join(e.From, ", "))
 	}
 	return b.String()
 }
@@ -98,7 +109,9 @@ type Result struct {
 	// Roots are the node IDs of the targets, sorted.
 	Roots []string
 	// DepIDs maps a node ID to its dependencies resolved to node IDs, in
-	// the order of Port.Deps (same length; "" where unresolved).
+	// the order of Port.Deps (same length). A dependency that could not
+	// be loaded or names an unknown flavor is the ID of its Errors entry
+	// (Error.ID), which is not in Ports.
 	DepIDs map[string][]string
 	// Errors are all problems found, sorted by port.
 	Errors []*Error
@@ -321,15 +334,18 @@ func (w *walker) finish() *Result {
 			st := w.origins[d.Ref.Origin]
 			if st.failed {
 				failedFrom[d.Ref.Origin] = append(failedFrom[d.Ref.Origin], id+" ("+d.Var+")")
+				ids[i] = d.Ref.Origin
 				continue
 			}
-			if c, ok := canonical(st, d.Ref); ok {
-				if w.nodes[c] == nil {
-					failedFrom[c] = append(failedFrom[c], id+" ("+d.Var+")")
-					continue
-				}
-				ids[i] = c
+			c, ok := canonical(st, d.Ref)
+			if !ok {
+				ids[i] = d.Ref.String() // an unknown flavor's Error.ID
+				continue
 			}
+			if w.nodes[c] == nil {
+				failedFrom[c] = append(failedFrom[c], id+" ("+d.Var+")")
+			}
+			ids[i] = c
 		}
 		res.DepIDs[id] = ids
 	}
