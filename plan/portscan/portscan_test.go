@@ -26,7 +26,11 @@ func TestParseDepends(t *testing.T) {
 		{"foo:${PORTSDIR}/devel/foo", []string{"devel/foo"}, nil},
 		{"foo:/usr/ports/devel/foo", []string{"devel/foo"}, nil},
 		{"foo:/elsewhere/ports/devel/foo@x:build", []string{"devel/foo@x"}, nil},
-		{"/nonexistent:devel/foo:extract", nil, nil},
+		// /nonexistent:<dir>[:<target>] names no file to look for but
+		// still a port that must come first (its source, say).
+		{"/nonexistent:devel/foo:extract", []string{"devel/foo"}, nil},
+		{"/nonexistent:${PORTSDIR}/databases/foo", []string{"databases/foo"}, nil},
+		{"/nonexistent:/usr/ports/databases/foo:patch", []string{"databases/foo"}, nil},
 		{"libz.so:archivers/zlib", []string{"archivers/zlib"}, nil},
 		{"justaword foo: foo:toplevel", nil, []string{"justaword", "foo:", "foo:toplevel"}},
 	}
