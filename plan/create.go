@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,7 +157,11 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := portscan.Walk(ctx, portscan.Config{Jobs: opt.Jobs, Load: c.load}, roots)
+	cfg := portscan.Config{Jobs: opt.Jobs, Load: c.load}
+	if len(p.Exclude) > 0 {
+		cfg.SkipRoot = func(origin, flavor string) bool { return excludedBy(p.Exclude, origin, flavor) != "" }
+	}
+	res, err := portscan.Walk(ctx, cfg, roots)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -190,6 +195,27 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 			failures[m] = append(failures[m], cyc)
 		}
 	}
+	// Excluded nodes a dependency brought in are ignored: never built,
+	// whatever their scan said, and their own dependencies are cut.
+	var excluded []string
+	for _, e := range res.Errors {
+		if excludedBy(p.Exclude, e.Ref.Origin, e.Ref.Flavor) != "" && nodes[e.ID()] == nil {
+			n, err := c.failedNode(e)
+			if err != nil {
+				return nil, st, err
+			}
+			nodes[e.ID()] = n
+			ids = append(ids, e.ID())
+		}
+	}
+	for id, n := range nodes {
+		if x := excludedBy(p.Exclude, n.Origin, n.Flavor); x != "" {
+			n.Ignore = excludedReason(x)
+			n.Deps = map[DepKind][]string{}
+			delete(failures, id)
+			excluded = append(excluded, id)
+		}
+	}
 	for id, errs := range failures {
 		n := nodes[id]
 		if n == nil {
@@ -208,6 +234,19 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		n.Deps = map[DepKind][]string{} // cut: the order stays acyclic
 	}
 	sort.Strings(ids)
+	if len(excluded) > 0 {
+		// What only an excluded port needed is not planned.
+		wanted := append([]string(nil), res.Roots...)
+		for _, e := range res.Errors {
+			if slices.Contains(e.From, portscan.FromTarget) {
+				wanted = append(wanted, e.ID())
+			}
+		}
+		if pk := c.defaultNode[PkgOrigin]; pk != "" {
+			wanted = append(wanted, pk)
+		}
+		ids = prune(nodes, ids, wanted)
+	}
 
 	pl := &Plan{
 		FormatVersion: FormatVersion,
@@ -320,6 +359,15 @@ func (c *creator) targetFailures(pl *Plan, causes map[string][]string, failures 
 // targetIDs returns the node IDs an explicit target names.
 func (c *creator) targetIDs(pl *Plan, t string) []string {
 	r := portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir))
+	if r.Flavor == portscan.AllFlavors {
+		var out []string
+		for i := range pl.Ports {
+			if pl.Ports[i].Origin == r.Origin {
+				out = append(out, pl.Ports[i].ID)
+			}
+		}
+		return out
+	}
 	if r.Flavor == "" {
 		if d, ok := c.defaultNode[r.Origin]; ok {
 			return []string{d}
@@ -346,16 +394,21 @@ func MakeCommand(p *spec.Profile) string {
 }
 
 // roots returns the refs to scan: the targets ("all" = every port of the
-// tree) and ports-mgmt/pkg when the tree has it.
+// tree, in every flavor unless all_flavors is false) and ports-mgmt/pkg
+// when the tree has it. Targets the profile excludes are left out (an
+// excluded origin@flavor is left out by the walk, once flavors are known).
 func (c *creator) roots() ([]portscan.Ref, error) {
 	var refs []portscan.Ref
 	all := false
 	for _, t := range c.p.Targets {
-		if t == "all" {
+		if t == spec.AllPorts {
 			all = true
 			continue
 		}
-		refs = append(refs, portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir)))
+		r := portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir))
+		if r.Flavor == portscan.AllFlavors || excludedBy(c.p.Exclude, r.Origin, r.Flavor) == "" {
+			refs = append(refs, r)
+		}
 	}
 	if all {
 		origins, err := ListPorts(c.p.PortsDir)
@@ -363,7 +416,14 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 			return nil, err
 		}
 		for _, o := range origins {
-			refs = append(refs, portscan.Ref{Origin: o})
+			if excludedBy(c.p.Exclude, o, "") != "" {
+				continue
+			}
+			r := portscan.Ref{Origin: o}
+			if c.p.AllFlavors {
+				r.Flavor = portscan.AllFlavors
+			}
+			refs = append(refs, r)
 		}
 	}
 	if fi, err := os.Stat(filepath.Join(c.p.PortsDir, PkgOrigin, "Makefile")); err == nil && !fi.IsDir() {

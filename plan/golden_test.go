@@ -101,6 +101,21 @@ func TestGoldenPlans(t *testing.T) {
 		// their dependents are skipped and the rest plans.
 		{"errors-all", "errors", []string{"all"}, nil},
 		{"cycle-all", "cycle", []string{"all"}, nil},
+		// exclude: origins (every flavor), origin@flavor and category/*,
+		// applied to "all" and to explicit targets alike; a port needing
+		// an excluded one is skipped, and what only an excluded port
+		// needed is not planned.
+		{"select-exclude-all", "select", []string{"all"}, func(p *spec.Profile) {
+			p.AllFlavors, p.Exclude = true, []string{"games/*", "lang/four@f2", "www/heavy"}
+		}},
+		{"select-exclude-targets", "select", []string{"games/big", "lang/four@all", "misc/needs-heavy", "misc/plain"}, func(p *spec.Profile) {
+			p.Exclude = []string{"games/*", "lang/four@f2", "www/heavy"}
+		}},
+		// Flavors: "all" is every flavor of every port unless all_flavors
+		// is false; origin@all is every flavor of one port.
+		{"select-all", "select", []string{"all"}, func(p *spec.Profile) { p.AllFlavors = true }},
+		{"select-all-default-flavors", "select", []string{"all"}, func(p *spec.Profile) { p.AllFlavors = false }},
+		{"select-origin-all", "select", []string{"lang/four@all"}, func(p *spec.Profile) { p.AllFlavors = false }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

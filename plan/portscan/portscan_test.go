@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -298,5 +299,31 @@ func TestQueryHangsAndFloods(t *testing.T) {
 	v, err := Query(context.Background(), "bmake", dir, "", env)
 	if err != nil || v["PKGNAME"] != "x-1" {
 		t.Fatalf("make -V flooding stderr: %v, %v", v, err)
+	}
+}
+
+// TestWalkAllFlavorsAndSkipRoot: origin@all stands for every flavor (the
+// port itself when it has none); SkipRoot drops roots once their flavor is
+// known, and a skipped node is still walked when something needs it.
+func TestWalkAllFlavorsAndSkipRoot(t *testing.T) {
+	tree := map[string]fakePort{
+		"l/py":   {flavors: []string{"py3", "py2", "py1"}},
+		"x/lib":  {},
+		"a/user": {deps: []string{"RUN_DEPENDS=l/py@py2"}},
+	}
+	var calls atomic.Int64
+	skip := func(origin, flavor string) bool { return origin == "l/py" && flavor == "py2" }
+	res, err := Walk(context.Background(), Config{Jobs: 2, Load: fakeLoader(tree, &calls, nil, nil), SkipRoot: skip},
+		[]Ref{{Origin: "l/py", Flavor: AllFlavors}, {Origin: "x/lib", Flavor: AllFlavors}})
+	if err != nil || len(res.Errors) != 0 {
+		t.Fatal(err, res.Errors)
+	}
+	if want := []string{"l/py@py1", "l/py@py3", "x/lib"}; !reflect.DeepEqual(res.Roots, want) || len(res.Ports) != 3 {
+		t.Fatalf("roots %v (want %v), %d nodes", res.Roots, want, len(res.Ports))
+	}
+	res, _ = Walk(context.Background(), Config{Jobs: 2, Load: fakeLoader(tree, &calls, nil, nil), SkipRoot: skip},
+		[]Ref{{Origin: "l/py", Flavor: AllFlavors}, {Origin: "a/user"}})
+	if res.Ports["l/py@py2"] == nil || slices.Contains(res.Roots, "l/py@py2") {
+		t.Fatalf("a skipped root that a port needs: nodes %v, roots %v", res.Ports, res.Roots)
 	}
 }

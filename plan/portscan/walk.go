@@ -45,11 +45,19 @@ func (p *Port) ID() string {
 // loads; it returns an error wrapping ErrMissingPort for a missing port.
 type Loader func(ctx context.Context, origin, flavor string) (*Port, error)
 
+// AllFlavors as a Ref's flavor (origin@all) stands for every flavor of
+// the port (the port itself when it has none).
+const AllFlavors = "all"
+
 // Config configures Walk.
 type Config struct {
 	// Jobs is the number of concurrent loads (default runtime.NumCPU()).
 	Jobs int
 	Load Loader
+	// SkipRoot, when set, drops a root once its node is known (origin
+	// and resolved flavor): the node is still walked when another port
+	// depends on it.
+	SkipRoot func(origin, flavor string) bool
 }
 
 // Error is a problem found while walking: a missing port, a failed load
@@ -154,6 +162,7 @@ func Walk(ctx context.Context, cfg Config, roots []Ref) (*Result, error) {
 		queued:  map[string]bool{},
 		roots:   map[string]bool{},
 		flavErr: map[Ref]*Error{},
+		skip:    cfg.SkipRoot,
 	}
 	for _, r := range roots {
 		w.need(r, FromTarget, true)
@@ -210,6 +219,7 @@ type walker struct {
 	errs    []*Error
 	flavErr map[Ref]*Error
 	loads   int
+	skip    func(origin, flavor string) bool
 }
 
 func (w *walker) need(r Ref, from string, root bool) {
@@ -250,6 +260,15 @@ func canonical(st *originState, r Ref) (string, bool) {
 }
 
 func (w *walker) resolve(st *originState, r Ref, from string, root bool) {
+	if r.Flavor == AllFlavors {
+		if len(st.flavors) == 0 {
+			w.resolve(st, Ref{Origin: r.Origin}, from, root)
+		}
+		for _, f := range st.flavors {
+			w.resolve(st, Ref{Origin: r.Origin, Flavor: f}, from, root)
+		}
+		return
+	}
 	id, ok := canonical(st, r)
 	if !ok {
 		e := w.flavErr[r]
@@ -263,6 +282,9 @@ func (w *walker) resolve(st *originState, r Ref, from string, root bool) {
 			w.errs = append(w.errs, e)
 		}
 		e.From = append(e.From, from)
+		return
+	}
+	if root && w.skip != nil && w.skip(r.Origin, strings.TrimPrefix(id[len(r.Origin):], "@")) {
 		return
 	}
 	if root {
