@@ -188,3 +188,22 @@ func TestGoldenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderChanges: plan's default output lists what changes and counts
+// the rest; RenderHuman (plan -verbose, show) lists every node.
+func TestRenderChanges(t *testing.T) {
+	p := &Plan{Ports: []Node{
+		{ID: "a/new", PkgName: "new-1", Action: ActionBuild, Reason: ReasonNew},
+		{ID: "a/same", PkgName: "same-1", Action: ActionSkip, Reason: ReasonUpToDate},
+		{ID: "b/changed", PkgName: "changed-2", Action: ActionBuild, Reason: ReasonPortChanged},
+		{ID: "b/gone", Action: ActionFailed, Reason: "no such port (no Makefile in the tree)"},
+		{ID: "c/broken", PkgName: "broken-1", Action: ActionIgnored, Reason: "is marked as broken: x"},
+		{ID: "c/needs-gone", PkgName: "needs-gone-1", Action: ActionSkipped, Reason: "skipped: b/gone failed to plan"},
+		{ID: "c/same-with-a-long-name", PkgName: "same2-1", Action: ActionSkip, Reason: ReasonUpToDate},
+	}}
+	var changes, all bytes.Buffer
+	RenderChanges(&changes, p)
+	RenderHuman(&all, p)
+	checkGolden(t, "render-changes.golden.txt", changes.Bytes())
+	checkGolden(t, "render-all.golden.txt", all.Bytes())
+}

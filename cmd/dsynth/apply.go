@@ -70,13 +70,13 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		}
 		if p, err = makePlan(ctx, l, keepGoing); err != nil {
 			if p != nil {
-				plan.RenderHuman(stdout, p)
+				plan.RenderChanges(stdout, p)
 				fmt.Fprintln(stdout)
 				return fmt.Errorf("%w\n(targets cannot be built; -keep-going builds the rest)", err)
 			}
 			return err
 		}
-		if err := plan.RenderHuman(stdout, p); err != nil {
+		if err := plan.RenderChanges(stdout, p); err != nil {
 			return err
 		}
 		if planBytes, err = plan.Encode(p); err != nil {

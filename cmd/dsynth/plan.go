@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:     "plan",
 		synopsis: "Scan the ports tree and show (or save) what a build would do",
-		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-keep-going] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE",
+		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-keep-going] [-verbose] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)
@@ -26,6 +26,7 @@ func init() {
 			fs.Var(&force, "force", "build `ORIGIN` (or ORIGIN@FLAVOR) even when up to date (repeatable)")
 			forceAll := fs.Bool("force-all", false, "build every port even when up to date")
 			jobs := fs.Int("jobs", 0, "concurrent make processes while scanning (default: CPUs)")
+			verbose := fs.Bool("verbose", false, "list every port, the up-to-date ones too (default: only what changes, with counts of the rest)")
 			keepGoing := fs.Bool("keep-going", false, "plan (and exit 0) even when an explicit target cannot be built because it or a dependency failed to plan")
 			return func(args []string) error {
 				if len(args) > 0 && args[0] == "export" {
@@ -36,7 +37,7 @@ func init() {
 					return err
 				}
 				return runPlan(path, &pf, planCmdOptions{out: *out, json: *jsonOut, detailed: *detailed,
-					force: force, forceAll: *forceAll, jobs: *jobs, keepGoing: *keepGoing})
+					force: force, forceAll: *forceAll, jobs: *jobs, keepGoing: *keepGoing, verbose: *verbose})
 			}
 		},
 	})
@@ -49,6 +50,7 @@ type planCmdOptions struct {
 	forceAll       bool
 	jobs           int
 	keepGoing      bool
+	verbose        bool
 }
 
 func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
@@ -76,7 +78,7 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	if err != nil {
 		if p != nil && !o.json {
 			// Show what would be built; the error says what failed.
-			if rerr := plan.RenderHuman(stdout, p); rerr != nil {
+			if rerr := renderPlan(p, o.verbose); rerr != nil {
 				return rerr
 			}
 			fmt.Fprintln(stdout)
@@ -87,7 +89,7 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	if o.json {
 		err = plan.RenderJSON(stdout, p)
 	} else {
-		err = plan.RenderHuman(stdout, p)
+		err = renderPlan(p, o.verbose)
 	}
 	if err != nil {
 		return err
@@ -104,4 +106,14 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		return withCode(exitChanges, nil)
 	}
 	return nil
+}
+
+// renderPlan prints the plan for a person: what changes (new, changed,
+// failed, ignored, skipped) with a count of the rest, or every port when
+// verbose.
+func renderPlan(p *plan.Plan, verbose bool) error {
+	if verbose {
+		return plan.RenderHuman(stdout, p)
+	}
+	return plan.RenderChanges(stdout, p)
 }
