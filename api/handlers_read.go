@@ -139,7 +139,8 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 				nr.LastPhase, nr.Error, nr.PkgFile = a.LastPhase, a.Error, a.PkgFile
 			}
 			want := map[plan.Action]string{plan.ActionBuild: record.AttemptSuccess, plan.ActionSkip: record.AttemptUpToDate,
-				plan.ActionIgnored: record.AttemptIgnored, plan.ActionSkipped: record.AttemptSkipped}[n.Action]
+				plan.ActionIgnored: record.AttemptIgnored, plan.ActionSkipped: record.AttemptSkipped,
+				plan.ActionFailed: record.AttemptFailed}[n.Action]
 			nr.Match = nr.Status == want || (n.Action == plan.ActionBuild && nr.Status == record.AttemptUpToDate)
 			nodes = append(nodes, nr)
 		}

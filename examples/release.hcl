@@ -48,6 +48,9 @@ profile "release" {
   make_conf      = local.make_conf
   ports          = concat(local.common_ports, ["meta/demo-all"])
   ports_file     = "release.ports"
+  # Never built, whatever the targets say (an origin, origin@flavor or
+  # category/*); a port needing one is skipped.
+  exclude = ["games/*"]
 
   port "misc/fortune-lite" {
     options_set = ["LONG"]

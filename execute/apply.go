@@ -229,6 +229,11 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		case plan.ActionSkipped:
 			at.Status, at.Error = record.AttemptSkipped, n.Reason
 			bad[n.ID] = blocked{cause: strings.TrimPrefix(n.Reason, "skipped: "), via: []string{n.ID}}
+		case plan.ActionFailed:
+			// Could not be planned: failed without a build, like an
+			// ignored port, and its dependents are skipped.
+			at.Status, at.Error, at.LastPhase = record.AttemptFailed, "failed to plan: "+n.Reason, "plan"
+			bad[n.ID] = blocked{cause: n.ID + " failed to plan"}
 		default:
 			prev := resumed[n.ID]
 			if n.Reason == plan.ReasonForced {
@@ -269,8 +274,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	for _, at := range pre {
 		a.count(at)
-		kind := map[string]string{record.AttemptUpToDate: EventUpToDate, record.AttemptIgnored: EventIgnored, record.AttemptSkipped: EventSkipped}[at.Status]
-		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Reason: at.Error})
+		kind := map[string]string{record.AttemptUpToDate: EventUpToDate, record.AttemptIgnored: EventIgnored,
+			record.AttemptSkipped: EventSkipped, record.AttemptFailed: EventFailed}[at.Status]
+		a.emit(Event{Kind: kind, Node: at.NodeID, Worker: -1, Phase: at.LastPhase, Reason: at.Error})
 	}
 
 	sctx, stop := context.WithCancel(ctx)

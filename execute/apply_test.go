@@ -558,3 +558,36 @@ func TestApplySkipsDependentsOfIgnoredInOrder(t *testing.T) {
 		t.Errorf("skipped %q, want %q", sum.Skipped, want)
 	}
 }
+
+// A node the planner could not plan (ActionFailed) is recorded as failed
+// without a build, like an ignored one, and its dependents are skipped
+// with the chain; the rest builds.
+func TestApplyFailedToPlanNode(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/gone", "x/gone failed", "x/ok build")
+	p.Ports[2].Reason = "no such port (no Makefile in the tree)"
+	iso := newFake(p)
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts.Built != 1 || sum.Counts.Skipped != 2 || sum.Counts.Failed != 1 || iso.builds["x/a"]+iso.builds["x/b"]+iso.builds["x/gone"] != 0 {
+		t.Fatalf("summary %+v, builds %v", sum, iso.builds)
+	}
+	want := []string{"x/a: x/gone failed to plan", "x/b: x/gone failed to plan (needed by x/a)"}
+	if !slices.Equal(sum.Skipped, want) {
+		t.Errorf("skipped %q, want %q", sum.Skipped, want)
+	}
+	if !slices.Equal(sum.Failed, []string{"x/gone (plan)"}) {
+		t.Errorf("failed %q", sum.Failed)
+	}
+	atts, err := openRecords(t, p).RunAttempts(sum.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range atts {
+		if a.NodeID == "x/gone" && (a.Status != record.AttemptFailed || a.Error != "failed to plan: no such port (no Makefile in the tree)") {
+			t.Errorf("attempt of x/gone: %s %q", a.Status, a.Error)
+		}
+	}
+}

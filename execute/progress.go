@@ -100,6 +100,9 @@ func (p *Progress) eventLine(e Event) string {
 	case EventBuilt:
 		return fmt.Sprintf("[%s] built    %s (%s, worker %d)", c, e.Node, e.Duration.Round(time.Millisecond), e.Worker)
 	case EventFailed:
+		if e.Worker < 0 { // never built: it failed to plan
+			return fmt.Sprintf("[%s] FAILED   %s: %s", c, e.Node, e.Reason)
+		}
 		return fmt.Sprintf("[%s] FAILED   %s in %s phase (%s, worker %d): %s", c, e.Node, e.Phase, e.Duration.Round(time.Millisecond), e.Worker, e.Reason)
 	case EventSkipped:
 		return fmt.Sprintf("[%s] skipped  %s: %s", c, e.Node, strings.TrimPrefix(e.Reason, "skipped: "))

@@ -3,12 +3,14 @@ package plan
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +59,12 @@ type Options struct {
 	// forces every buildable node.
 	Force    []string
 	ForceAll bool
+	// KeepGoing plans even when an explicit target (not "all") cannot be
+	// built because it, or a dependency, failed to plan. Without it,
+	// Create returns the plan together with an *ErrorList of those
+	// failures. Failed nodes are in the plan either way, and with "all"
+	// one failed port never fails the plan.
+	KeepGoing bool
 	// Jobs bounds concurrent make processes (default runtime.NumCPU()).
 	Jobs int
 	// DsynthVersion is recorded in the plan.
@@ -115,9 +123,13 @@ type cacheEntry struct {
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
 // graph, computes CRCs and input keys and decides an action for every
-// node. Planning problems (missing ports, make failures, unknown flavors,
-// cycles) are all returned together in an *ErrorList. The only write to
-// the records database is the metadata cache.
+// node. A port that cannot be planned (missing, make failure, unknown
+// flavor, malformed dependency, unsafe package name, cycle) becomes an
+// ActionFailed node and its dependents are skipped; the rest plans. When
+// such failures keep an explicit target from being built and
+// opt.KeepGoing is false, Create returns the plan and an *ErrorList of
+// them together. The only write to the records database is the metadata
+// cache.
 func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	p := opt.Profile
 	if p == nil {
@@ -145,23 +157,31 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := portscan.Walk(ctx, portscan.Config{Jobs: opt.Jobs, Load: c.load}, roots)
+	cfg := portscan.Config{Jobs: opt.Jobs, Load: c.load}
+	if len(p.Exclude) > 0 {
+		cfg.SkipRoot = func(origin, flavor string) bool { return excludedBy(p.Exclude, origin, flavor) != "" }
+	}
+	res, err := portscan.Walk(ctx, cfg, roots)
 	if err != nil {
 		return nil, nil, err
 	}
 	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load())}
-	var errs []error
-	for _, e := range res.Errors {
-		errs = append(errs, e)
-	}
 	ids := make([]string, 0, len(res.Ports))
 	for id := range res.Ports {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// failures maps a node ID to its problems: a port that could not be
+	// scanned, a flavor that does not exist, a malformed *_DEPENDS entry,
+	// a dependency cycle. Each such node becomes an ActionFailed node and
+	// the rest of the tree plans.
+	failures := map[string][]error{}
+	for _, e := range res.Errors {
+		failures[e.ID()] = append(failures[e.ID()], e)
+	}
 	for _, id := range ids {
 		for _, b := range res.Ports[id].Data.(*scanned).bad {
-			errs = append(errs, b)
+			failures[id] = append(failures[id], b)
 		}
 	}
 	nodes := c.nodes(res, ids)
@@ -171,15 +191,61 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 	}
 	for _, cyc := range findCycles(ids, nodes) {
-		errs = append(errs, cyc)
-	}
-	if len(errs) > 0 {
-		// Cache what was scanned even when the plan fails: the next
-		// attempt after a fix re-runs make only where needed.
-		if err := c.flushCache(); err != nil {
-			return nil, st, err
+		for _, m := range cyc.members {
+			failures[m] = append(failures[m], cyc)
 		}
-		return nil, st, &ErrorList{Errs: errs}
+	}
+	// Excluded nodes a dependency brought in are ignored: never built,
+	// whatever their scan said, and their own dependencies are cut.
+	var excluded []string
+	for _, e := range res.Errors {
+		if excludedBy(p.Exclude, e.Ref.Origin, e.Ref.Flavor) != "" && nodes[e.ID()] == nil {
+			n, err := c.failedNode(e)
+			if err != nil {
+				return nil, st, err
+			}
+			nodes[e.ID()] = n
+			ids = append(ids, e.ID())
+		}
+	}
+	for id, n := range nodes {
+		if x := excludedBy(p.Exclude, n.Origin, n.Flavor); x != "" {
+			n.Ignore = excludedReason(x)
+			n.Deps = map[DepKind][]string{}
+			delete(failures, id)
+			excluded = append(excluded, id)
+		}
+	}
+	for id, errs := range failures {
+		n := nodes[id]
+		if n == nil {
+			var err error
+			if n, err = c.failedNode(errs[0]); err != nil {
+				return nil, st, err
+			}
+			nodes[id] = n
+			ids = append(ids, id)
+		}
+		var why []string
+		for _, e := range errs {
+			why = append(why, failureReason(e))
+		}
+		n.Action, n.Reason = ActionFailed, strings.Join(why, "; ")
+		n.Deps = map[DepKind][]string{} // cut: the order stays acyclic
+	}
+	sort.Strings(ids)
+	if len(excluded) > 0 {
+		// What only an excluded port needed is not planned.
+		wanted := append([]string(nil), res.Roots...)
+		for _, e := range res.Errors {
+			if slices.Contains(e.From, portscan.FromTarget) {
+				wanted = append(wanted, e.ID())
+			}
+		}
+		if pk := c.defaultNode[PkgOrigin]; pk != "" {
+			wanted = append(wanted, pk)
+		}
+		ids = prune(nodes, ids, wanted)
 	}
 
 	pl := &Plan{
@@ -225,14 +291,93 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 		c.inputsNew[key] = b
 	}
-	if err := decide(ctx, pl, comps, opt, c); err != nil {
+	causes, err := decide(ctx, pl, comps, opt, c)
+	if err != nil {
 		return nil, st, err
 	}
 	setPriorities(pl)
+	// Cache what was scanned even when a target failed: the next attempt
+	// after a fix re-runs make only where needed.
 	if err := c.flushCache(); err != nil {
 		return nil, st, err
 	}
+	if !opt.KeepGoing {
+		if errs := c.targetFailures(pl, causes, failures); len(errs) > 0 {
+			return pl, st, &ErrorList{Errs: errs}
+		}
+	}
 	return pl, st, nil
+}
+
+// failedNode makes the node of a port that could not be scanned: its
+// origin and flavor and, when its directory exists, its hashes (so that
+// Verify notices a fix).
+func (c *creator) failedNode(err error) (*Node, error) {
+	var se *portscan.Error
+	if !errors.As(err, &se) {
+		return nil, err
+	}
+	n := &Node{ID: se.ID(), Origin: se.Ref.Origin, Flavor: se.Ref.Flavor, Deps: map[DepKind][]string{}}
+	dir := c.portDir(n.Origin)
+	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err == nil && fi.Mode().IsRegular() {
+		dh, err := hashDir(dir, n.Origin)
+		if err != nil {
+			return nil, err
+		}
+		n.PortHash, n.CRC32 = dh.SHA256, CRCString(dh.CRC32)
+		if n.OptionsFileHash, err = hashFile(filepath.Join(c.p.OptionsDir, OptionsName(n.Origin), "options")); err != nil {
+			return nil, fmt.Errorf("options of %s: %w", n.Origin, err)
+		}
+	}
+	return n, nil
+}
+
+// targetFailures returns the problems that keep an explicit target (not
+// "all") from being built: its own when it failed, those of the failed
+// nodes it depends on when it is skipped. An ignored dependency is not a
+// planning failure.
+func (c *creator) targetFailures(pl *Plan, causes map[string][]string, failures map[string][]error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, t := range c.p.Targets {
+		if t == spec.AllPorts {
+			continue
+		}
+		for _, id := range c.targetIDs(pl, t) {
+			for _, cause := range causes[id] {
+				if seen[cause] || pl.Node(cause).Action != ActionFailed {
+					continue
+				}
+				seen[cause] = true
+				out = append(out, failures[cause]...)
+			}
+		}
+	}
+	return out
+}
+
+// targetIDs returns the node IDs an explicit target names.
+func (c *creator) targetIDs(pl *Plan, t string) []string {
+	r := portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir))
+	if r.Flavor == portscan.AllFlavors {
+		var out []string
+		for i := range pl.Ports {
+			if pl.Ports[i].Origin == r.Origin {
+				out = append(out, pl.Ports[i].ID)
+			}
+		}
+		return out
+	}
+	if r.Flavor == "" {
+		if d, ok := c.defaultNode[r.Origin]; ok {
+			return []string{d}
+		}
+		return []string{r.Origin}
+	}
+	if pl.Node(r.String()) == nil && pl.Node(r.Origin) != nil {
+		return []string{r.Origin} // the origin itself failed
+	}
+	return []string{r.String()}
 }
 
 // MakeCommand is the make program of a profile: make_command, or "make"
@@ -249,16 +394,21 @@ func MakeCommand(p *spec.Profile) string {
 }
 
 // roots returns the refs to scan: the targets ("all" = every port of the
-// tree) and ports-mgmt/pkg when the tree has it.
+// tree, in every flavor unless all_flavors is false) and ports-mgmt/pkg
+// when the tree has it. Targets the profile excludes are left out (an
+// excluded origin@flavor is left out by the walk, once flavors are known).
 func (c *creator) roots() ([]portscan.Ref, error) {
 	var refs []portscan.Ref
 	all := false
 	for _, t := range c.p.Targets {
-		if t == "all" {
+		if t == spec.AllPorts {
 			all = true
 			continue
 		}
-		refs = append(refs, portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir)))
+		r := portscan.ParseRef(portscan.NormalizeOrigin(t, c.p.PortsDir))
+		if r.Flavor == portscan.AllFlavors || excludedBy(c.p.Exclude, r.Origin, r.Flavor) == "" {
+			refs = append(refs, r)
+		}
 	}
 	if all {
 		origins, err := ListPorts(c.p.PortsDir)
@@ -266,7 +416,14 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 			return nil, err
 		}
 		for _, o := range origins {
-			refs = append(refs, portscan.Ref{Origin: o})
+			if excludedBy(c.p.Exclude, o, "") != "" {
+				continue
+			}
+			r := portscan.Ref{Origin: o}
+			if c.p.AllFlavors {
+				r.Flavor = portscan.AllFlavors
+			}
+			refs = append(refs, r)
 		}
 	}
 	if fi, err := os.Stat(filepath.Join(c.p.PortsDir, PkgOrigin, "Makefile")); err == nil && !fi.IsDir() {
@@ -382,7 +539,7 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		}
 	}
 	if err := checkPackageNames(s.vars); err != nil {
-		return nil, fmt.Errorf("%s: %w", origin, err)
+		return nil, err // the scan error names the port
 	}
 	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
 	id := port.ID()
@@ -681,18 +838,64 @@ func allDeps(n *Node) []string {
 	return uniqSorted(out)
 }
 
-// checkPackageNames refuses package names and versions a package file
-// cannot have: empty, with a control character or a slash, or starting
-// with a dot (they become file names under packages_dir and lines on the
-// terminal).
+// checkPackageNames refuses package names and versions that are unsafe as
+// file names under packages_dir or as text on the terminal: empty, with a
+// control character, invalid UTF-8 or a slash; a name that is "." or "..",
+// starts with a dot (a hidden file) or with "-" (read as an option by the
+// tools given the file). Anything else the framework makes is accepted: a
+// version may start with a dot (FreeBSD's science/nec2c has PORTVERSION=
+// .9, so PKGVERSION ".9_2" and PKGNAME "nec2c-.9_2").
 func checkPackageNames(vars map[string]string) error {
-	for _, v := range []string{"PKGNAME", "PKGVERSION"} {
-		x := vars[v]
-		bad := x == "" || strings.HasPrefix(x, ".") || strings.ContainsAny(x, "/\x7f") ||
-			strings.IndexFunc(x, func(r rune) bool { return r < 0x20 || r == utf8.RuneError }) >= 0
-		if bad {
-			return fmt.Errorf("%s %q is not a valid package name or version (empty, a control character, a slash or a leading dot)", v, x)
+	if err := checkText("PKGVERSION", vars["PKGVERSION"]); err != nil {
+		return err
+	}
+	if err := checkFileName("PKGNAME", vars["PKGNAME"]); err != nil {
+		return err
+	}
+	if f := vars["PKGFILE"]; f != "" {
+		if err := checkFileName("PKGFILE", path.Base(f)); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkText refuses an empty value, a control character, invalid UTF-8
+// and a slash.
+func checkText(name, x string) error {
+	why := ""
+	switch {
+	case x == "":
+		why = "is empty"
+	case strings.IndexFunc(x, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) >= 0:
+		why = "has a control character"
+	case !utf8.ValidString(x):
+		why = "is not valid UTF-8"
+	case strings.Contains(x, "/"):
+		why = "has a slash"
+	}
+	if why != "" {
+		return fmt.Errorf("%s %q %s: not a valid package name or version", name, x, why)
+	}
+	return nil
+}
+
+// checkFileName is checkText for a value that becomes a file name.
+func checkFileName(name, x string) error {
+	if err := checkText(name, x); err != nil {
+		return err
+	}
+	why := ""
+	switch {
+	case x == "." || x == "..":
+		why = "is a directory name"
+	case strings.HasPrefix(x, "."):
+		why = "starts with a dot (a hidden file under packages_dir)"
+	case strings.HasPrefix(x, "-"):
+		why = `starts with "-" (an option to the tools given the file)`
+	}
+	if why != "" {
+		return fmt.Errorf("%s %q %s: not a valid package name", name, x, why)
 	}
 	return nil
 }

@@ -39,7 +39,8 @@ func TestCreateMiniTree(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 	app := p.Node("devel/app")
-	if !reflect.DeepEqual(app.Deps, map[DepKind][]string{DepBuild: {"devel/mid", "lang/py@py3"}, DepRun: {"lang/py@py2"}}) {
+	// RUN_DEPENDS=/nonexistent:devel/lib:extract is an edge too.
+	if !reflect.DeepEqual(app.Deps, map[DepKind][]string{DepBuild: {"devel/mid", "lang/py@py3"}, DepRun: {"devel/lib", "lang/py@py2"}}) {
 		t.Fatalf("app deps %v", app.Deps)
 	}
 	if app.PkgFile != "app-1.0.pkg" || app.PkgName != "app-1.0" || app.Version != "1.0" || len(app.CRC32) != 8 {
@@ -320,15 +321,44 @@ func TestCreateMissingPortsDir(t *testing.T) {
 	}
 }
 
-func TestCreateRefusesBadPackageNames(t *testing.T) {
-	for name, portname := range map[string]string{"slash": "../../evil", "control": "bad\x1b[31m", "dot": ".hidden"} {
-		tree := miniTree(t)
-		mk := filepath.Join(tree, "devel/lib/Makefile")
-		b, _ := os.ReadFile(mk)
-		os.WriteFile(mk, []byte(strings.Replace(string(b), "PORTNAME=lib", "PORTNAME="+portname, 1)), 0o644)
-		_, _, err := Create(t.Context(), Options{Profile: testProfile(tree, t.TempDir(), "all")})
-		if err == nil || !strings.Contains(err.Error(), "devel/lib") || !strings.Contains(err.Error(), "is not a valid package name") {
-			t.Errorf("%s: %v", name, err)
-		}
+// TestCreatePackageNames: names the real framework makes plan (a
+// PKGVERSION with a leading dot, as science/nec2c's ".9_2"); what is
+// unsafe as a file name or on a terminal is refused with the port and the
+// reason.
+func TestCreatePackageNames(t *testing.T) {
+	cases := []struct {
+		name, portname, version string
+		want                    string // "" = plans
+	}{
+		{"leading dot version", "lib", ".9", ""},
+		{"dots inside", "lib.x", "1.0.a", ""},
+		{"slash", "../../evil", "1", "PKGNAME \"../../evil-1\" has a slash"},
+		{"control", "bad\x1b[31m", "1", "has a control character"},
+		{"hidden file", ".hidden", "1", "starts with a dot (a hidden file under packages_dir)"},
+		{"option-like", "", "1", "PKGNAME \"-1\" starts with \"-\""},
+		{"slash in version", "lib", "1/2", "PKGVERSION \"1/2\" has a slash"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tree := miniTree(t)
+			mk := filepath.Join(tree, "devel/lib/Makefile")
+			b, _ := os.ReadFile(mk)
+			s := strings.Replace(string(b), "PORTNAME=lib", "PORTNAME="+c.portname, 1)
+			s = strings.Replace(s, "PORTVERSION=3.1", "PORTVERSION="+c.version, 1)
+			os.WriteFile(mk, []byte(s), 0o644)
+			p, _, err := Create(t.Context(), Options{Profile: testProfile(tree, t.TempDir(), "devel/lib")})
+			if c.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := p.Node("devel/lib"); n.Version != c.version || n.PkgName != c.portname+"-"+c.version || n.PkgFile != n.PkgName+".pkg" {
+					t.Fatalf("node %+v", n)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "devel/lib") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("err = %v, want devel/lib and %q", err, c.want)
+			}
+		})
 	}
 }

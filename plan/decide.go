@@ -33,17 +33,19 @@ const (
 	ReasonUpToDate           = "up to date"
 )
 
-// decide sets Action and Reason of every node, in build order.
-func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options, c *creator) error {
+// decide sets Action and Reason of every node, in build order, and
+// returns, for every node that is failed, ignored or skipped, the failed
+// or ignored nodes behind it (sorted).
+func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options, c *creator) (map[string][]string, error) {
 	var pkgs map[string]record.Package
 	var crcs map[string]record.CRCEntry
 	if opt.DB != nil {
 		var err error
 		if pkgs, err = opt.DB.Packages(); err != nil {
-			return err
+			return nil, err
 		}
 		if crcs, err = opt.DB.CRCIndex(); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	// Forced nodes: an origin means its default flavor, as everywhere.
@@ -54,38 +56,63 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			id = d
 		}
 		if pl.Node(id) == nil {
-			return fmt.Errorf("-force %s: no such port in the plan (give an origin or origin@flavor among the targets and their dependencies)", f)
+			return nil, fmt.Errorf("-force %s: no such port in the plan (give an origin or origin@flavor among the targets and their dependencies)", f)
 		}
 		force[id] = true
 	}
-	// cause maps an ignored or skipped node to the ignored node behind it.
-	cause := map[string]string{}
+	// causes maps a node that cannot be built to the failed or ignored
+	// nodes behind it; via maps it to the chain of dependencies from it
+	// down to its first cause (both excluded).
+	causes := map[string][]string{}
+	via := map[string][]string{}
 	for _, id := range pl.Order {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		n := pl.Node(id)
+		if n.Action == ActionFailed { // set by Create, Reason says why
+			causes[id] = []string{id}
+			continue
+		}
 		if n.Ignore != "" {
 			n.Action, n.Reason = ActionIgnored, n.Ignore
-			cause[id] = id
+			causes[id] = []string{id}
 			continue
 		}
 		var blockers []string
+		first := ""
 		for _, d := range allDeps(n) {
-			if c, ok := cause[d]; ok {
-				blockers = append(blockers, c)
+			if cs, ok := causes[d]; ok {
+				blockers = append(blockers, cs...)
+				if first == "" || cs[0] < causes[first][0] {
+					first = d
+				}
 			}
 		}
 		if len(blockers) > 0 {
 			blockers = uniqSorted(blockers)
-			cause[id] = blockers[0]
+			causes[id] = blockers
+			if first != blockers[0] {
+				via[id] = append([]string{first}, via[first]...)
+			}
+			var parts []string
+			for _, b := range blockers {
+				if pl.Node(b).Action == ActionFailed {
+					parts = append(parts, b+" failed to plan")
+				} else {
+					parts = append(parts, b+" is ignored")
+				}
+			}
 			n.Action = ActionSkipped
-			n.Reason = "skipped: " + strings.Join(blockers, ", ") + " " + isAre(len(blockers)) + " ignored"
+			n.Reason = "skipped: " + strings.Join(parts, ", ")
+			if len(via[id]) > 0 {
+				n.Reason += " (via " + strings.Join(via[id], " -> ") + ")"
+			}
 			continue
 		}
 		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		n.Action, n.Reason = a, reason
 		// Forcing keeps a build's own reason (new, changed, ...) and
@@ -94,7 +121,7 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			n.Action, n.Reason = ActionBuild, ReasonForced
 		}
 	}
-	return nil
+	return causes, nil
 }
 
 // decideOne says whether node n needs building and why, from the latest
@@ -137,13 +164,6 @@ func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[st
 		}
 	}
 	return ActionBuild, ReasonInputsChanged, nil
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
 }
 
 // inputs returns the stored components of an input key, or nil.
@@ -197,7 +217,7 @@ func (c *creator) packageSHA(p string) (string, error) {
 
 // Summary counts a plan's nodes by outcome.
 type Summary struct {
-	Build, New, Changed, UpToDate, Ignored, Skipped int
+	Build, New, Changed, UpToDate, Failed, Ignored, Skipped int
 }
 
 // Summarize counts p's nodes.
@@ -219,16 +239,18 @@ func Summarize(p *Plan) Summary {
 			s.Ignored++
 		case ActionSkipped:
 			s.Skipped++
+		case ActionFailed:
+			s.Failed++
 		}
 	}
 	return s
 }
 
 // String renders the summary line, e.g. "Plan: 12 to build (3 new, 9
-// changed), 140 up to date, 1 ignored, 2 skipped."
+// changed), 140 up to date, 0 failed, 1 ignored, 2 skipped."
 func (s Summary) String() string {
-	return fmt.Sprintf("Plan: %d to build (%d new, %d changed), %d up to date, %d ignored, %d skipped.",
-		s.Build, s.New, s.Changed, s.UpToDate, s.Ignored, s.Skipped)
+	return fmt.Sprintf("Plan: %d to build (%d new, %d changed), %d up to date, %d failed, %d ignored, %d skipped.",
+		s.Build, s.New, s.Changed, s.UpToDate, s.Failed, s.Ignored, s.Skipped)
 }
 
 // sortedKeys returns m's keys sorted.

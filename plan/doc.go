@@ -22,16 +22,21 @@
 //     (stand-ins, make.conf, option variables, make_env, paths), options
 //     file, system identity, make command. Misses run make and are written
 //     back in one transaction at the end. An unchanged tree runs no make.
-//  3. Errors (missing ports with who needs them, make failures, unknown
-//     flavors, malformed *_DEPENDS entries, cycles with their full path)
-//     are collected and returned together in an *ErrorList.
+//  3. Problems (missing ports with who needs them, make failures, unknown
+//     flavors, malformed *_DEPENDS entries, unsafe package names, cycles
+//     with their full path) make ActionFailed nodes with their reason and
+//     cut edges; excluded ports (profile exclude) become ignored nodes with
+//     cut edges, and what only they needed is pruned. Failures behind an
+//     explicit target are also returned, beside the plan, in an *ErrorList
+//     unless Options.KeepGoing.
 //  4. Order: a deterministic topological order. Input keys are computed in
 //     that order: SHA-256 over Inputs (port hash, flavor, options, make.conf
 //     and make_env, Mk hash, environment identity, and every dependency's
 //     input key). The components are stored by key (bucket inputs) so a
 //     later plan can name what changed since the last build.
-//  5. Decisions, in build order: ignored (IGNORE/BROKEN), skipped (a
-//     dependency is ignored; the reason names it), forced, skip when the
+//  5. Decisions, in build order: failed, ignored (IGNORE/BROKEN or
+//     excluded), skipped (a dependency is failed or ignored; the reason
+//     names it and the chain), forced, skip when the
 //     latest record.Package has the same input key and its file under
 //     packages_dir/All has the recorded SHA-256 (meta ports: the record
 //     alone), otherwise build with the reason: new, package missing,

@@ -29,6 +29,9 @@ var (
 type CycleError struct {
 	// Path starts and ends with the same node ID.
 	Path []string
+	// members are every node of the strongly connected component (each
+	// is on some cycle), sorted.
+	members []string
 }
 
 func (e *CycleError) Error() string {
@@ -44,7 +47,32 @@ type BadDependError struct {
 }
 
 func (e *BadDependError) Error() string {
-	return fmt.Sprintf("%s: malformed %s entry %q (want target:category/port[@flavor][:target])", e.Node, e.Var, e.Entry)
+	return e.Node + ": " + e.reason()
+}
+
+func (e *BadDependError) reason() string {
+	return fmt.Sprintf("malformed %s entry %q (want target:category/port[@flavor][:target])", e.Var, e.Entry)
+}
+
+// failureReason is what a failed node's Reason says about one of its
+// problems: the error without the node's name or who needs it (the plan's
+// graph shows that).
+func failureReason(err error) string {
+	var se *portscan.Error
+	var be *BadDependError
+	switch {
+	case errors.As(err, &se):
+		switch se.Kind {
+		case ErrMissingPort:
+			return "no such port (no Makefile in the tree)"
+		case ErrUnknownFlavor:
+			return se.Reason()
+		}
+		return se.Err.Error()
+	case errors.As(err, &be):
+		return be.reason()
+	}
+	return err.Error()
 }
 
 func (e *BadDependError) Unwrap() error { return ErrBadDepend }

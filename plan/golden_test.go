@@ -95,6 +95,27 @@ func TestGoldenPlans(t *testing.T) {
 			p.Ports["lang/tinylang@v1"] = spec.PortSettings{MakeEnv: map[string]string{"TL_DEBUG": "1"}}
 		}},
 		{"examples", "../../examples/ports", []string{"all"}, nil},
+		// Names and versions as the real framework produces them.
+		{"real-all", "real", []string{"all"}, nil},
+		// With "all", ports that cannot be planned are failed nodes,
+		// their dependents are skipped and the rest plans.
+		{"errors-all", "errors", []string{"all"}, nil},
+		{"cycle-all", "cycle", []string{"all"}, nil},
+		// exclude: origins (every flavor), origin@flavor and category/*,
+		// applied to "all" and to explicit targets alike; a port needing
+		// an excluded one is skipped, and what only an excluded port
+		// needed is not planned.
+		{"select-exclude-all", "select", []string{"all"}, func(p *spec.Profile) {
+			p.AllFlavors, p.Exclude = true, []string{"games/*", "lang/four@f2", "www/heavy"}
+		}},
+		{"select-exclude-targets", "select", []string{"games/big", "lang/four@all", "misc/needs-heavy", "misc/plain"}, func(p *spec.Profile) {
+			p.Exclude = []string{"games/*", "lang/four@f2", "www/heavy"}
+		}},
+		// Flavors: "all" is every flavor of every port unless all_flavors
+		// is false; origin@all is every flavor of one port.
+		{"select-all", "select", []string{"all"}, func(p *spec.Profile) { p.AllFlavors = true }},
+		{"select-all-default-flavors", "select", []string{"all"}, func(p *spec.Profile) { p.AllFlavors = false }},
+		{"select-origin-all", "select", []string{"lang/four@all"}, func(p *spec.Profile) { p.AllFlavors = false }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -124,6 +145,10 @@ func TestGoldenPlans(t *testing.T) {
 	}
 }
 
+// TestGoldenErrors: explicit targets that cannot be built because they,
+// or a dependency, failed to plan fail the plan with every problem behind
+// them; the plan comes back all the same, and KeepGoing returns it
+// without an error.
 func TestGoldenErrors(t *testing.T) {
 	cases := []struct {
 		name    string
@@ -131,13 +156,14 @@ func TestGoldenErrors(t *testing.T) {
 		targets []string
 		kinds   []error
 	}{
-		{"errors-all", "errors", []string{"all"}, []error{ErrMissingPort, ErrScan, ErrUnknownFlavor}},
-		{"cycle-all", "cycle", []string{"all"}, []error{ErrCycle}},
+		{"errors-targets", "errors", []string{"devel/missing-dep", "devel/syntax-error", "misc/bad-flavor", "misc/needs-make-error", "misc/ok"},
+			[]error{ErrMissingPort, ErrScan, ErrUnknownFlavor}},
+		{"cycle-targets", "cycle", []string{"d/w", "e/leaf"}, []error{ErrCycle}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p, base := goldenProfile(t, c.tree, c.targets...)
-			_, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2})
+			pl, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -147,6 +173,37 @@ func TestGoldenErrors(t *testing.T) {
 				}
 			}
 			checkGolden(t, c.name+".golden.txt", normalize([]byte(err.Error()+"\n"), p, base))
+			if pl == nil || Summarize(pl).Failed == 0 {
+				t.Fatalf("no plan with failed nodes beside the error: %v", pl)
+			}
+			kept, _, err := Create(t.Context(), Options{Profile: p, Jobs: 2, KeepGoing: true})
+			if err != nil {
+				t.Fatalf("KeepGoing: %v", err)
+			}
+			a, _ := Encode(pl)
+			b, _ := Encode(kept)
+			if !bytes.Equal(a, b) {
+				t.Error("KeepGoing planned something else")
+			}
 		})
 	}
+}
+
+// TestRenderChanges: plan's default output lists what changes and counts
+// the rest; RenderHuman (plan -verbose, show) lists every node.
+func TestRenderChanges(t *testing.T) {
+	p := &Plan{Ports: []Node{
+		{ID: "a/new", PkgName: "new-1", Action: ActionBuild, Reason: ReasonNew},
+		{ID: "a/same", PkgName: "same-1", Action: ActionSkip, Reason: ReasonUpToDate},
+		{ID: "b/changed", PkgName: "changed-2", Action: ActionBuild, Reason: ReasonPortChanged},
+		{ID: "b/gone", Action: ActionFailed, Reason: "no such port (no Makefile in the tree)"},
+		{ID: "c/broken", PkgName: "broken-1", Action: ActionIgnored, Reason: "is marked as broken: x"},
+		{ID: "c/needs-gone", PkgName: "needs-gone-1", Action: ActionSkipped, Reason: "skipped: b/gone failed to plan"},
+		{ID: "c/same-with-a-long-name", PkgName: "same2-1", Action: ActionSkip, Reason: ReasonUpToDate},
+	}}
+	var changes, all bytes.Buffer
+	RenderChanges(&changes, p)
+	RenderHuman(&all, p)
+	checkGolden(t, "render-changes.golden.txt", changes.Bytes())
+	checkGolden(t, "render-all.golden.txt", all.Bytes())
 }

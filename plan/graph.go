@@ -50,7 +50,8 @@ func findCycles(ids []string, nodes map[string]*Node) []*CycleError {
 			}
 		}
 		if len(comp) > 1 || self {
-			out = append(out, &CycleError{Path: cyclePath(comp, nodes)})
+			path := cyclePath(comp, nodes) // sorts comp
+			out = append(out, &CycleError{Path: path, members: append([]string(nil), comp...)})
 		}
 	}
 	for _, id := range ids {

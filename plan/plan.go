@@ -3,9 +3,11 @@ package plan
 import "github.com/go-dsynth/dsynth/spec"
 
 // FormatVersion is the plan file format version written by this dsynth.
-// Version 2 writes every node's "flavor" (empty for unflavored ports);
-// version 1 left it out when empty. Both are read (see Decode).
-const FormatVersion = 2
+// Version 3 adds the action "failed" (a node that could not be planned; a
+// dsynth reading version 2 would have built it). Version 2 writes every
+// node's "flavor" (empty for unflavored ports); version 1 left it out when
+// empty. All are read (see Decode).
+const FormatVersion = 3
 
 // minFormatVersion is the oldest plan file format this dsynth reads.
 const minFormatVersion = 1
@@ -20,8 +22,15 @@ const (
 	ActionSkip Action = "skip"
 	// ActionIgnored: the port is IGNOREd or BROKEN (Node.Ignore says why).
 	ActionIgnored Action = "ignored"
-	// ActionSkipped: a dependency is ignored (Node.Reason names it).
+	// ActionSkipped: a dependency is ignored or failed (Node.Reason names
+	// it, and the chain to it).
 	ActionSkipped Action = "skipped"
+	// ActionFailed: the port could not be planned: it is missing, its
+	// make -V failed, its flavor does not exist, a *_DEPENDS entry is
+	// malformed, its package name is unsafe, or it is on a dependency
+	// cycle. Node.Reason says why; its dependency edges are cut (Deps is
+	// empty), and apply records it as failed without building it.
+	ActionFailed Action = "failed"
 )
 
 // DepKind is a dependency variable, without the _DEPENDS suffix, lower case.

@@ -8,7 +8,7 @@ import (
 )
 
 // Symbol returns the one-character mark of a node in human output:
-// + new, ~ rebuild, = up to date, ! ignored, - skipped.
+// + new, ~ rebuild, = up to date, x failed, ! ignored, - skipped.
 func Symbol(n *Node) string {
 	switch n.Action {
 	case ActionBuild:
@@ -22,6 +22,8 @@ func Symbol(n *Node) string {
 		return "!"
 	case ActionSkipped:
 		return "-"
+	case ActionFailed:
+		return "x"
 	}
 	return "?"
 }
@@ -29,22 +31,45 @@ func Symbol(n *Node) string {
 // RenderHuman writes one line per node (sorted by ID) with its symbol,
 // package name and reason, then the summary line, like `terraform plan`.
 func RenderHuman(w io.Writer, p *Plan) error {
-	width := 0
+	return renderHuman(w, p, true)
+}
+
+// RenderChanges is RenderHuman listing only what changes: nodes to build
+// (new or changed), failed, ignored and skipped ones. Up-to-date nodes
+// are counted in one line instead.
+func RenderChanges(w io.Writer, p *Plan) error {
+	return renderHuman(w, p, false)
+}
+
+func renderHuman(w io.Writer, p *Plan, all bool) error {
+	width, hidden := 0, 0
 	for i := range p.Ports {
-		width = max(width, len(p.Ports[i].ID))
+		if all || p.Ports[i].Action != ActionSkip {
+			width = max(width, len(p.Ports[i].ID))
+		}
 	}
 	var b strings.Builder
 	for i := range p.Ports {
 		n := &p.Ports[i]
+		if !all && n.Action == ActionSkip {
+			hidden++
+			continue
+		}
 		pkg := n.PkgName
 		if n.Meta {
 			pkg += " (meta)"
 		}
 		reason := n.Reason
-		if n.Action == ActionIgnored {
+		switch n.Action {
+		case ActionIgnored:
 			reason = "ignored: " + reason
+		case ActionFailed:
+			reason = "failed: " + reason
 		}
 		fmt.Fprintf(&b, "  %s %-*s  %-24s %s\n", Symbol(n), width, n.ID, pkg, reason)
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "  (%d up to date, not listed: -verbose lists them)\n", hidden)
 	}
 	if len(p.Ports) > 0 {
 		b.WriteString("\n")
@@ -72,6 +97,7 @@ var graphColors = map[string]string{
 	"=": "lightgray",
 	"!": "tomato",
 	"-": "orange",
+	"x": "red",
 }
 
 // RenderDOT writes the dependency graph in Graphviz DOT: one node per port

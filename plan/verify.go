@@ -121,7 +121,13 @@ func verifyNode(p *Plan, n *Node) ([]Change, error) {
 	dir := filepath.Join(p.Tree.Path, filepath.FromSlash(n.Origin))
 	var out []Change
 	if _, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil {
+		if n.Action == ActionFailed && n.PortHash == "" {
+			return nil, nil // planned as missing, still missing
+		}
 		return []Change{{Kind: "missing", Node: n.ID, Detail: "port directory " + dir + " is gone"}}, nil
+	}
+	if n.Action == ActionFailed && n.PortHash == "" {
+		return []Change{{Kind: "port", Node: n.ID, Detail: "port directory " + dir + " appeared (it was missing)"}}, nil
 	}
 	h, err := hashDir(dir, n.Origin)
 	if err != nil {

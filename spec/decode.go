@@ -53,6 +53,8 @@ var profileSchema = &hcl.BodySchema{
 		{Name: "make_conf"},
 		{Name: "ports"},
 		{Name: "ports_file"},
+		{Name: "exclude"},
+		{Name: "all_flavors"},
 		{Name: "tests"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
@@ -109,6 +111,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 		MakeCommand:   defaultMake(ld.opt.GOOS),
 		MakeConf:      map[string]string{},
 		Targets:       []string{},
+		AllFlavors:    true,
 		Ports:         map[string]PortSettings{},
 		Workers: Workers{
 			Count:   autoWorkers(ld.opt.CPUs),
@@ -150,6 +153,24 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	ld.mapAttr(a["make_conf"], p.MakeConf)
 	if v, ok := ld.boolAttr(a["tests"]); ok {
 		p.Tests = v
+	}
+	if v, ok := ld.boolAttr(a["all_flavors"]); ok {
+		p.AllFlavors = v
+	}
+	if attr := a["exclude"]; attr != nil {
+		vals, ranges := ld.stringList(attr)
+		seen := map[string]bool{}
+		for i, x := range vals {
+			if err := CheckExclude(x); err != nil {
+				ld.errorf(ranges[i].Ptr(), "Invalid exclude pattern", "%v.", err)
+				continue
+			}
+			if !seen[x] {
+				seen[x] = true
+				p.Exclude = append(p.Exclude, x)
+			}
+		}
+		sort.Strings(p.Exclude)
 	}
 
 	targets := map[string]bool{}

@@ -29,6 +29,15 @@ type Profile struct {
 	Targets []string `json:"targets"`
 	// PortsFile is the absolute path of ports_file, or "".
 	PortsFile string `json:"ports_file,omitempty"`
+	// Exclude lists ports never built, sorted: category/port (every
+	// flavor), category/port@flavor, or category/*. They are dropped from
+	// every kind of target ("all", ports, ports_file, port blocks, @all),
+	// and a port depending on one is skipped.
+	Exclude []string `json:"exclude,omitempty"`
+	// AllFlavors makes the target "all" mean every flavor of every port
+	// (the default, as poudriere's bulk -a); false: default flavors only.
+	// origin@all always means every flavor of one port.
+	AllFlavors bool `json:"all_flavors,omitempty"`
 	// Tests includes TEST_DEPENDS and runs the test phase.
 	Tests bool `json:"tests"`
 

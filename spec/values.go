@@ -26,6 +26,19 @@ func CheckOrigin(s string) error {
 	return nil
 }
 
+// CheckExclude validates an exclude pattern: an origin (every flavor of
+// the port), origin@flavor (that flavor), or category/* (every port of
+// the category).
+func CheckExclude(s string) error {
+	if cat, ok := strings.CutSuffix(s, "/*"); ok && originRE.MatchString(cat+"/x") {
+		return nil
+	}
+	if !originRE.MatchString(s) {
+		return fmt.Errorf("%q is not an exclude pattern: want category/port, category/port@flavor or category/*", s)
+	}
+	return nil
+}
+
 // ParseSize parses a size: plain bytes ("1048576") or a number with a
 // k, m, g or t suffix (powers of 1024, an optional trailing b: "8g",
 // "512m", "1024kb"). "0" means no limit.

@@ -31,12 +31,13 @@ func init() {
 	register(&command{
 		name:     "apply",
 		synopsis: "Build a saved plan (or plan a profile, confirm and build it)",
-		usage:    "dsynth apply [-auto-approve] [-workers N] PLANFILE\n       dsynth apply [-auto-approve] [-workers N] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
+		usage:    "dsynth apply [-auto-approve] [-workers N] PLANFILE\n       dsynth apply [-auto-approve] [-keep-going] [-workers N] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)
 			autoApprove := fs.Bool("auto-approve", false, "build without asking for confirmation (PROFILE.hcl form)")
 			workers := fs.Int("workers", 0, "number of parallel builders (default: the profile's workers.count)")
+			keepGoing := fs.Bool("keep-going", false, "build the rest when an explicit target failed to plan (PROFILE.hcl form)")
 			return func(args []string) error {
 				arg, err := oneArg(args, "a plan file or a profile file")
 				if err != nil {
@@ -45,13 +46,13 @@ func init() {
 				if err := checkWorkers(*workers); err != nil {
 					return err
 				}
-				return runApply(arg, &pf, *autoApprove, *workers)
+				return runApply(arg, &pf, *autoApprove, *keepGoing, *workers)
 			}
 		},
 	})
 }
 
-func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error {
+func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers int) error {
 	ctx, stop := interruptContext()
 	defer stop()
 
@@ -70,10 +71,15 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 		if err != nil {
 			return err
 		}
-		if p, err = makePlan(ctx, l); err != nil {
+		if p, err = makePlan(ctx, l, keepGoing); err != nil {
+			if p != nil {
+				plan.RenderChanges(stdout, p)
+				fmt.Fprintln(stdout)
+				return fmt.Errorf("%w\n(targets cannot be built; -keep-going builds the rest)", err)
+			}
 			return err
 		}
-		if err := plan.RenderHuman(stdout, p); err != nil {
+		if err := plan.RenderChanges(stdout, p); err != nil {
 			return err
 		}
 		if planBytes, err = plan.Encode(p); err != nil {
@@ -90,8 +96,8 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 	}
 	prof := &p.Profile
 	if s := plan.Summarize(p); s.Build == 0 {
-		fmt.Fprintf(stdout, "\nNothing to build: %d ports up to date, %d ignored, %d skipped.\n", s.UpToDate, s.Ignored, s.Skipped)
-		if s.Ignored+s.Skipped > 0 {
+		fmt.Fprintf(stdout, "\nNothing to build: %d ports up to date, %d failed, %d ignored, %d skipped.\n", s.UpToDate, s.Failed, s.Ignored, s.Skipped)
+		if s.Failed+s.Ignored+s.Skipped > 0 {
 			return withCode(exitFailed, nil)
 		}
 		return nil
@@ -146,7 +152,7 @@ func runApply(arg string, pf *profileFlags, autoApprove bool, workers int) error
 }
 
 // makePlan plans a loaded profile (the `apply PROFILE.hcl` form).
-func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
+func makePlan(ctx context.Context, l *spec.Loaded, keepGoing bool) (*plan.Plan, error) {
 	var db plan.Store
 	if l.Profile.Records != "" {
 		// Like before any apply: no records file is created by planning
@@ -158,7 +164,7 @@ func makePlan(ctx context.Context, l *spec.Loaded) (*plan.Plan, error) {
 		}
 	}
 	start := time.Now()
-	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version})
+	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version, KeepGoing: keepGoing})
 	if st != nil {
 		fmt.Fprintf(os.Stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())

@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:     "plan",
 		synopsis: "Scan the ports tree and show (or save) what a build would do",
-		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE",
+		usage:    "dsynth plan [-profile NAME] [-var K=V]... [-var-file F]... [-out FILE] [-json] [-detailed-exitcode] [-force ORIGIN]... [-force-all] [-keep-going] [-verbose] [-jobs N] PROFILE.hcl\n       dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)
@@ -26,6 +26,8 @@ func init() {
 			fs.Var(&force, "force", "build `ORIGIN` (or ORIGIN@FLAVOR) even when up to date (repeatable)")
 			forceAll := fs.Bool("force-all", false, "build every port even when up to date")
 			jobs := fs.Int("jobs", 0, "concurrent make processes while scanning (default: CPUs)")
+			verbose := fs.Bool("verbose", false, "list every port, the up-to-date ones too (default: only what changes, with counts of the rest)")
+			keepGoing := fs.Bool("keep-going", false, "plan (and exit 0) even when an explicit target cannot be built because it or a dependency failed to plan")
 			return func(args []string) error {
 				if len(args) > 0 && args[0] == "export" {
 					return runPlanExport(args[1:])
@@ -35,7 +37,7 @@ func init() {
 					return err
 				}
 				return runPlan(path, &pf, planCmdOptions{out: *out, json: *jsonOut, detailed: *detailed,
-					force: force, forceAll: *forceAll, jobs: *jobs})
+					force: force, forceAll: *forceAll, jobs: *jobs, keepGoing: *keepGoing, verbose: *verbose})
 			}
 		},
 	})
@@ -47,6 +49,8 @@ type planCmdOptions struct {
 	force          []string
 	forceAll       bool
 	jobs           int
+	keepGoing      bool
+	verbose        bool
 }
 
 func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
@@ -65,19 +69,27 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{
 		Profile: l.Profile, ProfileSource: l.Source, DB: db,
-		Force: o.force, ForceAll: o.forceAll, Jobs: o.jobs, DsynthVersion: Version,
+		Force: o.force, ForceAll: o.forceAll, Jobs: o.jobs, DsynthVersion: Version, KeepGoing: o.keepGoing,
 	})
 	if st != nil {
 		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
 	}
 	if err != nil {
+		if p != nil && !o.json {
+			// Show what would be built; the error says what failed.
+			if rerr := renderPlan(p, o.verbose); rerr != nil {
+				return rerr
+			}
+			fmt.Fprintln(stdout)
+			return fmt.Errorf("%w\n(targets cannot be built; -keep-going plans the rest)", err)
+		}
 		return err
 	}
 	if o.json {
 		err = plan.RenderJSON(stdout, p)
 	} else {
-		err = plan.RenderHuman(stdout, p)
+		err = renderPlan(p, o.verbose)
 	}
 	if err != nil {
 		return err
@@ -94,4 +106,14 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		return withCode(exitChanges, nil)
 	}
 	return nil
+}
+
+// renderPlan prints the plan for a person: what changes (new, changed,
+// failed, ignored, skipped) with a count of the rest, or every port when
+// verbose.
+func renderPlan(p *plan.Plan, verbose bool) error {
+	if verbose {
+		return plan.RenderHuman(stdout, p)
+	}
+	return plan.RenderChanges(stdout, p)
 }

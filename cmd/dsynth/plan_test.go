@@ -111,12 +111,52 @@ func TestPlanShowGraph(t *testing.T) {
 func TestPlanJSONAndErrors(t *testing.T) {
 	prof := planProfile(t, `["misc/minicat"]`)
 	code, js, _ := runCmd(t, "plan", "-json", prof)
-	if code != 0 || !strings.Contains(js, `"format_version": 2`) || !strings.Contains(js, `"flavor": ""`) {
+	if code != 0 || !strings.Contains(js, `"format_version": 3`) || !strings.Contains(js, `"flavor": ""`) {
 		t.Fatalf("plan -json: exit %d\n%.300s", code, js)
 	}
 	prof = planProfile(t, `["misc/nosuch", "devel/alsonot"]`)
 	code, _, e := runCmd(t, "plan", prof)
 	if code != 1 || !strings.Contains(e, "2 errors") || !strings.Contains(e, "missing port misc/nosuch, needed by a profile target") {
 		t.Fatalf("plan of missing ports: exit %d\n%s", code, e)
+	}
+}
+
+// TestPlanKeepGoing: an explicit target that failed to plan makes plan
+// exit 1 after showing the plan; -keep-going saves the plan of the rest;
+// "all" never fails for one port. show lists the failed nodes.
+func TestPlanKeepGoing(t *testing.T) {
+	tree, _ := filepath.Abs("../../testdata/ports/errors")
+	dir := t.TempDir()
+	write := func(name, targets string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(`profile "t" {
+  ports_dir  = "`+tree+`"
+  build_base = "`+dir+`/base"
+  ports      = `+targets+`
+}
+`), 0o644)
+		return p
+	}
+	explicit := write("explicit.hcl", `["misc/needs-make-error", "misc/ok"]`)
+	out := filepath.Join(dir, "x.plan")
+	code, stdout, stderrS := runCmd(t, "plan", "-out", out, explicit)
+	if code != exitError || !strings.Contains(stdout, "x devel/make-error") || !strings.Contains(stdout, "- misc/needs-make-error") ||
+		!strings.Contains(stderrS, "needed by misc/needs-make-error (BUILD_DEPENDS)") || !strings.Contains(stderrS, "-keep-going") {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderrS)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed plan was saved")
+	}
+	code, stdout, stderrS = runCmd(t, "plan", "-keep-going", "-out", out, explicit)
+	if code != 0 || !strings.Contains(stdout, "skipped: devel/make-error failed to plan") || !strings.Contains(stdout, "1 failed") {
+		t.Fatalf("plan -keep-going: exit %d\n%s\n%s", code, stdout, stderrS)
+	}
+	code, shown, _ := runCmd(t, "show", out)
+	if code != 0 || !strings.Contains(shown, "x devel/make-error") || !strings.Contains(shown, "failed: make -V failed") {
+		t.Fatalf("show: exit %d\n%s", code, shown)
+	}
+	code, stdout, stderrS = runCmd(t, "plan", write("all.hcl", `["all"]`))
+	if code != 0 || !strings.Contains(stdout, "x devel/syntax-error") || !strings.Contains(stdout, "+ misc/ok") {
+		t.Fatalf("plan of all: exit %d\n%s\n%s", code, stdout, stderrS)
 	}
 }

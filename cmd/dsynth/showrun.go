@@ -117,6 +117,8 @@ func asPlanned(p *RunPort) bool {
 		return p.Outcome == record.AttemptIgnored
 	case plan.ActionSkipped:
 		return p.Outcome == record.AttemptSkipped
+	case plan.ActionFailed:
+		return p.Outcome == record.AttemptFailed
 	}
 	return false
 }

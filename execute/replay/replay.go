@@ -277,7 +277,7 @@ func (pr *Prepared) report(atts []*record.Attempt) *Report {
 			r.ReplaySHA256 = a.SHA256
 		}
 		switch {
-		case n.Action == plan.ActionIgnored || n.Action == plan.ActionSkipped:
+		case n.Action == plan.ActionIgnored || n.Action == plan.ActionSkipped || n.Action == plan.ActionFailed:
 			r.Verdict, r.Note = VerdictNotPlanned, n.Reason
 			if n.Ignore != "" {
 				r.Note = "ignored: " + n.Ignore

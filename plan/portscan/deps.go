@@ -37,16 +37,15 @@ type Dep struct {
 // `target:origin[@flavor][:make-target]` entries. origin may be
 // `category/port`, `${PORTSDIR}/category/port` or an absolute path under
 // portsDir (older trees expand it); all become `category/port`.
-// `/nonexistent:` entries are dropped. Entries that cannot be parsed are
-// returned in bad.
+// `/nonexistent:<dir>[:<target>]` entries (nothing on disk satisfies
+// them: the port needs the other port's source or a target run in it) are
+// dependencies like the others: the other port comes first. Entries that
+// cannot be parsed are returned in bad.
 func ParseDepends(varName, value, portsDir string) (deps []Dep, bad []string) {
 	for _, e := range strings.Fields(value) {
 		parts := strings.Split(e, ":")
 		if len(parts) < 2 || parts[1] == "" {
 			bad = append(bad, e)
-			continue
-		}
-		if parts[0] == "/nonexistent" {
 			continue
 		}
 		o := NormalizeOrigin(parts[1], portsDir)

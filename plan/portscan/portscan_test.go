@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,7 +27,11 @@ func TestParseDepends(t *testing.T) {
 		{"foo:${PORTSDIR}/devel/foo", []string{"devel/foo"}, nil},
 		{"foo:/usr/ports/devel/foo", []string{"devel/foo"}, nil},
 		{"foo:/elsewhere/ports/devel/foo@x:build", []string{"devel/foo@x"}, nil},
-		{"/nonexistent:devel/foo:extract", nil, nil},
+		// /nonexistent:<dir>[:<target>] names no file to look for but
+		// still a port that must come first (its source, say).
+		{"/nonexistent:devel/foo:extract", []string{"devel/foo"}, nil},
+		{"/nonexistent:${PORTSDIR}/databases/foo", []string{"databases/foo"}, nil},
+		{"/nonexistent:/usr/ports/databases/foo:patch", []string{"databases/foo"}, nil},
 		{"libz.so:archivers/zlib", []string{"archivers/zlib"}, nil},
 		{"justaword foo: foo:toplevel", nil, []string{"justaword", "foo:", "foo:toplevel"}},
 	}
@@ -138,6 +143,15 @@ func TestWalkFlavorsAndErrors(t *testing.T) {
 	} {
 		if !strings.Contains(got, w) {
 			t.Errorf("errors lack %q:\n%s", w, got)
+		}
+	}
+	// Dependencies that failed resolve to their error's node ID.
+	if got := res.DepIDs["a/bad"]; !reflect.DeepEqual(got, []string{"x/gone", "l/py@py9", "x/lib@f", "x/broken"}) {
+		t.Errorf("DepIDs[a/bad] = %v", got)
+	}
+	for _, e := range res.Errors {
+		if !strings.HasPrefix(e.Error(), e.Reason()) || strings.Contains(e.Reason(), "needed by") {
+			t.Errorf("Reason %q of %q", e.Reason(), e.Error())
 		}
 	}
 	if len(res.Errors) != 5 {
@@ -285,5 +299,31 @@ func TestQueryHangsAndFloods(t *testing.T) {
 	v, err := Query(context.Background(), "bmake", dir, "", env)
 	if err != nil || v["PKGNAME"] != "x-1" {
 		t.Fatalf("make -V flooding stderr: %v, %v", v, err)
+	}
+}
+
+// TestWalkAllFlavorsAndSkipRoot: origin@all stands for every flavor (the
+// port itself when it has none); SkipRoot drops roots once their flavor is
+// known, and a skipped node is still walked when something needs it.
+func TestWalkAllFlavorsAndSkipRoot(t *testing.T) {
+	tree := map[string]fakePort{
+		"l/py":   {flavors: []string{"py3", "py2", "py1"}},
+		"x/lib":  {},
+		"a/user": {deps: []string{"RUN_DEPENDS=l/py@py2"}},
+	}
+	var calls atomic.Int64
+	skip := func(origin, flavor string) bool { return origin == "l/py" && flavor == "py2" }
+	res, err := Walk(context.Background(), Config{Jobs: 2, Load: fakeLoader(tree, &calls, nil, nil), SkipRoot: skip},
+		[]Ref{{Origin: "l/py", Flavor: AllFlavors}, {Origin: "x/lib", Flavor: AllFlavors}})
+	if err != nil || len(res.Errors) != 0 {
+		t.Fatal(err, res.Errors)
+	}
+	if want := []string{"l/py@py1", "l/py@py3", "x/lib"}; !reflect.DeepEqual(res.Roots, want) || len(res.Ports) != 3 {
+		t.Fatalf("roots %v (want %v), %d nodes", res.Roots, want, len(res.Ports))
+	}
+	res, _ = Walk(context.Background(), Config{Jobs: 2, Load: fakeLoader(tree, &calls, nil, nil), SkipRoot: skip},
+		[]Ref{{Origin: "l/py", Flavor: AllFlavors}, {Origin: "a/user"}})
+	if res.Ports["l/py@py2"] == nil || slices.Contains(res.Roots, "l/py@py2") {
+		t.Fatalf("a skipped root that a port needs: nodes %v, roots %v", res.Ports, res.Roots)
 	}
 }

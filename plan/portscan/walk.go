@@ -45,11 +45,19 @@ func (p *Port) ID() string {
 // loads; it returns an error wrapping ErrMissingPort for a missing port.
 type Loader func(ctx context.Context, origin, flavor string) (*Port, error)
 
+// AllFlavors as a Ref's flavor (origin@all) stands for every flavor of
+// the port (the port itself when it has none).
+const AllFlavors = "all"
+
 // Config configures Walk.
 type Config struct {
 	// Jobs is the number of concurrent loads (default runtime.NumCPU()).
 	Jobs int
 	Load Loader
+	// SkipRoot, when set, drops a root once its node is known (origin
+	// and resolved flavor): the node is still walked when another port
+	// depends on it.
+	SkipRoot func(origin, flavor string) bool
 }
 
 // Error is a problem found while walking: a missing port, a failed load
@@ -71,6 +79,20 @@ var (
 )
 
 func (e *Error) Error() string {
+	s := e.Reason()
+	if len(e.From) > 0 {
+		s += ", needed by " + strings.Join(e.From, ", ")
+	}
+	return s
+}
+
+// ID is the node ID the error stands for in the graph: the origin when
+// the port could not be loaded at all, origin@flavor for a flavor that
+// could not be loaded or does not exist. Result.DepIDs names it.
+func (e *Error) ID() string { return e.Ref.String() }
+
+// Reason is Error without the "needed by" list.
+func (e *Error) Reason() string {
 	var b strings.Builder
 	switch e.Kind {
 	case ErrMissingPort:
@@ -82,9 +104,6 @@ func (e *Error) Error() string {
 		}
 	default:
 		fmt.Fprintf(&b, "%s: %v", e.Ref, e.Err)
-	}
-	if len(e.From) > 0 {
-		fmt.Fprintf(&b, ", needed by %s", strings.Join(e.From, ", "))
 	}
 	return b.String()
 }
@@ -98,7 +117,9 @@ type Result struct {
 	// Roots are the node IDs of the targets, sorted.
 	Roots []string
 	// DepIDs maps a node ID to its dependencies resolved to node IDs, in
-	// the order of Port.Deps (same length; "" where unresolved).
+	// the order of Port.Deps (same length). A dependency that could not
+	// be loaded or names an unknown flavor is the ID of its Errors entry
+	// (Error.ID), which is not in Ports.
 	DepIDs map[string][]string
 	// Errors are all problems found, sorted by port.
 	Errors []*Error
@@ -141,6 +162,7 @@ func Walk(ctx context.Context, cfg Config, roots []Ref) (*Result, error) {
 		queued:  map[string]bool{},
 		roots:   map[string]bool{},
 		flavErr: map[Ref]*Error{},
+		skip:    cfg.SkipRoot,
 	}
 	for _, r := range roots {
 		w.need(r, FromTarget, true)
@@ -197,6 +219,7 @@ type walker struct {
 	errs    []*Error
 	flavErr map[Ref]*Error
 	loads   int
+	skip    func(origin, flavor string) bool
 }
 
 func (w *walker) need(r Ref, from string, root bool) {
@@ -237,6 +260,15 @@ func canonical(st *originState, r Ref) (string, bool) {
 }
 
 func (w *walker) resolve(st *originState, r Ref, from string, root bool) {
+	if r.Flavor == AllFlavors {
+		if len(st.flavors) == 0 {
+			w.resolve(st, Ref{Origin: r.Origin}, from, root)
+		}
+		for _, f := range st.flavors {
+			w.resolve(st, Ref{Origin: r.Origin, Flavor: f}, from, root)
+		}
+		return
+	}
 	id, ok := canonical(st, r)
 	if !ok {
 		e := w.flavErr[r]
@@ -250,6 +282,9 @@ func (w *walker) resolve(st *originState, r Ref, from string, root bool) {
 			w.errs = append(w.errs, e)
 		}
 		e.From = append(e.From, from)
+		return
+	}
+	if root && w.skip != nil && w.skip(r.Origin, strings.TrimPrefix(id[len(r.Origin):], "@")) {
 		return
 	}
 	if root {
@@ -321,15 +356,18 @@ func (w *walker) finish() *Result {
 			st := w.origins[d.Ref.Origin]
 			if st.failed {
 				failedFrom[d.Ref.Origin] = append(failedFrom[d.Ref.Origin], id+" ("+d.Var+")")
+				ids[i] = d.Ref.Origin
 				continue
 			}
-			if c, ok := canonical(st, d.Ref); ok {
-				if w.nodes[c] == nil {
-					failedFrom[c] = append(failedFrom[c], id+" ("+d.Var+")")
-					continue
-				}
-				ids[i] = c
+			c, ok := canonical(st, d.Ref)
+			if !ok {
+				ids[i] = d.Ref.String() // an unknown flavor's Error.ID
+				continue
 			}
+			if w.nodes[c] == nil {
+				failedFrom[c] = append(failedFrom[c], id+" ("+d.Var+")")
+			}
+			ids[i] = c
 		}
 		res.DepIDs[id] = ids
 	}

@@ -1,9 +1,11 @@
-# The whole tree; sizes and durations in every accepted spelling.
+# The whole tree but some ports, default flavors only; sizes and durations in every accepted spelling.
 # GOOS: dragonfly
 profile "everything" {
   ports_dir      = "/usr/dports"
   build_base     = "/build"
   ports          = ["all", "misc/hello"]
+  exclude        = ["www/chromium", "games/*", "lang/python@py39", "games/*"]
+  all_flavors    = false
   package_suffix = ".txz"
 
   port "misc/hello" {
