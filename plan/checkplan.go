@@ -45,7 +45,10 @@ func checkSettings(p *Plan) []string {
 		if n.PkgFile != "" && !packageFileName(n.PkgFile) {
 			add("", fmt.Errorf("%s.pkgfile: %q is not a package file name (a name in packages_dir/All: no slash, no leading dot, no control character)", field, n.PkgFile))
 		}
-		if err := checkPackageNames(map[string]string{"PKGNAME": n.PkgName, "PKGVERSION": n.Version}); err != nil {
+		if n.Action == ActionFailed && n.PkgName == "" && n.Version == "" {
+			// A port that could not be planned has no names (its reason
+			// says why); its dependents are skipped.
+		} else if err := checkPackageNames(map[string]string{"PKGNAME": n.PkgName, "PKGVERSION": n.Version}); err != nil {
 			sub := "pkgname"
 			if strings.HasPrefix(err.Error(), "PKGVERSION") {
 				sub = "version"

@@ -212,7 +212,7 @@ func TestDecodeChecksSettings(t *testing.T) {
 		{"node id", `ports["devel/a"].id: the id of devel/x@f is devel/x@f, not devel/a`, func(p *Plan) { p.Ports[0].Origin, p.Ports[0].Flavor = "devel/x", "f" }},
 		{"pkgfile path", `ports["devel/a"].pkgfile: "../../etc/passwd" is not a package file name`, func(p *Plan) { p.Ports[0].PkgFile = "../../etc/passwd" }},
 		{"pkgfile dot", `ports["devel/a"].pkgfile: ".hidden.pkg" is not a package file name`, func(p *Plan) { p.Ports[0].PkgFile = ".hidden.pkg" }},
-		{"pkgname", `ports["devel/a"].pkgname: PKGNAME "a\x1b[31m" is not a valid package name`, func(p *Plan) { p.Ports[0].PkgName = "a\x1b[31m" }},
+		{"pkgname", `ports["devel/a"].pkgname: PKGNAME "a\x1b[31m" has a control character`, func(p *Plan) { p.Ports[0].PkgName = "a\x1b[31m" }},
 		{"make env", `ports["devel/a"].make_env: Invalid variable value`, func(p *Plan) { p.Ports[0].MakeEnv = map[string]string{"X": "a\x00"} }},
 		{"environment", `environment.vars: Invalid variable name`, func(p *Plan) { p.Environment.Vars["A B"] = "1" }},
 	} {
