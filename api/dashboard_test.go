@@ -48,6 +48,12 @@ func TestDashboardLive(t *testing.T) {
 	ts := newTestServer(t, serverOpts{targets: `["misc/minicat", "archivers/unpack-helper"]`, workers: 2})
 	var start buildResponse
 	ts.mustOK("POST", "/api/v1/builds", "build", map[string]any{}, http.StatusCreated).data(t, &start)
+	// Both workers wait (a paused worker finishes its port, pkg, and takes
+	// no new one) until the page is loaded and watching: how fast Chromium
+	// starts must not decide what the page can see.
+	for _, w := range []string{"0", "1"} {
+		ts.mustOK("POST", "/api/v1/workers/"+w+"/pause", "build", nil, 200)
+	}
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
@@ -74,32 +80,46 @@ func TestDashboardLive(t *testing.T) {
 		t.Fatalf("key not kept in the session: %q %v", stored, err)
 	}
 
-	// Watch the page: progress texts and worker phases seen, until the
-	// build state shows the end.
-	progress := map[string]bool{}
-	phases := map[string]bool{}
-	state, live := "", ""
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		page, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector("#progress-text").textContent,
-			document.querySelector("#build-state").textContent, document.querySelector("#conn").textContent,
-			Array.from(document.querySelectorAll("#workers tr.worker")).map(r => r.querySelector(".node").textContent + ":" + r.querySelector(".phase").textContent).join("|")]`))
-		if err != nil || len(page) != 4 {
-			t.Fatalf("read page: %v %v", page, err)
-		}
-		text, ph := page[0], page[3]
-		state, live = page[1], page[2]
-		progress[text] = true
-		for _, w := range strings.Split(ph, "|") {
-			if node, phase, ok := strings.Cut(w, ":"); ok && node != "" && phase != "" {
-				phases[node+" "+phase] = true
+	// Watch the page: every progress text and worker phase it shows is
+	// recorded by a MutationObserver in the page (no sampling), then the
+	// workers go on, until the build state shows the end.
+	const recorder = `(() => {
+		window.__seen = {progress: {}, phases: {}};
+		const note = () => {
+			window.__seen.progress[document.querySelector("#progress-text").textContent] = true;
+			for (const r of document.querySelectorAll("#workers tr.worker")) {
+				const node = r.querySelector(".node").textContent, phase = r.querySelector(".phase").textContent;
+				if (node && phase) window.__seen.phases[node + " " + phase] = true;
 			}
-		}
-		if state == "success" || state == "failed" {
-			break
-		}
-		time.Sleep(150 * time.Millisecond)
+		};
+		note();
+		new MutationObserver(note).observe(document.querySelector("#app"), {subtree: true, childList: true, characterData: true});
+		return true;
+	})()`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](recorder)); err != nil {
+		t.Fatalf("install the recorder: %v", err)
 	}
+	for _, w := range []string{"0", "1"} {
+		ts.mustOK("POST", "/api/v1/workers/"+w+"/resume", "build", nil, 200)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`["success", "failed"].includes(document.querySelector("#build-state").textContent)`,
+		chromedp.WithPollingTimeout(90*time.Second))); err != nil {
+		t.Fatalf("build end not shown on the page: %v", err)
+	}
+	type seen struct {
+		Progress map[string]bool `json:"progress"`
+		Phases   map[string]bool `json:"phases"`
+	}
+	rec, err := chromedp.Run(ctx, chromedp.Evaluate[seen](`window.__seen`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	progress, phases := rec.Progress, rec.Phases
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector("#build-state").textContent, document.querySelector("#conn").textContent]`))
+	if err != nil || len(page) != 2 {
+		t.Fatalf("read page: %v %v", page, err)
+	}
+	state, live := page[0], page[1]
 	if state != "success" {
 		t.Errorf("build state on the page: %q", state)
 	}
@@ -116,8 +136,12 @@ func TestDashboardLive(t *testing.T) {
 	if len(phases) < 4 {
 		t.Errorf("worker phases seen on the page: %v", phases)
 	}
-	// Results with log links, the graph of the plan, the charts.
-	time.Sleep(800 * time.Millisecond)
+	// Results with log links, the graph of the plan, the charts (drawn
+	// once the end is shown: wait for them, not for a time).
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#results a.log-link").length === 4 && document.querySelectorAll("#chart-slowest rect").length > 0`,
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Errorf("results and charts not drawn: %v", err)
+	}
 	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.querySelectorAll("#results a.log-link").length,
 		document.querySelectorAll("#graph .gnode").length, document.querySelectorAll("#chart-slowest rect").length]`))
 	if err != nil || len(counts) != 3 {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"golang.org/x/time/rate"
 
 	"github.com/go-dsynth/dsynth/isolate"
 )
@@ -164,7 +165,9 @@ func noSlotsLeft(t *testing.T, base string) {
 // metrics, cancel (no slot left behind), retry and the queue.
 func TestLiveBuild(t *testing.T) {
 	needRoot(t)
-	ts := newTestServer(t, serverOpts{targets: `["devel/libmini", "archivers/unpack-helper"]`, workers: 2})
+	// The concurrent readers below run as fast as they can: no rate
+	// limit, or how fast the machine is decides whether they hit it.
+	ts := newTestServer(t, serverOpts{targets: `["devel/libmini", "archivers/unpack-helper"]`, workers: 2, rate: rate.Inf})
 	el := dialEvents(t, ts, "read")
 	el.wait(t, 5*time.Second, 0, "hello", func(e Event) bool { return e.Type == "hello" })
 
@@ -202,6 +205,9 @@ func TestLiveBuild(t *testing.T) {
 
 	// SSE follows the log of ports-mgmt/pkg live.
 	el.wait(t, 30*time.Second, 0, "start of pkg", isProgress("start", "ports-mgmt/pkg"))
+	// Worker 0 builds pkg (about half a second of slot and bmake work):
+	// pause it now, so that it takes nothing after pkg (see below).
+	ts.mustOK("POST", "/api/v1/workers/0/pause", "build", nil, 200)
 	var b struct {
 		Ports []nodeResult `json:"ports"`
 	}
@@ -226,30 +232,34 @@ func TestLiveBuild(t *testing.T) {
 		sseDone <- sseResult{l, e, err}
 	}()
 
-	// After pkg, worker 0 takes a port and worker 1 (paused) none; once
-	// resumed, worker 1 takes the other.
-	i1, first := el.wait(t, 60*time.Second, 0, "second start", func(e Event) bool {
-		return isProgress("start", "")(e) && dataOf(e)["node"] != "ports-mgmt/pkg"
-	})
-	if w := dataOf(first)["worker"]; w != 0.0 {
-		t.Errorf("first port after pkg started on worker %v while worker 1 was paused", w)
-	}
+	// Worker 0 was paused while it built pkg: a paused worker
+	// finishes its port and takes no new one. Once pkg is built (an
+	// event, not a wait), nothing may start while both are paused; once
+	// worker 1 is resumed, the next port starts there (worker 0 is still
+	// paused), whatever the speed of the machine.
+	iBuilt, _ := el.wait(t, 60*time.Second, 0, "pkg built", isProgress("built", "ports-mgmt/pkg"))
 	var wv workerView
+	for _, w := range []string{"0", "1"} {
+		ts.mustOK("GET", "/api/v1/workers/"+w, "read", nil, 200).data(t, &wv)
+		if !wv.Paused {
+			t.Errorf("worker %s: %+v, want paused", w, wv)
+		}
+	}
 	ts.mustOK("GET", "/api/v1/workers/1", "read", nil, 200).data(t, &wv)
-	if !wv.Paused || wv.State != "paused" {
+	if wv.State != "paused" {
 		t.Errorf("worker 1: %+v", wv)
 	}
-	time.Sleep(300 * time.Millisecond)
-	for _, e := range el.snapshot()[i1+1:] {
+	for _, e := range el.snapshot()[iBuilt+1:] {
 		if isProgress("start", "")(e) {
-			t.Errorf("a port started while worker 1 was paused: %v", e.Data)
+			t.Errorf("a port started while both workers were paused: %v", e.Data)
 		}
 	}
 	ts.mustOK("POST", "/api/v1/workers/1/resume", "build", nil, 200)
-	_, second := el.wait(t, 30*time.Second, i1+1, "start on worker 1", isProgress("start", ""))
-	if w := dataOf(second)["worker"]; w != 1.0 {
-		t.Errorf("after resume the port started on worker %v", w)
+	_, first := el.wait(t, 30*time.Second, iBuilt+1, "start on worker 1", isProgress("start", ""))
+	if w := dataOf(first)["worker"]; w != 1.0 {
+		t.Errorf("after resuming worker 1 the port started on worker %v", w)
 	}
+	ts.mustOK("POST", "/api/v1/workers/0/resume", "build", nil, 200)
 	iEnd, end := el.wait(t, 90*time.Second, 0, "build end", func(e Event) bool {
 		return (e.Type == EvBuildCompleted || e.Type == EvBuildFailed) && e.RunID == start.RunID
 	})
