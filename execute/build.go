@@ -80,6 +80,10 @@ type builder struct {
 	pkgsDir  string
 	progress func(worker int, id, phase string)
 	sde      map[string]string // per-node SOURCE_DATE_EPOCH overrides
+	// loadPerCPU scales the default watchdogs (nil: the host's load);
+	// watchdogs replaces their table (nil: defaultIdle).
+	loadPerCPU func() float64
+	watchdogs  map[string]time.Duration
 }
 
 // buildResult is what building one port produced.
@@ -285,13 +289,22 @@ func (s *syncWriter) printf(format string, a ...any) {
 	fmt.Fprintf(s, format, a...)
 }
 
+// roundLimit shows a limit to the second (to the millisecond below one).
+func roundLimit(d time.Duration) time.Duration {
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
 // errTimeout marks a phase stopped by phase_timeout or idle_timeout.
 type errTimeout struct{ msg string }
 
 func (e *errTimeout) Error() string { return e.msg }
 
-// runCmd runs argv in slot with the phase and idle timeouts, output to log.
-func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, env []string, network bool, what string) (int, error) {
+// runCmd runs argv (phase, described as what) in slot with the phase
+// timeout and the phase's no-output watchdog, output to log.
+func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, env []string, network bool, phase, what string) (int, error) {
 	wk := &b.p.Profile.Workers
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -301,9 +314,13 @@ func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, 
 		})
 		defer t.Stop()
 	}
-	if wk.IdleTimeout > 0 {
+	load := b.loadPerCPU
+	if load == nil {
+		load = hostLoadPerCPU
+	}
+	{
 		log.last.Store(time.Now().UnixNano())
-		tick := min(wk.IdleTimeout/4, time.Second)
+		tick := min(idleLimit(wk.IdleTimeout, b.watchdogs, phase, nil)/4, time.Second)
 		stop := make(chan struct{})
 		defer close(stop)
 		go func() {
@@ -314,8 +331,13 @@ func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, 
 				case <-stop:
 					return
 				case <-tk.C:
-					if time.Since(time.Unix(0, log.last.Load())) > wk.IdleTimeout {
-						cancel(&errTimeout{fmt.Sprintf("idle timeout: %s printed nothing for %s", what, wk.IdleTimeout)})
+					limit := idleLimit(wk.IdleTimeout, b.watchdogs, phase, load)
+					if time.Since(time.Unix(0, log.last.Load())) > limit {
+						how := "idle timeout"
+						if wk.IdleTimeout == 0 {
+							how = "watchdog"
+						}
+						cancel(&errTimeout{fmt.Sprintf("%s: %s printed nothing for %s", how, what, roundLimit(limit))})
 						return
 					}
 				}
@@ -464,7 +486,7 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		argv := append(append([]string(nil), res.MakeArgs...), ph)
 		pt := phaseTime{Name: ph, Start: time.Now()}
 		log.printf("\n=== phase %s (started %s) ===\n", ph, pt.Start.UTC().Format("15:04:05"))
-		st, err := b.runCmd(ctx, slot, log, argv, res.Env, network, ph+" phase")
+		st, err := b.runCmd(ctx, slot, log, argv, res.Env, network, ph, ph+" phase")
 		pt.End, pt.Status = time.Now(), st
 		res.Phases = append(res.Phases, pt)
 		d := pt.End.Sub(pt.Start).Round(time.Millisecond)
@@ -501,7 +523,7 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 func (b *builder) step(ctx context.Context, slot Slot, log *syncWriter, name, what string, argv, env []string, res *buildResult) string {
 	log.printf("\n=== %s ===\n", what)
 	t0 := time.Now()
-	st, err := b.runCmd(ctx, slot, log, argv, env, false, what)
+	st, err := b.runCmd(ctx, slot, log, argv, env, false, name, what)
 	res.Phases = append(res.Phases, phaseTime{Name: name, Start: t0, End: time.Now(), Status: st})
 	if err != nil || st != 0 {
 		msg := fmt.Sprintf("%s: exit status %d", what, st)
