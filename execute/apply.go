@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"sync"
 	"time"
 
@@ -206,6 +207,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase})
 	}
 	a.emit(Event{Kind: EventRunStart, Worker: -1})
+	// The live status file's time is the run's heartbeat: touched even
+	// while no event comes (a long silent phase) and when the disk is full
+	// (a time update needs no space), so that a crashed run is ended at
+	// its real last moment.
+	stopBeat := a.live.heartbeat(heartbeatEvery)
+	defer stopBeat()
 
 	// Ports that are not built: planned skips, resumed, ignored, skipped.
 	// Nodes go in dependency order, so that a port depending on one that
@@ -652,9 +659,14 @@ func (r *recorder) view(fn func(db *record.DB) error) error {
 // RecoverCrashed marks as crashed every run of buildBase still recorded as
 // running whose process is gone, and their building attempts as
 // interrupted. It returns those runs.
+//
+// On a full disk the runs are still found and returned, with an error
+// wrapping ErrNotRecorded: the records are updated by the next recovery
+// that has room.
 func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 	rec := &recorder{path: records}
 	var out []*record.Run
+	var unrecorded error
 	host, _ := os.Hostname()
 	// The build base's lock says who runs there: a run is alive only
 	// while its process holds the lock. The PID alone would keep a run
@@ -713,6 +725,14 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
 				return record.PutRun(tx, r)
 			})
+			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+				// A full disk: the finding stands (and is returned), the
+				// records keep "running" until a recovery with room.
+				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
+				out = append(out, r)
+				unrecorded = err
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -720,8 +740,15 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 		}
 		return nil
 	})
+	if err == nil && unrecorded != nil {
+		err = fmt.Errorf("%w: %w", ErrNotRecorded, unrecorded)
+	}
 	return out, err
 }
+
+// ErrNotRecorded: RecoverCrashed found crashed runs but could not write
+// the records (a full disk).
+var ErrNotRecorded = errors.New("crashed runs found but not recorded")
 
 // ExpectedDurations gives the expected build time of a node: its own
 // latest successful build, else the longest of its origin's other flavors

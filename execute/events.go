@@ -129,6 +129,40 @@ func (l *liveStatus) apply(e Event) {
 	}
 }
 
+// heartbeatEvery is how often a running apply touches its status file.
+const heartbeatEvery = 2 * time.Second
+
+// heartbeat touches the status file every d until the returned stop is
+// called.
+func (l *liveStatus) heartbeat(d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		tk := time.NewTicker(d)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tk.C:
+				l.touch()
+			}
+		}
+	}()
+	return func() { close(done); <-exited }
+}
+
+// touch sets the status file's time to now.
+func (l *liveStatus) touch() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.path != "" {
+		now := time.Now()
+		os.Chtimes(l.path, now, now)
+	}
+}
+
 func (l *liveStatus) remove() {
 	if l.path != "" {
 		os.Remove(l.path)

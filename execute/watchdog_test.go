@@ -2,6 +2,9 @@ package execute
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +55,39 @@ func TestDefaultWatchdogEndsAHungPhase(t *testing.T) {
 	}
 	if res.End.Sub(res.Start) > 30*time.Second {
 		t.Errorf("took %s", res.End.Sub(res.Start))
+	}
+}
+
+// The status file's time moves while no event comes: a crashed run is
+// ended at its last heartbeat, not at its last event.
+func TestHeartbeatTouchesStatusFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dsynth.status.json")
+	l := &liveStatus{path: path}
+	l.apply(Event{Kind: EventRunStart, Worker: -1, Time: time.Now()})
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	stop := l.heartbeat(10 * time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.ModTime().After(old.Add(30 * time.Minute)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the heartbeat did not touch the status file")
+		}
+		runtime.Gosched()
+	}
+	stop()
+	// After stop nothing touches it (and a removed file is not recreated).
+	l.remove()
+	l.touch()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("touch recreated the status file: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -204,5 +205,98 @@ func TestE2ELogDiskFull(t *testing.T) {
 	mustCode(t, out, code, 0, "status on a full disk")
 	if sl, _ := filepath.Glob(filepath.Join(base, "SL*")); len(sl) > 0 {
 		t.Errorf("slot directories left: %v", sl)
+	}
+}
+
+// An apply SIGKILLed while its disk is full: status still answers and
+// marks the run crashed, with its real duration (not its last event's).
+func TestE2ECrashOnFullDisk(t *testing.T) {
+	dir := e2eSetup(t, "hostile/slow")
+	tree := filepath.Join(dir, "ports")
+	if err := os.MkdirAll(filepath.Join(tree, "hostile/slow"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mk := "PORTNAME=\tslow\nPORTVERSION=\t1.0\nCATEGORIES=\thostile\nCOMMENT=\tSlow port\n\n" +
+		"do-build:\n\techo building; sleep 600\n\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"
+	if err := os.WriteFile(filepath.Join(tree, "hostile/slow/Makefile"), []byte(mk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "base")
+	if err := os.Mkdir(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", base, "tmpfs", 0, "size=64m"); err != nil {
+		t.Fatalf("mount a small disk: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(base, syscall.MNT_DETACH) })
+	out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+	mustCode(t, out, code, 0, "plan")
+	apply := exec.Command(e2eBin, "apply", "plan.json")
+	apply.Dir = dir
+	apply.Env = append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+	logf, _ := os.Create(filepath.Join(dir, "apply.out"))
+	defer logf.Close()
+	apply.Stdout, apply.Stderr = logf, logf
+	if err := apply.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer apply.Process.Kill()
+	// Wait until the slow port is in its build phase (the log says so).
+	logPath := filepath.Join(base, "logs", "hostile___slow.log")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if b, _ := os.ReadFile(logPath); strings.Contains(string(b), "building") {
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "apply.out"))
+			t.Fatalf("the slow port never started building:\n%s", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The disk fills; the run goes on silently for a while (the status
+	// file cannot be rewritten), then the process dies.
+	exec.Command("sh", "-c", "cat /dev/zero > "+filepath.Join(base, "filler")+" 2>/dev/null; true").Run()
+	started := time.Now()
+	beat := filepath.Join(base, "dsynth.status.json")
+	fi0, err := os.Stat(beat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen time.Time
+	for {
+		fi, err := os.Stat(beat)
+		if err == nil && fi.ModTime().After(fi0.ModTime().Add(4*time.Second)) {
+			seen = fi.ModTime() // heartbeats on the full disk, long after the last event
+			break
+		}
+		if time.Since(started) > 60*time.Second {
+			t.Fatal("no heartbeat on the full disk")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	apply.Process.Signal(syscall.SIGKILL)
+	apply.Wait()
+
+	out, code = dsynth(t, dir, "status", "-records", filepath.Join(base, "records.db"))
+	mustCode(t, out, code, 0, "status on a full disk after a crash")
+	if !strings.Contains(out, "not yet recorded: the disk is full") || !strings.Contains(out, "crashed") {
+		t.Errorf("status on the full disk:\n%s", out)
+	}
+	// With room again, the next status records it.
+	os.Remove(filepath.Join(base, "filler"))
+	out, code = dsynth(t, dir, "status", "-records", filepath.Join(base, "records.db"))
+	mustCode(t, out, code, 0, "status after freeing the disk")
+	db := e2eRecords(t, dir)
+	defer db.Close()
+	run, err := db.Run("last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != record.RunCrashed {
+		t.Fatalf("run status %s, want crashed\n%s", run.Status, out)
+	}
+	if ran := run.End.Sub(run.Start); run.End.Before(seen.Add(-time.Millisecond)) || ran < 4*time.Second {
+		t.Errorf("crashed run ended at %s (ran %s), but it was alive at %s", run.End, ran, seen.UTC())
 	}
 }

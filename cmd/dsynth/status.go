@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -48,6 +49,8 @@ type statusJSON struct {
 	Live    *execute.Status `json:"live,omitempty"`
 	Crashed []*record.Run   `json:"crashed,omitempty"`
 	Cleaned []string        `json:"cleaned,omitempty"`
+	// Unrecorded: the crashed runs could not be written (a full disk).
+	Unrecorded bool `json:"unrecorded,omitempty"`
 }
 
 func runStatus(rf *recordsFlags, jsonOut bool) error {
@@ -72,7 +75,11 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 	}
 	for base := range bases {
 		crashed, err := execute.RecoverCrashed(path, base)
-		if err != nil {
+		if errors.Is(err, execute.ErrNotRecorded) {
+			// A full disk: say what was found, record it later.
+			fmt.Fprintf(stderr, "dsynth: warning: %v (the next status or apply with free space records it)\n", err)
+			out.Unrecorded = true
+		} else if err != nil {
 			return err
 		}
 		if len(crashed) == 0 {
@@ -97,6 +104,11 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 	}); err != nil {
 		return err
 	}
+	for _, c := range out.Crashed {
+		if c.ID == out.Run.ID {
+			out.Run = c // found crashed, even if not yet recorded so
+		}
+	}
 	if out.Run.Status == record.RunRunning {
 		if s, err := execute.ReadStatus(out.Run.BuildBase); err == nil && s.RunID == out.Run.ID {
 			out.Live = s
@@ -108,6 +120,10 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		return enc.Encode(out)
 	}
 	for _, r := range out.Crashed {
+		if out.Unrecorded {
+			fmt.Fprintf(stdout, "Run %s (pid %d) died (not yet recorded: the disk is full).\n", r.ID, r.PID)
+			continue
+		}
 		fmt.Fprintf(stdout, "Run %s (pid %d) died: marked crashed.\n", r.ID, r.PID)
 	}
 	for _, c := range out.Cleaned {
