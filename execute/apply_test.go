@@ -29,6 +29,7 @@ type fakeIso struct {
 	sleep    map[string]time.Duration // node ID -> time spent in build (silent)
 	started  chan string              // receives node IDs entering build, if set
 	failPrep int                      // Prepare fails from this call on (0: never)
+	prepWait chan struct{}            // if set, Prepare signals it and waits for ctx to end
 	failTear int                      // Teardown of this Prepare call fails (0: never)
 
 	mu        sync.Mutex
@@ -51,6 +52,11 @@ type fakeSlot struct {
 }
 
 func (f *fakeIso) Prepare(ctx context.Context, n int, output string) (Slot, error) {
+	if f.prepWait != nil {
+		close(f.prepWait)
+		<-ctx.Done()
+		return nil, fmt.Errorf("mount tmpfs: %w", ctx.Err())
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.prepared++
@@ -589,5 +595,32 @@ func TestApplyFailedToPlanNode(t *testing.T) {
 		if a.NodeID == "x/gone" && (a.Status != record.AttemptFailed || a.Error != "failed to plan: no such port (no Makefile in the tree)") {
 			t.Errorf("attempt of x/gone: %s %q", a.Status, a.Error)
 		}
+	}
+}
+
+// An interrupt while a slot is being prepared is an interrupt, not a
+// broken build environment.
+func TestApplyInterruptDuringPrepare(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "devel/a build")
+	p.PkgNode = ""
+	iso := newFake(p)
+	iso.prepWait = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-iso.prepWait
+		cancel()
+	}()
+	sum, err := Apply(ctx, Options{Plan: p, Isolator: iso, Workers: 1})
+	if sum == nil || sum.Status != record.RunInterrupted {
+		t.Fatalf("summary %+v, err %v; want interrupted", sum, err)
+	}
+	if err != nil && strings.Contains(err.Error(), "isolation") {
+		t.Errorf("err = %v: an interrupt is not an isolation failure", err)
+	}
+	db := openRecords(t, p)
+	h, _ := db.History("devel/a")
+	if len(h) != 1 || h[0].Status != record.AttemptInterrupted {
+		t.Errorf("devel/a: %+v", h)
 	}
 }
