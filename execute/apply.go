@@ -206,6 +206,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	a.b.progress = func(w int, id, phase string) {
 		a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase})
 	}
+	if p.Profile.Hooks != nil {
+		a.hooks = newHooks(p, o.Warn)
+	}
 	a.emit(Event{Kind: EventRunStart, Worker: -1})
 	// The live status file's time is the run's heartbeat: touched even
 	// while no event comes (a long silent phase) and when the disk is full
@@ -298,12 +301,13 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 
 // applier is the state of one Apply.
 type applier struct {
-	o    Options
-	p    *plan.Plan
-	run  *record.Run
-	rec  *recorder
-	b    *builder
-	live *liveStatus
+	hooks *hooks // nil without a hooks block
+	o     Options
+	p     *plan.Plan
+	run   *record.Run
+	rec   *recorder
+	b     *builder
+	live  *liveStatus
 
 	mu       sync.Mutex
 	results  map[string]*buildResult
@@ -542,6 +546,9 @@ func (a *applier) emit(e Event) {
 	for _, ob := range a.o.Observers {
 		ob(e)
 	}
+	if a.hooks != nil {
+		a.hooks.event(e, a.b.nodes[e.Node])
+	}
 }
 
 // abort ends a run that could not continue.
@@ -549,6 +556,10 @@ func (a *applier) emit(e Event) {
 // a run-end event so that observers (serve's events) see it end.
 func (a *applier) abort(err error) (*Summary, error) {
 	a.run.Status, a.run.Error, a.run.End = record.RunError, err.Error(), time.Now().UTC()
+	if a.hooks != nil {
+		a.run.Hooks = a.hooks.end(a.run)
+		a.hooks = nil
+	}
 	a.rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, a.run) })
 	a.live.remove()
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: a.run.Status, Duration: a.run.End.Sub(a.run.Start)})
@@ -587,6 +598,10 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	// Every worker is idle now; NodeID stays the last port it built.
 	for _, wk := range a.workers {
 		wk.State = "idle"
+	}
+	if a.hooks != nil {
+		r.Hooks = a.hooks.end(r)
+		a.hooks = nil
 	}
 	a.rec.err = nil
 	a.rec.update(func(tx *bolt.Tx) error {

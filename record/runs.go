@@ -55,6 +55,21 @@ type Run struct {
 	// PackagesDir is where a replay wrote its packages (the profile's
 	// packages_dir is never written by a replay).
 	PackagesDir string `json:"packages_dir,omitempty"`
+	// Hooks are the profile's hook programs run for this run, in order.
+	Hooks []HookResult `json:"hooks,omitempty"`
+}
+
+// HookResult is one hook program run: which hook, for which port (empty
+// for run_start/run_end), and how it ended: ok, failed, timeout or
+// dropped.
+type HookResult struct {
+	Hook     string        `json:"hook"`
+	Origin   string        `json:"origin,omitempty"`
+	Program  string        `json:"program,omitempty"`
+	Start    time.Time     `json:"start,omitzero"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+	Status   string        `json:"status"`
+	Error    string        `json:"error,omitempty"`
 }
 
 // Duration is the run's wall time (up to now for a running run).

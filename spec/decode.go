@@ -61,6 +61,14 @@ var profileSchema = &hcl.BodySchema{
 		{Type: "port", LabelNames: []string{"origin"}},
 		{Type: "workers"},
 		{Type: "environment"},
+		{Type: "hooks"},
+	},
+}
+
+var hooksSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "run_start"}, {Name: "run_end"}, {Name: "pkg_success"}, {Name: "pkg_failure"},
+		{Name: "pkg_ignored"}, {Name: "pkg_skipped"}, {Name: "timeout"},
 	},
 }
 
@@ -189,7 +197,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	}
 
 	seenPort := map[string]*hcl.Block{}
-	var workers, env *hcl.Block
+	var workers, env, hooks *hcl.Block
 	for _, blk := range c.Blocks {
 		switch blk.Type {
 		case "port":
@@ -221,6 +229,14 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 			}
 			env = blk
 			ld.decodeEnvironment(blk, &p.Environment)
+		case "hooks":
+			if hooks != nil {
+				ld.errorf(blk.DefRange.Ptr(), "Duplicate hooks block",
+					"Only one hooks block is allowed; the first is at %s.", hooks.DefRange)
+				continue
+			}
+			hooks = blk
+			p.Hooks = ld.decodeHooks(blk)
 		}
 	}
 
@@ -320,6 +336,30 @@ func (ld *loader) decodeWorkers(b *hcl.Block, w *Workers) {
 	ld.sizeAttr(a["tmpfs_localbase"], &w.TmpfsLocalbase)
 	ld.durationAttr(a["phase_timeout"], &w.PhaseTimeout)
 	ld.durationAttr(a["idle_timeout"], &w.IdleTimeout)
+}
+
+func (ld *loader) decodeHooks(b *hcl.Block) *Hooks {
+	c, diags := b.Body.Content(hooksSchema)
+	ld.diags = append(ld.diags, diags...)
+	a := c.Attributes
+	h := &Hooks{Timeout: DefaultHookTimeout}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"run_start", &h.RunStart}, {"run_end", &h.RunEnd}, {"pkg_success", &h.PkgSuccess},
+		{"pkg_failure", &h.PkgFailure}, {"pkg_ignored", &h.PkgIgnored}, {"pkg_skipped", &h.PkgSkipped}} {
+		ld.pathAttr(a[f.name], f.dst)
+	}
+	if attr := a["timeout"]; attr != nil {
+		var d time.Duration
+		ld.durationAttr(attr, &d)
+		if d != 0 && (d < time.Second || d > time.Hour) {
+			ld.errorf(attr.Expr.Range().Ptr(), "Value out of range", "timeout: a hook may run between 1s and 1h, got %s.", d)
+		} else if d != 0 {
+			h.Timeout = d
+		}
+	}
+	return h
 }
 
 func (ld *loader) decodeEnvironment(b *hcl.Block, e *Environment) {

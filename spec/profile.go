@@ -47,11 +47,30 @@ type Profile struct {
 
 	Workers     Workers     `json:"workers"`
 	Environment Environment `json:"environment"`
+	// Hooks are programs run on the host at run and port events (nil:
+	// no hooks block).
+	Hooks *Hooks `json:"hooks,omitempty"`
 
 	// EnvRead lists the host environment variables the profile read through
 	// env("NAME"), sorted, with the values seen. A plan pins them.
 	EnvRead map[string]string `json:"env_read,omitempty"`
 }
+
+// Hooks name the programs run at run and port events, as C dsynth's
+// hook_run_start ... hook_pkg_skipped: absolute paths ("" none), each run
+// for at most Timeout.
+type Hooks struct {
+	RunStart   string        `json:"run_start,omitempty"`
+	RunEnd     string        `json:"run_end,omitempty"`
+	PkgSuccess string        `json:"pkg_success,omitempty"`
+	PkgFailure string        `json:"pkg_failure,omitempty"`
+	PkgIgnored string        `json:"pkg_ignored,omitempty"`
+	PkgSkipped string        `json:"pkg_skipped,omitempty"`
+	Timeout    time.Duration `json:"timeout"`
+}
+
+// DefaultHookTimeout bounds a hook when the block sets no timeout.
+const DefaultHookTimeout = 60 * time.Second
 
 // PortSettings are the per-port overrides of a port block.
 type PortSettings struct {

@@ -148,4 +148,19 @@ func printRunReport(rep *RunReport) {
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", rep.Summary)
+	if len(r.Hooks) > 0 {
+		bad := 0
+		for _, h := range r.Hooks {
+			if h.Status != "ok" {
+				bad++
+			}
+		}
+		fmt.Fprintf(stdout, "Hooks: %d run, %d not ok", len(r.Hooks), bad)
+		for _, h := range r.Hooks {
+			if h.Status != "ok" {
+				fmt.Fprintf(stdout, "\n  %s %s: %s %s", h.Hook, h.Origin, h.Status, h.Error)
+			}
+		}
+		fmt.Fprintln(stdout)
+	}
 }

@@ -1,0 +1,92 @@
+package execute
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+// writeHook writes an executable shell script.
+func writeHook(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Hooks run on the host with C dsynth's environment, in event order; a
+// failing, hanging or missing hook is logged and recorded and never fails
+// or stalls the build.
+func TestApplyHooks(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/lib build", "devel/fails build",
+		"misc/needs-fails build build:devel/fails", "misc/broken ignored ignore=is_broken")
+	out := filepath.Join(dir, "hooks.out")
+	log := writeHook(t, dir, "log", `echo "$HOOK $RESULT $ORIGIN $FLAVOR $PKGNAME $PROFILE $DIR_PACKAGES $DIR_LOGS $STATS_BUILT $STATS_FAILED $STATS_SKIPPED $STATS_IGNORED" >> `+out+"\n")
+	hang := writeHook(t, dir, "hang", "sleep 600\n")
+	fail := writeHook(t, dir, "fail", "echo broken hook >&2; exit 7\n")
+	env := func(name, prog string) string { return writeHook(t, dir, name, "HOOK="+name+" exec "+prog+"\n") }
+	p.Profile.Hooks = &spec.Hooks{
+		RunStart: env("run_start", log), RunEnd: env("run_end", log), PkgSuccess: env("pkg_success", log),
+		PkgFailure: fail, PkgIgnored: hang, PkgSkipped: filepath.Join(dir, "missing"), Timeout: time.Second,
+	}
+	iso := newFake(p)
+	iso.fail = map[string]string{"devel/fails": "build"}
+	t0 := time.Now()
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != record.RunFailed || sum.Counts.Built != 2 || sum.Counts.Failed != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if d := time.Since(t0); d > 20*time.Second {
+		t.Errorf("apply took %s with a hanging hook", d)
+	}
+	b, _ := os.ReadFile(out)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	pk := p.Profile.PackagesDir
+	want := []string{
+		"run_start     test " + pk + " " + p.Profile.LogsDir + "",
+		"pkg_success success ports-mgmt/pkg  pkg-1.0 test " + pk + " " + p.Profile.LogsDir + "",
+		"pkg_success success devel/lib  lib-1.0 test " + pk + " " + p.Profile.LogsDir + "",
+		"run_end failed    test " + pk + " " + p.Profile.LogsDir + " 2 1 1 1",
+	}
+	for i := range lines {
+		lines[i] = strings.TrimRight(lines[i], " ")
+	}
+	for i := range want {
+		want[i] = strings.TrimRight(want[i], " ")
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("hook runs:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	db := openRecords(t, p)
+	run, err := db.Run(sum.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, h := range run.Hooks {
+		got[h.Hook+" "+h.Origin] = h.Status
+	}
+	for k, v := range map[string]string{"run_start ": "ok", "pkg_success devel/lib": "ok", "pkg_failure devel/fails": "failed",
+		"pkg_ignored misc/broken": "timeout", "pkg_skipped misc/needs-fails": "failed", "run_end ": "ok"} {
+		if got[k] != v {
+			t.Errorf("recorded hook %q: %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	hl, _ := os.ReadFile(filepath.Join(p.Profile.LogsDir, "hooks.log"))
+	if !strings.Contains(string(hl), "broken hook") || !strings.Contains(string(hl), "killed after 1s") {
+		t.Errorf("hooks.log:\n%s", hl)
+	}
+}
