@@ -300,3 +300,80 @@ func TestE2ECrashOnFullDisk(t *testing.T) {
 		t.Errorf("crashed run ended at %s (ran %s), but it was alive at %s", run.End, ran, seen.UTC())
 	}
 }
+
+// status -watch follows a run from another process until it ends.
+func TestE2EStatusWatch(t *testing.T) {
+	dir := e2eSetup(t, "hostile/gate")
+	gate := filepath.Join(dir, "ports", "hostile/gate")
+	if err := os.MkdirAll(gate, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The port waits in its build phase until the test opens the gate
+	// (the ports tree is the slot's read-only /xports: the host's write
+	// shows through).
+	mk := "PORTNAME=\tgate\nPORTVERSION=\t1.0\nCATEGORIES=\thostile\nCOMMENT=\tWaits for the test\n\n" +
+		"do-build:\n\techo waiting; while [ ! -e ${.CURDIR}/open ]; do sleep 0.05; done\n\n" +
+		"do-install:\n\t${MKDIR} ${STAGEDIR}${PREFIX}/share/gate\n\techo g > ${STAGEDIR}${PREFIX}/share/gate/f\n\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"
+	if err := os.WriteFile(filepath.Join(gate, "Makefile"), []byte(mk), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+	mustCode(t, out, code, 0, "plan")
+	env := append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+	apply := exec.Command(e2eBin, "apply", "plan.json")
+	apply.Dir, apply.Env = dir, env
+	if err := apply.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { apply.Process.Kill(); apply.Wait() }()
+	logPath := filepath.Join(dir, "base", "logs", "hostile___gate.log")
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(logPath); strings.Contains(string(b), "waiting") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the gate port never started building")
+		}
+	}
+	watch := exec.Command(e2eBin, "status", "-watch", "-records", filepath.Join(dir, "base", "records.db"))
+	watch.Dir, watch.Env = dir, env
+	pipe, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { watch.Process.Kill(); watch.Wait() }()
+	var seen strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(seen.String(), "hostile/gate") {
+		n, err := pipe.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("watch ended before showing the live run: %v\n%s", err, seen.String())
+		}
+	}
+	if !strings.Contains(seen.String(), "is running") {
+		t.Errorf("live frame:\n%s", seen.String())
+	}
+	if err := os.WriteFile(filepath.Join(gate, "open"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		n, err := pipe.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			break // EOF: the watch ended by itself
+		}
+	}
+	if err := watch.Wait(); err != nil {
+		t.Errorf("watch: %v\n%s", err, seen.String())
+	}
+	if err := apply.Wait(); err != nil {
+		t.Errorf("apply: %v", err)
+	}
+	if !strings.Contains(seen.String(), "No apply is running. Last run") || !strings.Contains(seen.String(), ": success,") {
+		t.Errorf("watch did not end on the run's result:\n%s", seen.String())
+	}
+}

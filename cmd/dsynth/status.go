@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
@@ -27,6 +28,7 @@ func init() {
 			fs.StringVar(&rf.records, "records", "", "records database `FILE` (default: the profile's, $DSYNTH_RECORDS, or the one the last apply used)")
 			pf.register(fs)
 			jsonOut := fs.Bool("json", false, "print JSON")
+			watch := fs.Bool("watch", false, "follow the run live (as C dsynth's monitor) until it ends")
 			return func(args []string) error {
 				if len(args) > 1 {
 					return fmt.Errorf("expected at most one argument, the profile file")
@@ -38,10 +40,46 @@ func init() {
 					}
 					rf.records = l.Profile.Records
 				}
-				return runStatus(&rf, *jsonOut)
+				if *watch {
+					return watchStatus(&rf, *jsonOut)
+				}
+				_, err := runStatus(&rf, *jsonOut)
+				return err
 			}
 		},
 	})
+}
+
+// watchEvery bounds how long a watch waits for the status file to change
+// before it redraws (a running apply touches it every 2 s).
+const watchEvery = 2 * time.Second
+
+// watchStatus shows the status again each time the live status file of
+// the running apply changes, from any process on the machine, until no
+// apply runs any more; then it shows the run's end and returns.
+func watchStatus(rf *recordsFlags, jsonOut bool) error {
+	for frame := 0; ; frame++ {
+		if frame > 0 && !jsonOut {
+			fmt.Fprintf(stdout, "\n--- %s\n", time.Now().Format("15:04:05"))
+		}
+		r, err := runStatus(rf, jsonOut)
+		if err != nil {
+			return err
+		}
+		if r == nil || r.Status != record.RunRunning {
+			return nil
+		}
+		file := execute.StatusFile(r.BuildBase)
+		fi0, _ := os.Stat(file)
+		deadline := time.Now().Add(watchEvery)
+		for time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+			fi, err := os.Stat(file)
+			if err != nil || fi0 == nil || !fi.ModTime().Equal(fi0.ModTime()) || fi.Size() != fi0.Size() {
+				break
+			}
+		}
+	}
 }
 
 type statusJSON struct {
@@ -53,10 +91,11 @@ type statusJSON struct {
 	Unrecorded bool `json:"unrecorded,omitempty"`
 }
 
-func runStatus(rf *recordsFlags, jsonOut bool) error {
+// runStatus shows the status once and returns the run it showed.
+func runStatus(rf *recordsFlags, jsonOut bool) (*record.Run, error) {
 	path, err := rf.path()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var out statusJSON
 	// Dead runs are marked crashed and their slots cleaned.
@@ -65,7 +104,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		runs, err = db.Runs()
 		return err
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	bases := map[string]bool{}
 	for _, r := range runs {
@@ -80,7 +119,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 			fmt.Fprintf(stderr, "dsynth: warning: %v (the next status or apply with free space records it)\n", err)
 			out.Unrecorded = true
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		if len(crashed) == 0 {
 			continue
@@ -89,7 +128,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		if _, live, err := lock.Holder(base); cleanupSlots != nil && err == nil && !live {
 			cl, err := cleanupSlots(base)
 			if err != nil {
-				return fmt.Errorf("clean %s: %w", base, err)
+				return nil, fmt.Errorf("clean %s: %w", base, err)
 			}
 			out.Cleaned = append(out.Cleaned, cl...)
 		}
@@ -102,7 +141,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		out.Run = r
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range out.Crashed {
 		if c.ID == out.Run.ID {
@@ -117,7 +156,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 	if jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return out.Run, enc.Encode(out)
 	}
 	for _, r := range out.Crashed {
 		if out.Unrecorded {
@@ -130,7 +169,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) error {
 		fmt.Fprintf(stdout, "Cleanup: %s\n", c)
 	}
 	printRunStatus(out.Run, out.Live)
-	return nil
+	return out.Run, nil
 }
 
 func printRunStatus(r *record.Run, live *execute.Status) {
