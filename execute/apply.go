@@ -103,6 +103,10 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
+	// Every warning of the run also goes to 05_abnormal_command_output.log.
+	abnormal := &abnormalLog{}
+	userWarn := o.Warn
+	o.Warn = func(s string) { abnormal.add(s); userWarn(s) }
 	workers := o.Workers
 	if workers <= 0 {
 		workers = max(p.Profile.Workers.Count, 1)
@@ -187,7 +191,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
 		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
-	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch),
+	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch), abnormal: abnormal,
 		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
 		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
@@ -301,7 +305,8 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 
 // applier is the state of one Apply.
 type applier struct {
-	hooks *hooks // nil without a hooks block
+	hooks    *hooks // nil without a hooks block
+	abnormal *abnormalLog
 	o     Options
 	p     *plan.Plan
 	run   *record.Run

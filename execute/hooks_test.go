@@ -90,3 +90,37 @@ func TestApplyHooks(t *testing.T) {
 		t.Errorf("hooks.log:\n%s", hl)
 	}
 }
+
+// Summary logs 05-07: abnormal output (warnings, dsynth's own steps that
+// failed), obsolete packages, and the debug timeline.
+func TestApplySummaryLogs05to07(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/lib build")
+	all := filepath.Join(p.Profile.PackagesDir, "All")
+	if err := os.MkdirAll(all, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(all, "lib-0.9.pkg"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.Profile.Hooks = &spec.Hooks{RunStart: writeHook(t, dir, "fails", "exit 3\n"), Timeout: time.Second}
+	if _, err := Apply(context.Background(), Options{Plan: p, Isolator: newFake(p), Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(p.Profile.LogsDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if s := read(LogAbnormal); !strings.Contains(s, "hook run_start") || !strings.Contains(s, "exit status 3") {
+		t.Errorf("%s:\n%s", LogAbnormal, s)
+	}
+	if s := read(LogObsolete); !strings.Contains(s, "\nlib-0.9.pkg\n") || strings.Contains(s, "lib-1.0.pkg") {
+		t.Errorf("%s:\n%s", LogObsolete, s)
+	}
+	if s := read(LogDebug); !strings.Contains(s, "devel/lib 1.0 worker=0") || !strings.Contains(s, " build=") {
+		t.Errorf("%s:\n%s", LogDebug, s)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-dsynth/dsynth/record"
@@ -18,7 +19,34 @@ const (
 	LogFailure     = "02_failure_list.log"
 	LogIgnored     = "03_ignored_list.log"
 	LogSkipped     = "04_skipped_list.log"
+	LogAbnormal    = "05_abnormal_command_output.log"
+	LogObsolete    = "06_obsolete_packages.log"
+	LogDebug       = "07_debug.log"
 )
+
+// abnormalLog collects the run's warnings (hooks that failed, slots that
+// could not be cleaned, crashed runs found, logs that could not be
+// written) for 05_abnormal_command_output.log.
+type abnormalLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *abnormalLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, time.Now().UTC().Format("15:04:05")+" "+oneLine(s))
+}
+
+func (l *abnormalLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+// dsynthSteps are the steps dsynth runs itself around a port's make
+// phases: their failures are abnormal command output, not a port's fault.
+var dsynthSteps = map[string]bool{"setup": true, "install-pkg": true, "install-deps": true}
 
 // openResults starts 00_last_results.log, which gets one line per
 // finished port as the run goes.
@@ -86,18 +114,66 @@ func (a *applier) writeSummaryLogs() error {
 	fmt.Fprintf(a.lastRes, "run %s ended %s: %s, built %d, failed %d, skipped %d, ignored %d, up to date %d\n",
 		a.run.ID, a.run.End.Format(time.RFC3339), a.run.Status, a.run.Counts.Built, a.run.Counts.Failed,
 		a.run.Counts.Skipped, a.run.Counts.Ignored, a.run.Counts.UpToDate)
-	for _, name := range []string{LogSuccess, LogFailure, LogIgnored, LogSkipped} {
+	atts := a.allAttempts()
+	sort.Slice(atts, func(i, j int) bool { return atts[i].Start.Before(atts[j].Start) })
+	for _, at := range atts {
+		if at.Status == record.AttemptFailed && (dsynthSteps[at.LastPhase] || strings.Contains(at.Error, "log disk full") ||
+			strings.Contains(at.Error, "output folder")) {
+			lists[LogAbnormal] = append(lists[LogAbnormal], fmt.Sprintf("%s phase=%s %s", at.NodeID, at.LastPhase, oneLine(at.Error)))
+		}
+		if at.Status == record.AttemptSuccess || at.Status == record.AttemptFailed || at.Status == record.AttemptInterrupted {
+			line := fmt.Sprintf("%s %s worker=%d start=%s end=%s status=%s", at.NodeID, at.Version, at.Worker,
+				at.Start.Format("15:04:05.000"), at.End.Format("15:04:05.000"), at.Status)
+			for _, ph := range at.Phases {
+				line += fmt.Sprintf(" %s=%s", ph.Name, ph.End.Sub(ph.Start).Round(time.Millisecond))
+			}
+			lists[LogDebug] = append(lists[LogDebug], line)
+		}
+	}
+	if a.abnormal != nil {
+		lists[LogAbnormal] = append(a.abnormal.all(), lists[LogAbnormal]...)
+	}
+	lists[LogObsolete] = a.obsoletePackages()
+	for _, name := range []string{LogSuccess, LogFailure, LogIgnored, LogSkipped, LogAbnormal, LogObsolete, LogDebug} {
 		l := lists[name]
-		sort.Strings(l)
+		if name != LogAbnormal && name != LogDebug { // those keep time order
+			sort.Strings(l)
+		}
 		body := strings.Join(l, "\n")
 		if body != "" {
 			body += "\n"
+		}
+		if name == LogObsolete && body != "" {
+			body = "# packages in packages_dir/All that no port of this plan produces (dsynth never removes them)\n" + body
 		}
 		if err := os.WriteFile(filepath.Join(a.p.Profile.LogsDir, name), []byte(body), 0o644); err != nil {
 			return fmt.Errorf("logs: %w", err)
 		}
 	}
 	return nil
+}
+
+// obsoletePackages lists the package files in packages_dir/All that no
+// node of the plan produces (old versions, removed ports, renamed
+// flavors): C dsynth's 06_obsolete_packages.log. Nothing is removed.
+func (a *applier) obsoletePackages() []string {
+	want := map[string]bool{}
+	for i := range a.p.Ports {
+		if f := a.p.Ports[i].PkgFile; f != "" {
+			want[f] = true
+		}
+	}
+	ents, err := os.ReadDir(filepath.Join(a.p.Profile.PackagesDir, "All"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && !want[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // allAttempts returns the attempts of this run (from the records when
