@@ -307,12 +307,12 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 type applier struct {
 	hooks    *hooks // nil without a hooks block
 	abnormal *abnormalLog
-	o     Options
-	p     *plan.Plan
-	run   *record.Run
-	rec   *recorder
-	b     *builder
-	live  *liveStatus
+	o        Options
+	p        *plan.Plan
+	run      *record.Run
+	rec      *recorder
+	b        *builder
+	live     *liveStatus
 
 	mu       sync.Mutex
 	results  map[string]*buildResult
