@@ -542,8 +542,12 @@ func TestExampleDemo(t *testing.T) {
 	if err := h.Install(c, order...); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Run(c, "misc/hello", nil, "test"); err != nil {
-		t.Fatal(err)
+	// Every demo port passes its test phase (tests = true in a profile):
+	// those without a test target do nothing, as in FreeBSD's framework.
+	for _, o := range order {
+		if _, err := h.Run(c, o, nil, "test"); err != nil {
+			t.Errorf("%s test: %v", o, err)
+		}
 	}
 	bin := filepath.Join(h.LocalBase(), "bin")
 	for _, tc := range []struct {
