@@ -385,16 +385,21 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 		}
 	case execute.EventStart:
 		pub(EvBuildProgress, progress)
-		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": "start", "paused": b.gate.Paused(e.Worker)})
+		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": "start", "paused": b.gate.Paused(e.Worker), "throttled": b.gate.Throttled(e.Worker)})
 		b.tails.start(e.RunID, e.Node)
 	case execute.EventPhase:
 		pub(EvBuildProgress, progress)
-		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": e.Phase, "paused": b.gate.Paused(e.Worker)})
+		pub(EvWorkerStatus, map[string]any{"worker": e.Worker, "node": e.Node, "phase": e.Phase, "paused": b.gate.Paused(e.Worker), "throttled": b.gate.Throttled(e.Worker)})
 	case execute.EventBuilt, execute.EventFailed:
 		pub(EvBuildProgress, progress)
 		b.tails.stop(e.Node)
 		if e.Worker >= 0 {
-			pub(EvWorkerIdle, map[string]any{"worker": e.Worker, "last": e.Node, "paused": b.gate.Paused(e.Worker)})
+			pub(EvWorkerIdle, map[string]any{"worker": e.Worker, "last": e.Node, "paused": b.gate.Paused(e.Worker), "throttled": b.gate.Throttled(e.Worker)})
+		}
+	case execute.EventThrottle:
+		// Dynamic throttling: every worker's state may have changed.
+		for w := 0; w < b.workers; w++ {
+			pub(EvWorkerThrottle, map[string]any{"worker": w, "throttled": w >= e.Allowed, "reason": e.Reason})
 		}
 	case execute.EventRunEnd:
 		typ := EvBuildCompleted

@@ -23,6 +23,7 @@ const (
 	EvBuildFailed    = "build.failed"
 	EvWorkerStatus   = "worker.status"
 	EvWorkerIdle     = "worker.idle"
+	EvWorkerThrottle = "worker.throttle"
 	EvLogLine        = "log.line"
 	EvSystemLoad     = "system.load"
 )

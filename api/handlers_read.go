@@ -376,10 +376,13 @@ type workerView struct {
 	ID      int    `json:"id"`
 	Profile string `json:"profile"`
 	RunID   string `json:"run_id,omitempty"`
-	State   string `json:"state"` // building, idle, paused
+	State   string `json:"state"` // building, idle, paused, throttled
 	Paused  bool   `json:"paused"`
-	Node    string `json:"node,omitempty"`
-	Phase   string `json:"phase,omitempty"`
+	// Throttled: dynamic throttling holds the worker back (load, swap or
+	// memory); it finishes its port and takes no new one.
+	Throttled bool   `json:"throttled"`
+	Node      string `json:"node,omitempty"`
+	Phase     string `json:"phase,omitempty"`
 	// Last is the last port an idle worker of a finished run built.
 	Last   string    `json:"last,omitempty"`
 	Since  time.Time `json:"since,omitzero"`
@@ -401,6 +404,9 @@ func (s *Server) workersOf(ps *profileState) ([]workerView, error) {
 			}
 			if v.Paused = b.gate.Paused(ws.Worker); v.Paused && ws.Node == "" {
 				v.State = "paused"
+			}
+			if v.Throttled = b.gate.Throttled(ws.Worker); v.Throttled && !v.Paused && ws.Node == "" {
+				v.State = "throttled"
 			}
 			out = append(out, v)
 		}

@@ -48,6 +48,10 @@ type Options struct {
 	SourceDateEpoch map[string]string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
+	// sampleHost and throttleEvery replace the throttle's host sampling
+	// and period (tests).
+	sampleHost    func() hostSample
+	throttleEvery time.Duration
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -296,7 +300,24 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	a.stop = stop
-	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: o.Gate})
+	gate := o.Gate
+	if gate == nil {
+		gate = NewWorkerGate()
+	}
+	stopThrottle := func() {}
+	if !p.Profile.Workers.NoThrottle {
+		sample := o.sampleHost
+		if sample == nil {
+			sample = sampleHost
+		}
+		every := o.throttleEvery
+		if every <= 0 {
+			every = throttleEvery
+		}
+		stopThrottle = a.throttle(gate, workers, every, sample)
+	}
+	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: gate})
+	stopThrottle() // no throttle event after the run's end
 	if err != nil {
 		return a.abort(err)
 	}

@@ -181,7 +181,7 @@ func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 	p := &plan.Plan{FormatVersion: plan.FormatVersion, Digest: "digest-" + filepath.Base(dir)}
 	p.Profile = spec.Profile{Name: "test", BuildBase: filepath.Join(dir, "base"), PackagesDir: filepath.Join(dir, "packages"),
 		LogsDir: filepath.Join(dir, "logs"), Records: filepath.Join(dir, "records.db"), PackageSuffix: ".pkg",
-		MakeCommand: "bmake", Workers: spec.Workers{Count: 2, MaxJobs: 1}}
+		MakeCommand: "bmake", Workers: spec.Workers{Count: 2, MaxJobs: 1, NoThrottle: true}}
 	p.Environment.Vars = map[string]string{"OPSYS": "DragonFly"}
 	p.PkgNode = "ports-mgmt/pkg"
 	for _, s := range specs {

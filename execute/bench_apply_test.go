@@ -54,7 +54,7 @@ func BenchmarkApplyGenerated(b *testing.B) {
 			DistfilesDir: filepath.Join(base, "distfiles"), OptionsDir: filepath.Join(base, "options"),
 			LogsDir: filepath.Join(base, "logs"), Records: filepath.Join(base, "records.db"), SystemDir: "/",
 			PackageSuffix: ".pkg", MakeCommand: "bmake", MakeConf: map[string]string{}, Targets: []string{"all"},
-			Ports: map[string]spec.PortSettings{}, Workers: spec.Workers{Count: 2, MaxJobs: 1},
+			Ports: map[string]spec.PortSettings{}, Workers: spec.Workers{Count: 2, MaxJobs: 1, NoThrottle: true},
 			Environment: spec.Environment{Isolation: "chroot", Network: spec.NetworkNone, Env: map[string]string{}}}
 		for _, d := range []string{prof.PackagesDir, prof.DistfilesDir, prof.OptionsDir} {
 			os.MkdirAll(d, 0o755)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,9 @@ const (
 	EventIgnored  = "ignored"
 	EventUpToDate = "up-to-date"
 	EventRunEnd   = "run-end"
+	// EventThrottle: dynamic throttling changed how many workers take
+	// ports (Done holds that number, Reason says why).
+	EventThrottle = "throttle"
 )
 
 // Event is one thing that happened during a run. Observers receive events
@@ -37,6 +41,8 @@ type Event struct {
 	// Reason is the failure message, skip chain or ignore text.
 	Reason   string        `json:"reason,omitempty"`
 	Duration time.Duration `json:"duration_ns,omitempty"`
+	// Allowed is, for a throttle event, how many workers take ports.
+	Allowed int `json:"allowed,omitempty"`
 	// Done counts finished ports (any outcome) of Total.
 	Done  int           `json:"done"`
 	Total int           `json:"total"`
@@ -66,6 +72,9 @@ type Status struct {
 	Total   int            `json:"total"`
 	Counts  record.Counts  `json:"counts"`
 	Workers []WorkerStatus `json:"workers"`
+	// Throttle says how many workers take ports when dynamic throttling
+	// holds some back ("" when none is).
+	Throttle string `json:"throttle,omitempty"`
 }
 
 // StatusFile is the live status file of a build base.
@@ -117,6 +126,11 @@ func (l *liveStatus) apply(e Event) {
 	case EventBuilt, EventFailed:
 		if e.Worker >= 0 {
 			set(WorkerStatus{Worker: e.Worker})
+		}
+	case EventThrottle:
+		l.s.Throttle = e.Reason
+		if !strings.Contains(e.Reason, "(") { // back to every worker
+			l.s.Throttle = ""
 		}
 	}
 	if l.path == "" {

@@ -10,6 +10,9 @@ type WorkerGate struct {
 	mu     sync.Mutex
 	paused map[int]bool
 	wake   chan struct{}
+	// limit, when > 0, is how many workers may take ports (dynamic
+	// throttling): workers limit and up are throttled.
+	limit int
 }
 
 // NewWorkerGate returns a gate with every worker running.
@@ -45,6 +48,27 @@ func (g *WorkerGate) Paused(w int) bool {
 	return g.paused[w]
 }
 
+// setLimit lets only workers 0..n-1 take new ports (n <= 0: all).
+func (g *WorkerGate) setLimit(n int) {
+	g.mu.Lock()
+	g.limit = n
+	g.mu.Unlock()
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Throttled reports whether worker w is held back by dynamic throttling.
+func (g *WorkerGate) Throttled(w int) bool {
+	if g == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.limit > 0 && w >= g.limit
+}
+
 // woken is signalled when a worker is resumed (nil for a nil gate, which
 // blocks forever in a select).
 func (g *WorkerGate) woken() <-chan struct{} {
@@ -59,7 +83,7 @@ func (g *WorkerGate) woken() <-chan struct{} {
 func (g *WorkerGate) pick(idle *[]int) int {
 	s := *idle
 	for k := len(s) - 1; k >= 0; k-- {
-		if !g.Paused(s[k]) {
+		if !g.Paused(s[k]) && !g.Throttled(s[k]) {
 			w := s[k]
 			*idle = append(s[:k], s[k+1:]...)
 			return w

@@ -79,6 +79,15 @@ func (p *Progress) Observe(e Event) {
 		} else {
 			fmt.Fprintln(p.w, line)
 		}
+	case EventThrottle:
+		line := fmt.Sprintf("[%s] throttle %s", p.counter(e), e.Reason)
+		if p.tty {
+			p.clearFrame()
+			fmt.Fprintln(p.w, line)
+			p.draw()
+		} else {
+			fmt.Fprintln(p.w, line)
+		}
 	case EventRunEnd:
 		if p.tty && p.stop != nil {
 			close(p.stop)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,5 +90,74 @@ func TestHeartbeatTouchesStatusFile(t *testing.T) {
 	l.touch()
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("touch recreated the status file: %v", err)
+	}
+}
+
+func TestThrottleRule(t *testing.T) {
+	r := newThrottleRule(0, 0, 1<<30) // C dsynth's: load 1.5-5 per CPU, swap 10-40 %
+	for _, c := range []struct {
+		workers int
+		s       hostSample
+		want    int
+		why     string
+	}{
+		{8, hostSample{LoadPerCPU: 1.0, MemAvail: -1}, 8, ""},
+		{8, hostSample{LoadPerCPU: 1.5, MemAvail: -1}, 8, ""},
+		{8, hostSample{LoadPerCPU: 5, MemAvail: -1}, 2, "load 5.0 per CPU"},
+		{8, hostSample{LoadPerCPU: 9, MemAvail: -1}, 2, "load 9.0 per CPU"},
+		{8, hostSample{LoadPerCPU: 3.25, MemAvail: -1}, 5, "load 3.2 per CPU"},
+		{8, hostSample{SwapUsed: 25, MemAvail: -1}, 5, "swap 25% used"},
+		{8, hostSample{SwapUsed: 5, MemAvail: 2 << 30}, 8, ""},
+		{8, hostSample{MemAvail: 512 << 20}, 2, "512 MiB of memory available, below 1024 MiB"},
+		{1, hostSample{LoadPerCPU: 50, MemAvail: -1}, 1, ""},
+		{3, hostSample{LoadPerCPU: 50, MemAvail: -1}, 1, "load 50.0 per CPU"},
+	} {
+		n, why := r.allowed(c.workers, c.s)
+		if n != c.want || why != c.why {
+			t.Errorf("%d workers, %+v: %d %q, want %d %q", c.workers, c.s, n, why, c.want, c.why)
+		}
+	}
+	if s := sampleHost(); s.LoadPerCPU < 0 || s.MemAvail == 0 {
+		t.Errorf("host sample %+v", s)
+	}
+}
+
+// Real memory pressure (min_free_memory above what the host has): a run
+// of 4 workers builds with one at a time, and says so.
+func TestApplyThrottledByMemory(t *testing.T) {
+	dir := t.TempDir()
+	p := testPlan(t, dir, "devel/a build", "devel/b build", "devel/c build", "devel/d build")
+	p.PkgNode = ""
+	p.Profile.Workers.Count = 4
+	p.Profile.Workers.NoThrottle = false
+	p.Profile.Workers.MinFreeMemory = 1 << 50 // more than any host has
+	iso := newFake(p)
+	iso.sleep = map[string]time.Duration{"devel/a": 20 * time.Millisecond, "devel/b": 20 * time.Millisecond,
+		"devel/c": 20 * time.Millisecond, "devel/d": 20 * time.Millisecond}
+	var mu sync.Mutex
+	active, most := 0, 0
+	var throttles []string
+	obs := func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Kind {
+		case EventStart:
+			active++
+			most = max(most, active)
+		case EventBuilt, EventFailed:
+			active--
+		case EventThrottle:
+			throttles = append(throttles, e.Reason)
+		}
+	}
+	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 4, Observers: []Observer{obs}})
+	if err != nil || sum.Counts.Built != 4 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	if most != 1 {
+		t.Errorf("%d ports built at once under memory pressure, want 1", most)
+	}
+	if len(throttles) == 0 || !strings.Contains(throttles[0], "1 of 4 workers take ports") || !strings.Contains(throttles[0], "below") {
+		t.Errorf("throttle events %q", throttles)
 	}
 }

@@ -89,6 +89,10 @@ var workersSchema = &hcl.BodySchema{
 		{Name: "phase_timeout"},
 		{Name: "idle_timeout"},
 		{Name: "nice"},
+		{Name: "throttle"},
+		{Name: "max_load"},
+		{Name: "max_swap"},
+		{Name: "min_free_memory"},
 	},
 }
 
@@ -336,6 +340,23 @@ func (ld *loader) decodeWorkers(b *hcl.Block, w *Workers) {
 	ld.sizeAttr(a["tmpfs_localbase"], &w.TmpfsLocalbase)
 	ld.durationAttr(a["phase_timeout"], &w.PhaseTimeout)
 	ld.durationAttr(a["idle_timeout"], &w.IdleTimeout)
+	if v, ok := ld.boolAttr(a["throttle"]); ok {
+		w.NoThrottle = !v
+	}
+	if attr := a["max_load"]; attr != nil {
+		if v, ok := ld.typed(attr, cty.Number, "number"); ok {
+			f, _ := v.AsBigFloat().Float64()
+			if f < 0.5 || f > 100 {
+				ld.errorf(attr.Expr.Range().Ptr(), "Value out of range", "max_load must be between 0.5 and 100 (load average per CPU), got %s.", v.AsBigFloat().Text('g', -1))
+			} else {
+				w.MaxLoad = f
+			}
+		}
+	}
+	if n, ok := ld.intAttr(a["max_swap"], 1, 100); ok {
+		w.MaxSwap = n
+	}
+	ld.sizeAttr(a["min_free_memory"], &w.MinFreeMemory)
 }
 
 func (ld *loader) decodeHooks(b *hcl.Block) *Hooks {

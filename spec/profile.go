@@ -94,6 +94,16 @@ type Workers struct {
 	IdleTimeout  time.Duration `json:"idle_timeout"`
 	// Nice is the scheduling niceness of build commands (0 = unchanged).
 	Nice int `json:"nice"`
+	// Dynamic throttling (C dsynth's rule): NoThrottle turns it off;
+	// MaxLoad is the load average per CPU at which workers are cut to a
+	// quarter (0: 5; the cut starts at 0.3 of it), MaxSwap the percentage
+	// of swap in use that does the same (0: 40; from a quarter of it),
+	// MinFreeMemory the available memory in bytes below which workers are
+	// cut to a quarter (0: no memory rule).
+	NoThrottle    bool    `json:"no_throttle,omitempty"`
+	MaxLoad       float64 `json:"max_load,omitempty"`
+	MaxSwap       int     `json:"max_swap,omitempty"`
+	MinFreeMemory int64   `json:"min_free_memory,omitempty"`
 }
 
 // Network modes of Environment.Network.

@@ -4,7 +4,7 @@
 (function () {
   const $ = (s) => document.querySelector(s);
   const KEY = "dsynth.apikey";
-  const st = { profile: null, runID: null, digest: null, live: null, workers: {}, paused: {}, ws: null, es: null, refresh: null };
+  const st = { profile: null, runID: null, digest: null, live: null, workers: {}, paused: {}, throttled: {}, ws: null, es: null, refresh: null };
 
   function key() { return sessionStorage.getItem(KEY) || ""; }
 
@@ -102,6 +102,12 @@
       case "worker.idle":
         st.workers[d.worker] = { worker: d.worker };
         st.paused[d.worker] = !!d.paused;
+        st.throttled[d.worker] = !!d.throttled;
+        renderWorkers();
+        break;
+      case "worker.throttle":
+        st.throttled[d.worker] = !!d.throttled;
+        if (!st.workers[d.worker]) st.workers[d.worker] = { worker: d.worker };
         renderWorkers();
         break;
       case "build.completed":
@@ -141,7 +147,7 @@
   function renderWorkers() {
     const rows = Object.values(st.workers).sort((a, b) => a.worker - b.worker).map((w) => {
       const paused = !!st.paused[w.worker];
-      const state = w.node ? "building" : paused ? "paused" : "idle";
+      const state = w.node ? "building" : paused ? "paused" : st.throttled[w.worker] ? "throttled" : "idle";
       const btn = el("button", { type: "button", onclick: () => togglePause(w.worker, paused) }, paused ? "resume" : "pause");
       return el("tr", { class: "worker", "data-worker": w.worker },
         el("td", {}, w.worker), el("td", { class: "state" }, badge(state)), el("td", { class: "node mono" }, w.node || ""),
@@ -178,6 +184,7 @@
     const ws = (await api("GET", "/workers?profile=" + encodeURIComponent(st.profile))).data;
     for (const w of ws) {
       st.paused[w.id] = w.paused;
+      st.throttled[w.id] = !!w.throttled;
       if (p.state === "building") st.workers[w.id] = { worker: w.id, node: w.node, phase: w.phase, since: w.since };
       else if (!st.workers[w.id]) st.workers[w.id] = { worker: w.id };
     }

@@ -58,6 +58,7 @@ func e2eSetup(t *testing.T, targets ...string) (dir string) {
   workers {
     count    = 2
     max_jobs = 1
+    throttle = false
   }
   environment {
     network = "none"

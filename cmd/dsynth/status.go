@@ -182,6 +182,9 @@ func printRunStatus(r *record.Run, live *execute.Status) {
 			c = live.Counts
 			fmt.Fprintf(w, "Progress: %d/%d ports done: %d built, %d failed, %d skipped, %d ignored, %d up to date.\n",
 				live.Done, live.Total, c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate)
+			if live.Throttle != "" {
+				fmt.Fprintf(w, "Throttled: %s.\n", live.Throttle)
+			}
 			fmt.Fprintf(w, "Workers:\n")
 			for _, ws := range live.Workers {
 				if ws.Node == "" {

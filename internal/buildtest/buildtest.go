@@ -70,6 +70,7 @@ func (e *Env) WriteProfile(targets []string, body string) {
   workers {
     count    = 2
     max_jobs = 1
+    throttle = false
   }
   environment {
     isolation = "chroot"

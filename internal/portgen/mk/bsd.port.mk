@@ -140,7 +140,8 @@ PATCH_ARGS?=	-d ${WRKSRC} -E -s --forward ${PATCH_STRIP}
 MAKE_CMD?=	${MAKE} -r
 ALL_TARGET?=	all
 INSTALL_TARGET?=	install
-TEST_TARGET?=	test
+# TEST_TARGET has no default: as in FreeBSD, a port that names no test
+# target (and defines no do-test) passes its test phase doing nothing.
 CONFIGURE_SCRIPT?=	configure
 CONFIGURE_ARGS?=
 CC?=		cc
@@ -351,7 +352,7 @@ do-install:
 
 .if !target(do-test)
 do-test:
-.  if defined(NO_TEST) || defined(NO_BUILD)
+.  if defined(NO_TEST) || defined(NO_BUILD) || !defined(TEST_TARGET)
 	@:
 .  else
 	@cd ${WRKSRC} && ${SETENV} ${MAKE_ENV} ${MAKE_CMD} ${MAKE_ARGS} \
