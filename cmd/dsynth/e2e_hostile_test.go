@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Hostile ports, applied for real: each tries one way out of its slot or
