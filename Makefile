@@ -14,7 +14,7 @@ LDFLAGS := -X main.Version=$(VERSION)
 # Debian packages: DEPS for building and the demo, TEST_DEPS also for the
 # tests (Chromium drives the dashboard's end-to-end test).
 DEPS      := bmake gcc libc6-dev make tar gzip xz-utils zstd git procps iproute2 zlib1g-dev
-TEST_DEPS := $(DEPS) chromium
+TEST_DEPS := $(DEPS) chromium ccache
 
 all: build
 

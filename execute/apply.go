@@ -72,6 +72,9 @@ type Summary struct {
 	// with their chains.
 	Failed  []string
 	Skipped []string
+	// CCache says how the profile's ccache served the run ("" without
+	// ccache_dir, or without ccache on the host to ask).
+	CCache string
 }
 
 // Complete is true when every planned port is built or up to date.
@@ -304,6 +307,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	if gate == nil {
 		gate = NewWorkerGate()
 	}
+	ccBefore, ccOK := readCCacheStats(p.Profile.Workers.CCacheDir)
 	stopThrottle := func() {}
 	if !p.Profile.Workers.NoThrottle {
 		sample := o.sampleHost
@@ -318,6 +322,8 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: gate})
 	stopThrottle() // no throttle event after the run's end
+	ccAfter, ccOK2 := readCCacheStats(p.Profile.Workers.CCacheDir)
+	a.ccache = ccacheLine(ccBefore, ccOK, ccAfter, ccOK2)
 	if err != nil {
 		return a.abort(err)
 	}
@@ -328,6 +334,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 type applier struct {
 	hooks    *hooks // nil without a hooks block
 	abnormal *abnormalLog
+	ccache   string
 	o        Options
 	p        *plan.Plan
 	run      *record.Run
@@ -646,7 +653,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	}
 	sort.Strings(a.failed)
 	sort.Strings(a.skipped)
-	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped}
+	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped, CCache: a.ccache}
 	if recErr == nil {
 		recErr = a.rec.err
 	}
@@ -814,7 +821,7 @@ func ExpectedDurations(byNode map[string]time.Duration) func(id string) time.Dur
 // checks that the sources of read-only mount blocks exist, before anything
 // is recorded or built.
 func hostDirs(prof *spec.Profile) error {
-	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All"), prof.OptionsDir, prof.LogsDir} {
+	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All"), prof.OptionsDir, prof.LogsDir, prof.Workers.CCacheDir} {
 		if d == "" || d == "All" {
 			continue
 		}

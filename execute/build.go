@@ -56,6 +56,7 @@ const (
 	slotWork      = "/construction"
 	slotPackages  = "/packages"
 	slotOutput    = isolate.TargetOutput
+	slotCCache    = "/ccache"
 	slotOptions   = "/options"
 	slotLocalbase = "/usr/local"
 	pkgStatic     = "/usr/local/sbin/pkg-static"
@@ -254,6 +255,15 @@ func (b *builder) env(n *plan.Node) []string {
 	}
 	if prof.PackageSuffix != "" {
 		fixed["PKG_SUFX"] = prof.PackageSuffix
+	}
+	if prof.Workers.CCacheDir != "" {
+		// As poudriere: the framework puts its ccache wrappers first in
+		// PATH when WITH_CCACHE_BUILD is set.
+		fixed["WITH_CCACHE_BUILD"] = "yes"
+		fixed["CCACHE_DIR"] = slotCCache
+		if prof.Workers.CCacheSize > 0 {
+			fixed["CCACHE_MAXSIZE"] = strconv.FormatInt(prof.Workers.CCacheSize, 10)
+		}
 	}
 	for k, v := range fixed {
 		m[k] = v

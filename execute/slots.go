@@ -33,6 +33,9 @@ func ProfileLayout(prof *spec.Profile) isolate.Layout {
 	for _, m := range prof.Environment.Mounts {
 		l.Mounts = append(l.Mounts, isolate.Mount{Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly})
 	}
+	if prof.Workers.CCacheDir != "" {
+		l.Mounts = append(l.Mounts, isolate.Mount{Source: prof.Workers.CCacheDir, Target: slotCCache})
+	}
 	return l
 }
 

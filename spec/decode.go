@@ -93,6 +93,8 @@ var workersSchema = &hcl.BodySchema{
 		{Name: "max_load"},
 		{Name: "max_swap"},
 		{Name: "min_free_memory"},
+		{Name: "ccache_dir"},
+		{Name: "ccache_size"},
 	},
 }
 
@@ -357,6 +359,8 @@ func (ld *loader) decodeWorkers(b *hcl.Block, w *Workers) {
 		w.MaxSwap = n
 	}
 	ld.sizeAttr(a["min_free_memory"], &w.MinFreeMemory)
+	ld.pathAttr(a["ccache_dir"], &w.CCacheDir)
+	ld.sizeAttr(a["ccache_size"], &w.CCacheSize)
 }
 
 func (ld *loader) decodeHooks(b *hcl.Block) *Hooks {

@@ -104,6 +104,11 @@ type Workers struct {
 	MaxLoad       float64 `json:"max_load,omitempty"`
 	MaxSwap       int     `json:"max_swap,omitempty"`
 	MinFreeMemory int64   `json:"min_free_memory,omitempty"`
+	// CCacheDir, when set, is mounted into every slot at /ccache and used
+	// by the framework's ccache wrappers (WITH_CCACHE_BUILD, CCACHE_DIR);
+	// CCacheSize is its CCACHE_MAXSIZE in bytes (0: ccache's default).
+	CCacheDir  string `json:"ccache_dir,omitempty"`
+	CCacheSize int64  `json:"ccache_size,omitempty"`
 }
 
 // Network modes of Environment.Network.

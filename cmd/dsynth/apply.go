@@ -139,6 +139,9 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		}
 	}
 	execute.PrintSummary(stdout, sum)
+	if sum.CCache != "" {
+		fmt.Fprintln(stdout, sum.CCache)
+	}
 	fmt.Fprintf(stdout, "Logs: %s   Show: dsynth show %s\n", prof.LogsDir, short(sum.RunID))
 	switch {
 	case err != nil:

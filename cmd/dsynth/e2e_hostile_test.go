@@ -379,3 +379,36 @@ func TestE2EStatusWatch(t *testing.T) {
 		t.Errorf("watch did not end on the run's result:\n%s", seen.String())
 	}
 }
+
+// workers.ccache_dir: the slots compile through ccache into the host
+// folder; a rebuild hits the cache, and the summary says so.
+func TestE2ECCache(t *testing.T) {
+	if _, err := exec.LookPath("ccache"); err != nil {
+		t.Skip("ccache not installed (make test-deps installs it)")
+	}
+	if _, err := os.Stat("/usr/lib/ccache/cc"); err != nil {
+		t.Skip("no ccache wrappers in /usr/lib/ccache")
+	}
+	dir := e2eSetup(t, "devel/libmini")
+	cc := filepath.Join(dir, "ccache")
+	prof, _ := os.ReadFile(filepath.Join(dir, "p.hcl"))
+	prof = []byte(strings.Replace(string(prof), "    throttle = false\n", "    throttle = false\n    ccache_dir = \"ccache\"\n    ccache_size = \"64m\"\n", 1))
+	os.WriteFile(filepath.Join(dir, "p.hcl"), prof, 0o644)
+	out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+	mustCode(t, out, code, 0, "plan")
+	out, code = dsynth(t, dir, "apply", "plan.json")
+	mustCode(t, out, code, 0, "apply")
+	if !strings.Contains(out, "ccache: 0 hits, ") || strings.Contains(out, "ccache: 0 hits, 0 misses") {
+		t.Errorf("first build, summary:\n%s", out)
+	}
+	out, code = dsynth(t, dir, "plan", "-force", "devel/libmini", "-out", "plan2.json", "p.hcl")
+	mustCode(t, out, code, 0, "plan -force")
+	out, code = dsynth(t, dir, "apply", "plan2.json")
+	mustCode(t, out, code, 0, "apply again")
+	if strings.Contains(out, "ccache: 0 hits") || !strings.Contains(out, "ccache: ") {
+		t.Errorf("rebuild did not hit the cache:\n%s", out)
+	}
+	if ents, _ := os.ReadDir(cc); len(ents) == 0 {
+		t.Errorf("the host ccache folder is empty")
+	}
+}

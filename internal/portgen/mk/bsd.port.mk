@@ -233,6 +233,18 @@ CONFIGURE_ENV?=
 CONFIGURE_ENV+=	CC="${CC}" CFLAGS="${CFLAGS}" CPPFLAGS="${CPPFLAGS}" \
 		LDFLAGS="${LDFLAGS}" PREFIX="${PREFIX}" LOCALBASE="${LOCALBASE}"
 
+# ccache (WITH_CCACHE_BUILD and CCACHE_DIR, as FreeBSD's framework and
+# poudriere set them): the wrappers go first in the PATH of every command.
+# FreeBSD's devel/ccache installs them in ${LOCALBASE}/libexec/ccache;
+# Debian, whose compilers the Linux trees use, in /usr/lib/ccache.
+.if defined(WITH_CCACHE_BUILD) && !defined(NO_CCACHE)
+CCACHE_WRAPPER_PATH?=	/usr/lib/ccache
+.  if exists(${CCACHE_WRAPPER_PATH})
+PATH:=		${CCACHE_WRAPPER_PATH}:${PATH}
+.export PATH
+.  endif
+.endif
+
 # ---- cookies -----------------------------------------------------------------
 _COOKIE_SFX=	${PKGNAME}
 EXTRACT_COOKIE?=	${WRKDIR}/.extract_done.${_COOKIE_SFX}
