@@ -148,7 +148,11 @@ const heartbeatEvery = 2 * time.Second
 
 // heartbeat touches the status file every d until the returned stop is
 // called.
-func (l *liveStatus) heartbeat(d time.Duration) (stop func()) {
+func (l *liveStatus) heartbeat(d time.Duration) (stop func()) { return every(d, l.touch) }
+
+// every calls fn every d from a goroutine of its own until the returned
+// stop is called; stop returns once fn is no longer running.
+func every(d time.Duration, fn func()) (stop func()) {
 	done := make(chan struct{})
 	exited := make(chan struct{})
 	go func() {
@@ -160,7 +164,7 @@ func (l *liveStatus) heartbeat(d time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-tk.C:
-				l.touch()
+				fn()
 			}
 		}
 	}()

@@ -117,19 +117,5 @@ func (a *applier) throttle(gate *WorkerGate, workers int, d time.Duration, sampl
 		a.emit(Event{Kind: EventThrottle, Worker: -1, Reason: reason, Allowed: n})
 	}
 	check()
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		tk := time.NewTicker(d)
-		defer tk.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-				check()
-			}
-		}
-	}()
-	return func() { close(done); <-exited }
+	return every(d, check)
 }
