@@ -86,7 +86,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 			return err
 		}
 		if s := plan.Summarize(p); s.Build > 0 && !autoApprove {
-			fmt.Fprintf(stdout, "\nDo you want to build these %d ports?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", s.Build)
+			fmt.Fprintf(stdout, "\nDo you want to build %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", portsPhrase(s.Build))
 			line, _ := bufio.NewReader(stdin).ReadString('\n')
 			if strings.TrimSpace(line) != "yes" {
 				fmt.Fprintln(stdout, "\nApply cancelled.")

@@ -111,7 +111,7 @@ func run(args []string, out, errw io.Writer) int {
 				fs.Usage()
 				return exitOK
 			}
-			fmt.Fprintf(errw, "dsynth help: unknown command %q\n\n", args[1])
+			fmt.Fprintf(errw, "dsynth help: unknown command %q.%s\n\n", args[1], commandHint(args[1]))
 			usage(errw)
 			return exitError
 		}
@@ -123,7 +123,7 @@ func run(args []string, out, errw io.Writer) int {
 	}
 	c, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(errw, "dsynth: unknown command %q\n\n", name)
+		fmt.Fprintf(errw, "dsynth: unknown command %q.%s\n\n", name, commandHint(name))
 		usage(errw)
 		return exitError
 	}
@@ -132,6 +132,9 @@ func run(args []string, out, errw io.Writer) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
+		}
+		if h := flagHint(fs, err); h != "" {
+			fmt.Fprintf(errw, "\n%s\n", h)
 		}
 		return exitError
 	}

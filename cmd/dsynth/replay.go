@@ -114,7 +114,7 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 		fmt.Fprintf(msgs, "  note:     the plan was made from a dirty checkout; the pinned hashes and input keys vouch for the tree\n")
 	}
 	if !o.autoApprove {
-		fmt.Fprintf(msgs, "\nDo you want to rebuild these %d ports?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", pr.Builds())
+		fmt.Fprintf(msgs, "\nDo you want to rebuild %s?\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", portsPhrase(pr.Builds()))
 		line, _ := bufio.NewReader(stdin).ReadString('\n')
 		if strings.TrimSpace(line) != "yes" {
 			fmt.Fprintln(msgs, "\nReplay cancelled.")

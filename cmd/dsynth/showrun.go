@@ -125,8 +125,8 @@ func asPlanned(p *RunPort) bool {
 
 func printRunReport(rep *RunReport) {
 	r := rep.Run
-	fmt.Fprintf(stdout, "Run %s, plan %s, profile %q, %d workers, started %s, %s, %s\n\n", r.ID, short12(r.PlanDigest),
-		r.ProfileName, r.Workers, r.Start.Local().Format("2006-01-02 15:04:05"), fmtDur(r.Duration()), r.Status)
+	fmt.Fprintf(stdout, "Run %s, plan %s, profile %q, %s, started %s, %s, %s\n\n", r.ID, short12(r.PlanDigest),
+		r.ProfileName, plural(r.Workers, "worker"), r.Start.Local().Format("2006-01-02 15:04:05"), fmtDur(r.Duration()), r.Status)
 	if r.ReplayOf != "" {
 		fmt.Fprintf(stdout, "Replay of %s (dsynth replay), packages in %s\n\n", r.ReplayOf, r.PackagesDir)
 	}
