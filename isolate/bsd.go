@@ -45,12 +45,16 @@ func (h *helper) setupBefore() error {
 // mounted, and Cleanup must find the helper of a live slot. (The slot sees
 // it as /helper.pid.)
 func (h *helper) setupAfter(hostname string) error {
-	return os.WriteFile(filepath.Join(h.root, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(h.root, pidFile), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return err
+	}
+	return h.setupJail(hostname)
 }
 
 // release unmounts the slot, deepest first, forcing: the slot's processes
 // are dead by now.
 func (h *helper) release() {
+	removeJails()
 	if _, err := unmountAll(h.root, true); err != nil {
 		fmt.Fprintf(os.Stderr, "slot helper: %v\n", err)
 	}

@@ -183,6 +183,13 @@ func (h *helper) run(m message, files []*os.File) {
 		Files: []uintptr{h.devnull.Fd(), stdout.Fd(), stderr.Fd()},
 		Sys:   cmdSysProcAttr(h.root),
 	}
+	// The system may run the command through a wrapper (a jail on the
+	// BSDs).
+	path, m.Argv, err = h.wrap(path, m, attr)
+	if err != nil {
+		fail(err)
+		return
+	}
 	pid, err := h.start(path, m, attr)
 	closeAll(files)
 	if err != nil {

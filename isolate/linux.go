@@ -114,6 +114,12 @@ func cmdSysProcAttr(root string) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Chroot: root, Cloneflags: syscall.CLONE_NEWPID, Setsid: true}
 }
 
+// wrap runs commands as they are: the helper lives in the slot's
+// namespaces and root already.
+func (h *helper) wrap(path string, m message, attr *syscall.ProcAttr) (string, []string, error) {
+	return path, m.Argv, nil
+}
+
 // keptCaps are the only capabilities a command keeps (bounding set, and
 // so permitted and effective at exec): what a ports build needs as root
 // for staging (ownership, modes, setuid bits, files it made read-only,

@@ -35,6 +35,10 @@ type Options struct {
 	// chroot slots): the slot shares the host's network, host name and
 	// process table, so those checks are skipped.
 	SharedHost bool
+	// OwnProcesses is set for shared-host implementations whose slots
+	// still have a process table of their own (FreeBSD jails): the process
+	// and signal checks run for them.
+	OwnProcesses bool
 }
 
 // Run runs the suite against a namespaced implementation (Linux).
@@ -309,7 +313,7 @@ func hostProc(marker string) []string {
 const slotProcScript = `for p in /proc/[0-9]*; do [ -r $p/cmdline ] && tr '\0' ' ' < $p/cmdline && echo; done; true`
 
 func testProcesses(t *testing.T, o Options) {
-	if o.SharedHost {
+	if o.SharedHost && !o.OwnProcesses {
 		t.Skip("implementation shares the host process table")
 	}
 	f := newFixture(t)
