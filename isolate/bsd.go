@@ -14,10 +14,8 @@ import (
 
 // BSD slots: no namespaces. The helper mounts into the host mount table
 // below the slot directory, is the slot processes' reaper (procctl), and
-// unmounts everything, deepest first, when it exits. Limitations compared with Linux: the slot shares
-// the host's network (Cmd.Network is not enforced; that would need a vnet
-// jail), host name, IPC and process table view (procfs shows every
-// process).
+// unmounts everything, deepest first, when it exits. Commands run in
+// jails (jail_freebsd.go, jail_dragonfly.go).
 
 func helperExe() (string, error) {
 	exe, err := os.Executable()

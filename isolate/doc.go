@@ -41,8 +41,11 @@
 //     processes (FreeBSD: PROC_REAP_KILL kills a command's subtree;
 //     DragonFly: the process group, then each child the reaper has, by
 //     PROC_REAP_STATUS pid_head), and unmounts everything deepest first
-//     when it exits, also when dsynth died (the socket closes). The slot
-//     shares the host's network, host name and process table.
+//     when it exits, also when dsynth died (the socket closes). Commands
+//     run in jails (jail_freebsd.go: a jail_set(2) jail entered through
+//     jexec, without addresses unless the command has the network;
+//     jail_dragonfly.go: a jail(8) per command without the network), so
+//     they see neither the host's processes nor its network.
 //
 // # Safety
 //
