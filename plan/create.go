@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +30,7 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-2"
+const scanVersion = "dsynth-portscan-3"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
@@ -788,6 +790,8 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 			DistSubdir:      v["DIST_SUBDIR"],
 			External:        nodeExternal(c.p.PortsDir, s.ext),
 		}
+		n.Recipe = c.recipe(v)
+		n.RecipeHash = hashMap(n.Recipe)
 		if v["PKGFILE"] != "" {
 			n.PkgFile = path.Base(v["PKGFILE"])
 		}
@@ -817,6 +821,41 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 			n.Deps[k] = uniqSorted(l)
 		}
 		out[id] = n
+	}
+	return out
+}
+
+// recipe is what of the framework a node's input key covers, per name:
+// with the default policy the hash of each recipe variable's value (the
+// ports tree's path written as ${PORTSDIR}, so that a moved tree rebuilds
+// nothing); with rebuild = "makefiles" the content hash of every Mk file
+// the port's evaluation read (Mk/...). Changed names are the rebuild's
+// cause.
+func (c *creator) recipe(v map[string]string) map[string]string {
+	out := map[string]string{}
+	if c.p.Rebuild == spec.RebuildMakefiles {
+		mk := filepath.Join(c.p.PortsDir, "Mk")
+		for _, f := range strings.Fields(v[".MAKE.MAKEFILES"]) {
+			f = filepath.Clean(f)
+			if !filepath.IsAbs(f) || !under(f, mk) {
+				continue
+			}
+			h, err := c.extHash(f)
+			if err != nil {
+				h = "-"
+			}
+			rel, _ := filepath.Rel(c.p.PortsDir, f)
+			out[filepath.ToSlash(rel)] = h[:min(len(h), 16)]
+		}
+		return out
+	}
+	for _, k := range portscan.RecipeVars {
+		val := strings.ReplaceAll(v[k], c.p.PortsDir, "${PORTSDIR}")
+		if val == "" {
+			continue
+		}
+		h := sha256.Sum256([]byte(val))
+		out[k] = hex.EncodeToString(h[:8])
 	}
 	return out
 }

@@ -30,92 +30,123 @@ func TestIncrementalDecisions(t *testing.T) {
 		}
 		return out
 	}
-	everything := func(reason string) map[string]string {
+	// dc is " (a, b)": the dependencies a "dependency changed" names.
+	dc := func(ids ...string) string { return "dependency changed (" + strings.Join(ids, ", ") + ")" }
+	// Under the default (recipe) policy a change cascades through library
+	// and run dependencies only: devel/mid needs devel/lib (LIB), devel/app
+	// needs devel/lib and lang/py@py2 (RUN) and, to build only, devel/mid
+	// and lang/py@py3. Under rebuild = "makefiles" every kind cascades.
+	everything := func(reason string, strict bool) map[string]string {
+		app := dc("devel/lib", "lang/py@py2")
+		if strict {
+			app = dc("devel/lib", "devel/mid", "lang/py@py2", "lang/py@py3")
+		}
 		return with(map[string]string{
 			"devel/lib": "build: " + reason, "lang/py@py2": "build: " + reason, "lang/py@py3": "build: " + reason,
 			"ports-mgmt/pkg": "build: " + reason,
-			"devel/mid":      "build: " + reason + ", dependency changed", "devel/app": "build: " + reason + ", dependency changed",
+			"devel/mid":      "build: " + reason + ", " + dc("devel/lib"), "devel/app": "build: " + reason + ", " + app,
 		})
 	}
 	cases := []struct {
 		name   string
 		change func(t *testing.T, tree, base string, prof *spec.Profile, opt *Options)
-		want   map[string]string
+		want   map[string]string // rebuild = "makefiles"
+		recipe map[string]string // the default policy, when it differs
 	}{
-		{"nothing", func(*testing.T, string, string, *spec.Profile, *Options) {}, base},
+		{"nothing", func(*testing.T, string, string, *spec.Profile, *Options) {}, base, nil},
 		{"leaf port", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "devel/lib/Makefile"), "# touched\n")
-		}, with(map[string]string{"devel/lib": "build: port changed", "devel/mid": "build: dependency changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"devel/lib": "build: port changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
+			with(map[string]string{"devel/lib": "build: port changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
 		{"middle port", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "devel/mid/files/patch-x"), "patch\n")
-		}, with(map[string]string{"devel/mid": "build: port changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"devel/mid": "build: port changed", "devel/app": "build: " + dc("devel/mid")}),
+			with(map[string]string{"devel/mid": "build: port changed"})},
 		{"flavor of a dependency", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "lang/py/distinfo"), "SHA256 (py.tgz) = 00\n")
-		}, with(map[string]string{"lang/py@py2": "build: port changed", "lang/py@py3": "build: port changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"lang/py@py2": "build: port changed", "lang/py@py3": "build: port changed", "devel/app": "build: " + dc("lang/py@py2", "lang/py@py3")}),
+			with(map[string]string{"lang/py@py2": "build: port changed", "lang/py@py3": "build: port changed", "devel/app": "build: " + dc("lang/py@py2")})},
 		{"profile option", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/lib"] = spec.PortSettings{OptionsSet: []string{"X11"}}
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: dependency changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
+			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
 		{"options file", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_UNSET+=DOCS\n"})
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: dependency changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
+			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
 		{"make_env", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/mid"] = spec.PortSettings{MakeEnv: map[string]string{"FOO": "1"}}
-		}, with(map[string]string{"devel/mid": "build: make.conf changed", "devel/app": "build: dependency changed"})},
+		}, with(map[string]string{"devel/mid": "build: make.conf changed", "devel/app": "build: " + dc("devel/mid")}),
+			with(map[string]string{"devel/mid": "build: make.conf changed"})},
 		{"make.conf", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.MakeConf["CFLAGS"] = "-O3"
-		}, everything("make.conf changed")},
-		{"framework", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
+		}, everything("make.conf changed", true), everything("make.conf changed", false)},
+		{"framework comment", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# new framework\n")
-		}, everything("framework changed")},
+		}, everything("framework changed (Mk/bsd.port.mk)", true), base},
+		{"unread Mk file", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
+			writeFiles(t, tree, map[string]string{"Mk/Uses/unused.mk": "UNUSED_VAR=1\n"})
+		}, base, base},
 		{"environment", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Environment.Env["OSVERSION"] = "600500"
-		}, everything("environment changed")},
+		}, everything("environment changed", true), everything("environment changed", false)},
 		{"package missing", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			os.Remove(filepath.Join(prof.PackagesDir, "All", "mid-2.0.pkg"))
-		}, with(map[string]string{"devel/mid": "build: package missing"})},
+		}, with(map[string]string{"devel/mid": "build: package missing"}), nil},
 		{"package differs", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(prof.PackagesDir, "All", "app-1.0.pkg"), "garbage")
-		}, with(map[string]string{"devel/app": "build: package differs"})},
+		}, with(map[string]string{"devel/app": "build: package differs"}), nil},
 		{"force", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
 			opt.Force = []string{"devel/mid", "lang/py"} // lang/py: its default flavor, py3
-		}, with(map[string]string{"devel/mid": "build: forced", "lang/py@py3": "build: forced"})},
+		}, with(map[string]string{"devel/mid": "build: forced", "lang/py@py3": "build: forced"}), nil},
 		{"force a flavor", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
 			opt.Force = []string{"lang/py@py2"}
-		}, with(map[string]string{"lang/py@py2": "build: forced"})},
+		}, with(map[string]string{"lang/py@py2": "build: forced"}), nil},
 		{"force keeps a build's reason", func(t *testing.T, tree, _ string, _ *spec.Profile, opt *Options) {
 			appendFile(t, filepath.Join(tree, "devel/mid/pkg-descr"), "edited\n")
 			opt.Force = []string{"devel/mid", "devel/lib"}
 		}, with(map[string]string{"devel/mid": "build: port changed", "devel/lib": "build: forced",
-			"devel/app": "build: dependency changed"})},
+			"devel/app": "build: " + dc("devel/mid")}),
+			with(map[string]string{"devel/mid": "build: port changed", "devel/lib": "build: forced"})},
 		{"force all", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
 			opt.ForceAll = true
-		}, everything("forced")},
+		}, everything("forced", true), nil},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			tree := miniTree(t)
-			base := t.TempDir()
-			db := openDB(t, base)
-			prof := testProfile(tree, base, "devel/app", "misc/user")
-			p, _ := mustCreate(t, Options{Profile: prof, DB: db})
-			markBuilt(t, db, p)
-			opt := Options{Profile: prof, DB: db}
-			c.change(t, tree, base, prof, &opt)
-			p2, _ := mustCreate(t, opt)
-			want := c.want
-			if c.name == "force all" {
-				want = with(map[string]string{"devel/lib": "build: forced", "lang/py@py2": "build: forced", "lang/py@py3": "build: forced",
-					"ports-mgmt/pkg": "build: forced", "devel/mid": "build: forced", "devel/app": "build: forced"})
+		for _, policy := range []string{spec.RebuildMakefiles, ""} {
+			name := c.name + "/" + policy
+			if policy == "" {
+				name = c.name + "/recipe"
 			}
-			if got := actions(p2); !reflect.DeepEqual(got, want) {
-				for k := range want {
-					if got[k] != want[k] {
-						t.Errorf("%s: got %q, want %q", k, got[k], want[k])
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				tree := miniTree(t)
+				base := t.TempDir()
+				db := openDB(t, base)
+				prof := testProfile(tree, base, "devel/app", "misc/user")
+				prof.Rebuild = policy
+				p, _ := mustCreate(t, Options{Profile: prof, DB: db})
+				markBuilt(t, db, p)
+				opt := Options{Profile: prof, DB: db}
+				c.change(t, tree, base, prof, &opt)
+				p2, _ := mustCreate(t, opt)
+				want := c.want
+				if policy == "" && c.recipe != nil {
+					want = c.recipe
+				}
+				if c.name == "force all" {
+					want = with(map[string]string{"devel/lib": "build: forced", "lang/py@py2": "build: forced", "lang/py@py3": "build: forced",
+						"ports-mgmt/pkg": "build: forced", "devel/mid": "build: forced", "devel/app": "build: forced"})
+				}
+				if got := actions(p2); !reflect.DeepEqual(got, want) {
+					for k := range want {
+						if got[k] != want[k] {
+							t.Errorf("%s: got %q, want %q", k, got[k], want[k])
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -196,7 +227,61 @@ func TestMetaPortUpToDate(t *testing.T) {
 	}
 	appendFile(t, filepath.Join(tree, "devel/app/pkg-descr"), "more\n")
 	p, _ = mustCreate(t, Options{Profile: prof, DB: db})
-	if got := actions(p)["misc/meta"]; got != "build: dependency changed" {
+	if got := actions(p)["misc/meta"]; got != "build: dependency changed (devel/app)" {
 		t.Fatalf("meta after app change: %s", got)
+	}
+}
+
+// A framework file read by two ports: a comment rebuilds nothing; a change
+// of what it sets rebuilds exactly those two (and what needs them by
+// library or run), naming the variable; under rebuild = "makefiles" the
+// comment rebuilds both, naming the file.
+func TestSharedMkFile(t *testing.T) {
+	for _, policy := range []string{"", spec.RebuildMakefiles} {
+		t.Run("policy="+policy, func(t *testing.T) {
+			tree := miniTree(t)
+			writeFiles(t, tree, map[string]string{
+				"Mk/Uses/shared.mk":   "CFLAGS+=\t-DSHARED=1\n",
+				"misc/one/Makefile":   "PORTNAME=one\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/Uses/shared.mk\"\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+				"misc/two/Makefile":   "PORTNAME=two\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/Uses/shared.mk\"\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+				"misc/user2/Makefile": "PORTNAME=user2\nPORTVERSION=1\nRUN_DEPENDS=one:misc/one\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n",
+			})
+			base := t.TempDir()
+			db := openDB(t, base)
+			prof := testProfile(tree, base, "misc/user2", "misc/two", "devel/lib")
+			prof.Rebuild = policy
+			p, _ := mustCreate(t, Options{Profile: prof, DB: db})
+			markBuilt(t, db, p)
+
+			appendFile(t, filepath.Join(tree, "Mk/Uses/shared.mk"), "# a comment\n")
+			p, _ = mustCreate(t, Options{Profile: prof, DB: db})
+			got := actions(p)
+			for _, id := range []string{"misc/one", "misc/two", "misc/user2", "devel/lib"} {
+				want := "skip: up to date"
+				if policy == spec.RebuildMakefiles && (id == "misc/one" || id == "misc/two") {
+					want = "build: framework changed (Mk/Uses/shared.mk)"
+				}
+				if policy == spec.RebuildMakefiles && id == "misc/user2" {
+					want = "build: dependency changed (misc/one)"
+				}
+				if got[id] != want {
+					t.Errorf("after a comment: %s: %q, want %q", id, got[id], want)
+				}
+			}
+			if policy == spec.RebuildMakefiles {
+				return
+			}
+			writeFiles(t, tree, map[string]string{"Mk/Uses/shared.mk": "CFLAGS+=\t-DSHARED=2\n"})
+			p, _ = mustCreate(t, Options{Profile: prof, DB: db})
+			got = actions(p)
+			for id, want := range map[string]string{
+				"misc/one": "build: framework changed (CFLAGS, CXXFLAGS)", "misc/two": "build: framework changed (CFLAGS, CXXFLAGS)",
+				"misc/user2": "build: dependency changed (misc/one)", "devel/lib": "skip: up to date",
+			} {
+				if got[id] != want {
+					t.Errorf("after a CFLAGS change: %s: %q, want %q", id, got[id], want)
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/go-dsynth/dsynth/spec"
@@ -23,8 +25,13 @@ type Inputs struct {
 	Options string `json:"options"`
 	// MakeConf hashes the profile's make.conf and the port's make_env.
 	MakeConf string `json:"make_conf"`
-	// Framework is the Mk framework hash.
+	// Framework is the framework's part: the hash of the node's Recipe, or
+	// the whole Mk framework's hash for a node without one (old plans).
 	Framework string `json:"framework"`
+	// Recipe is the node's Recipe (per name), so that a later plan can
+	// say which variable or makefile changed. Not part of the key
+	// (Framework covers it).
+	Recipe map[string]string `json:"recipe,omitempty"`
 	// Environment hashes the stand-ins, environment.env, package suffix
 	// and system_dir identity.
 	Environment string `json:"environment"`
@@ -34,7 +41,9 @@ type Inputs struct {
 
 // Key is the input key: hex SHA-256 of the canonical JSON of in.
 func (in *Inputs) Key() string {
-	b, _ := json.Marshal(in)
+	c := *in
+	c.Recipe = nil
+	b, _ := json.Marshal(&c)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
@@ -70,7 +79,16 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]
 		Environment: envID,
 		Deps:        map[string]string{},
 	}
-	for _, d := range allDeps(n) {
+	deps := allDeps(n)
+	if n.RecipeHash != "" {
+		in.Framework, in.Recipe = hashFields(p.Rebuild, n.RecipeHash), n.Recipe
+		if p.Rebuild != spec.RebuildMakefiles {
+			// The default policy cascades as packages record their
+			// dependencies: through library and run dependencies only.
+			deps = uniqSorted(append(append([]string(nil), n.Deps[DepLib]...), n.Deps[DepRun]...))
+		}
+	}
+	for _, d := range deps {
 		in.Deps[d] = keys[d]
 	}
 	return in
@@ -104,21 +122,73 @@ func changedComponents(old, cur *Inputs) []string {
 	if old.MakeConf != cur.MakeConf {
 		r = append(r, ReasonMakeConfChanged)
 	}
-	if old.Framework != cur.Framework {
-		r = append(r, ReasonFrameworkChanged)
+	// A recipe that changed because the port, its options, make.conf or
+	// the environment did is explained by those; the framework is named
+	// only when nothing of the port's own changed.
+	if old.Framework != cur.Framework && len(r) == 0 && old.Environment == cur.Environment {
+		r = append(r, ReasonFrameworkChanged+changedNames(old.Recipe, cur.Recipe))
 	}
 	if old.Environment != cur.Environment {
 		r = append(r, ReasonEnvironmentChanged)
 	}
-	if len(old.Deps) != len(cur.Deps) {
-		r = append(r, ReasonDependencyChanged)
-	} else {
-		for k, v := range cur.Deps {
-			if old.Deps[k] != v {
-				r = append(r, ReasonDependencyChanged)
-				break
-			}
-		}
+	if d := changedDeps(old.Deps, cur.Deps); d != "" {
+		r = append(r, ReasonDependencyChanged+d)
 	}
 	return r
+}
+
+// changedNames lists, as " (A, B)", the names whose hashes differ between
+// two recipes (added and removed names included), "" when either is
+// unknown. At most five are named.
+func changedNames(old, cur map[string]string) string {
+	if old == nil || cur == nil {
+		return ""
+	}
+	var names []string
+	for k, v := range cur {
+		if old[k] != v {
+			names = append(names, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	return nameList(names)
+}
+
+// changedDeps says which dependencies changed (their keys, or added or
+// removed), "" when none did.
+func changedDeps(old, cur map[string]string) string {
+	var names []string
+	for k, v := range cur {
+		if ov, ok := old[k]; !ok {
+			names = append(names, k+" added")
+		} else if ov != v {
+			names = append(names, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			names = append(names, k+" removed")
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return nameList(names)
+}
+
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 5 {
+		more = fmt.Sprintf(" and %d more", len(names)-5)
+		names = names[:5]
+	}
+	return " (" + strings.Join(names, ", ") + more + ")"
 }

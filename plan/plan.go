@@ -7,7 +7,7 @@ import "github.com/go-dsynth/dsynth/spec"
 // dsynth reading version 2 would have built it). Version 2 writes every
 // node's "flavor" (empty for unflavored ports); version 1 left it out when
 // empty. All are read (see Decode).
-const FormatVersion = 3
+const FormatVersion = 4
 
 // minFormatVersion is the oldest plan file format this dsynth reads.
 const minFormatVersion = 1
@@ -128,6 +128,16 @@ type Node struct {
 	// the MASTERDIR of a slave port. Part of the input key; Verify checks
 	// them.
 	External map[string]string `json:"external,omitempty"`
+	// RecipeHash is the framework's part of the input key: the hash of
+	// Recipe. Empty in plans of format 3 and older (their key covers the
+	// whole Mk hash).
+	RecipeHash string `json:"recipe_hash,omitempty"`
+	// Recipe is, while planning, what RecipeHash covers by name (see
+	// creator.recipe): recipe variable -> hash of its value by default,
+	// Mk file -> hash of its content with rebuild = "makefiles". Kept in
+	// the records' input components (to name what changed), not in the
+	// plan file.
+	Recipe map[string]string `json:"-"`
 	// OptionsFileHash is the hex SHA-256 of the port's options file under
 	// options_dir (OPTIONS_NAME/options), "" when there is none.
 	OptionsFileHash string `json:"options_file_hash,omitempty"`

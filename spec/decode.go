@@ -56,6 +56,7 @@ var profileSchema = &hcl.BodySchema{
 		{Name: "exclude"},
 		{Name: "all_flavors"},
 		{Name: "tests"},
+		{Name: "rebuild"},
 	},
 	Blocks: []hcl.BlockHeaderSchema{
 		{Type: "port", LabelNames: []string{"origin"}},
@@ -167,6 +168,10 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	ld.mapAttr(a["make_conf"], p.MakeConf)
 	if v, ok := ld.boolAttr(a["tests"]); ok {
 		p.Tests = v
+	}
+	ld.enumAttr(a["rebuild"], &p.Rebuild, RebuildPolicies, "rebuild policy")
+	if p.Rebuild == RebuildRecipe {
+		p.Rebuild = "" // the default, spelled out
 	}
 	if v, ok := ld.boolAttr(a["all_flavors"]); ok {
 		p.AllFlavors = v

@@ -40,6 +40,11 @@ type Profile struct {
 	AllFlavors bool `json:"all_flavors,omitempty"`
 	// Tests includes TEST_DEPENDS and runs the test phase.
 	Tests bool `json:"tests"`
+	// Rebuild is the rebuild policy: "" or RebuildRecipe (a port's input
+	// key covers its evaluated recipe, dependencies cascade through run
+	// and library dependencies) or RebuildMakefiles (the content of every
+	// makefile its evaluation read, every dependency kind cascades).
+	Rebuild string `json:"rebuild,omitempty"`
 
 	// Ports holds per-port settings keyed by origin (as written in the
 	// port block, category/port or category/port@flavor).
@@ -68,6 +73,15 @@ type Hooks struct {
 	PkgSkipped string        `json:"pkg_skipped,omitempty"`
 	Timeout    time.Duration `json:"timeout"`
 }
+
+// Rebuild policies (Profile.Rebuild).
+const (
+	RebuildRecipe    = "recipe"
+	RebuildMakefiles = "makefiles"
+)
+
+// RebuildPolicies are the values of the rebuild attribute.
+var RebuildPolicies = []string{RebuildRecipe, RebuildMakefiles}
 
 // DefaultHookTimeout bounds a hook when the block sets no timeout.
 const DefaultHookTimeout = 60 * time.Second

@@ -111,7 +111,7 @@ func TestPlanShowGraph(t *testing.T) {
 func TestPlanJSONAndErrors(t *testing.T) {
 	prof := planProfile(t, `["misc/minicat"]`)
 	code, js, _ := runCmd(t, "plan", "-json", prof)
-	if code != 0 || !strings.Contains(js, `"format_version": 3`) || !strings.Contains(js, `"flavor": ""`) {
+	if code != 0 || !strings.Contains(js, `"format_version": 4`) || !strings.Contains(js, `"flavor": ""`) {
 		t.Fatalf("plan -json: exit %d\n%.300s", code, js)
 	}
 	prof = planProfile(t, `["misc/nosuch", "devel/alsonot"]`)

@@ -22,7 +22,28 @@ var Vars = []string{
 	// makefiles read and the master port directory, so that a cache can
 	// notice changes outside the port directory.
 	"MASTERDIR", ".MAKE.MAKEFILES",
+	// The rest of the evaluated recipe: what decides how the port is
+	// built beyond the values above (the default rebuild policy keys on
+	// them, see RecipeVars).
+	"CONFIGURE_ARGS", "CONFIGURE_ENV", "MAKE_ENV", "MAKE_ARGS", "CFLAGS", "CXXFLAGS",
+	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES",
 }
+
+// RecipeVars are the values of a scan that make up a port's evaluated
+// recipe: every variable asked for except the makefile list and the
+// master directory (paths, not recipe) and MAKE_JOBS_NUMBER (how many
+// jobs, not what is built).
+var RecipeVars = func() []string {
+	var out []string
+	for _, v := range Vars {
+		switch v {
+		case "MASTERDIR", ".MAKE.MAKEFILES", "MAKE_JOBS_NUMBER":
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}()
 
 // MakeError is a make invocation that failed.
 type MakeError struct {
