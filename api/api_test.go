@@ -193,6 +193,14 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"profile": "other"}, 404, CodeProfileNotFound)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"../etc"}}, 400, CodeBadRequest)
 	ts.mustErr("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"misc/does-not-exist"}}, 422, CodePlanFailed)
+	// keep_going: the missing target is a failed node of the plan.
+	var kg struct {
+		Plan json.RawMessage `json:"plan"`
+	}
+	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"misc/does-not-exist"}, "keep_going": true}, 201).data(t, &kg)
+	if kp, err := plan.Decode(kg.Plan); err != nil || kp.Node("misc/does-not-exist") == nil || kp.Node("misc/does-not-exist").Action != plan.ActionFailed {
+		t.Errorf("keep_going plan: %v %s", err, kg.Plan)
+	}
 	ts.mustErr("POST", "/api/v1/builds", "build", []byte("not a plan"), 400, CodeBadRequest)
 	// A valid plan of a profile this server does not serve.
 	r := ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201)

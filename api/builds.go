@@ -40,13 +40,16 @@ func (ps *profileState) profile() *spec.Profile { return ps.loaded.Profile }
 
 // QueueItem is a build waiting for (or holding) its profile's builder.
 type QueueItem struct {
-	ID       string    `json:"id"`
-	Profile  string    `json:"profile"`
-	Packages []string  `json:"packages,omitempty"`
-	Force    bool      `json:"force,omitempty"`
-	RetryOf  string    `json:"retry_of,omitempty"`
-	Queued   time.Time `json:"queued"`
-	By       string    `json:"by,omitempty"`
+	ID       string   `json:"id"`
+	Profile  string   `json:"profile"`
+	Packages []string `json:"packages,omitempty"`
+	Force    bool     `json:"force,omitempty"`
+	// KeepGoing plans even when an explicit target cannot be planned (it
+	// becomes a failed node, its dependents are skipped).
+	KeepGoing bool      `json:"keep_going,omitempty"`
+	RetryOf   string    `json:"retry_of,omitempty"`
+	Queued    time.Time `json:"queued"`
+	By        string    `json:"by,omitempty"`
 	// Uploaded is true when the build applies an uploaded plan file.
 	Uploaded bool `json:"uploaded_plan,omitempty"`
 
@@ -180,7 +183,7 @@ func (it *QueueItem) signal(r startResult) {
 
 // planItem makes the plan of a request (the profile with the requested
 // targets), reading and writing the records' port cache.
-func (ps *profileState) planItem(ctx context.Context, packages []string, force bool) (*plan.Plan, time.Duration, error) {
+func (ps *profileState) planItem(ctx context.Context, packages []string, force, keepGoing bool) (*plan.Plan, time.Duration, error) {
 	prof := *ps.profile()
 	if len(packages) > 0 {
 		prof.Targets = slices.Clone(packages)
@@ -191,7 +194,7 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force b
 	if err != nil {
 		return nil, 0, err
 	}
-	o := plan.Options{Profile: &prof, ProfileSource: ps.loaded.Source, DB: db, DsynthVersion: ps.s.cfg.Version}
+	o := plan.Options{Profile: &prof, ProfileSource: ps.loaded.Source, DB: db, DsynthVersion: ps.s.cfg.Version, KeepGoing: keepGoing}
 	if force {
 		if len(packages) > 0 {
 			o.Force = packages
@@ -260,7 +263,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	p := item.plan
 	if p == nil {
 		var err error
-		p, _, err = ps.planItem(ctx, item.Packages, item.Force)
+		p, _, err = ps.planItem(ctx, item.Packages, item.Force, item.KeepGoing)
 		if err != nil {
 			s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 			item.signal(startResult{err: err})

@@ -22,6 +22,9 @@ type BuildRequest struct {
 	Profile  string   `json:"profile"`
 	Packages []string `json:"packages"`
 	Force    bool     `json:"force"`
+	// KeepGoing: a target that cannot be planned is a failed node of the
+	// plan instead of an error (plan -keep-going).
+	KeepGoing bool `json:"keep_going"`
 }
 
 // decodeJSON decodes r's JSON body (bounded by limitBody) into v. An
@@ -88,7 +91,9 @@ func (s *Server) postBuild(w http.ResponseWriter, r *http.Request, _ params) err
 	if err != nil {
 		return err
 	}
-	return s.startRequest(w, r, ps, newItem(r, ps.name, req.Packages, req.Force))
+	item := newItem(r, ps.name, req.Packages, req.Force)
+	item.KeepGoing = req.KeepGoing
+	return s.startRequest(w, r, ps, item)
 }
 
 // startRequest plans item right away when its profile's builder is free
@@ -104,7 +109,7 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 	if !free {
 		return s.queueItem(w, r, ps, item)
 	}
-	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force)
+	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
 	if err != nil {
 		ps.mu.Lock()
 		ps.planning = false
@@ -126,7 +131,7 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 // request that cannot be planned. The build is planned again when its
 // turn comes: the running build changes what is up to date.
 func (s *Server) queueItem(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
-	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force)
+	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
 	if err != nil {
 		return err
 	}
@@ -296,7 +301,9 @@ func (s *Server) postQueue(w http.ResponseWriter, r *http.Request, _ params) err
 	if err != nil {
 		return err
 	}
-	return s.queueItem(w, r, ps, newItem(r, ps.name, req.Packages, req.Force))
+	item := newItem(r, ps.name, req.Packages, req.Force)
+	item.KeepGoing = req.KeepGoing
+	return s.queueItem(w, r, ps, item)
 }
 
 func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request, p params) error {
@@ -319,7 +326,7 @@ func (s *Server) postPlan(w http.ResponseWriter, r *http.Request, _ params) erro
 	if err != nil {
 		return err
 	}
-	p, est, err := ps.planItem(r.Context(), req.Packages, req.Force)
+	p, est, err := ps.planItem(r.Context(), req.Packages, req.Force, req.KeepGoing)
 	if err != nil {
 		return err
 	}
