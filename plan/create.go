@@ -790,8 +790,12 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 			DistSubdir:      v["DIST_SUBDIR"],
 			External:        nodeExternal(c.p.PortsDir, s.ext),
 		}
-		n.Recipe = c.recipe(v)
-		n.RecipeHash = hashMap(n.Recipe)
+		recipe := c.recipe(v)
+		n.RecipeHash = hashMap(recipe)
+		n.Recipe = packNames(recipe)
+		for _, k := range portscan.RecipeOnlyVars {
+			delete(v, k) // read for the recipe only: free them now
+		}
 		if v["PKGFILE"] != "" {
 			n.PkgFile = path.Base(v["PKGFILE"])
 		}

@@ -31,7 +31,7 @@ type Inputs struct {
 	// Recipe is the node's Recipe (per name), so that a later plan can
 	// say which variable or makefile changed. Not part of the key
 	// (Framework covers it).
-	Recipe map[string]string `json:"recipe,omitempty"`
+	Recipe string `json:"recipe,omitempty"`
 	// Environment hashes the stand-ins, environment.env, package suffix
 	// and system_dir identity.
 	Environment string `json:"environment"`
@@ -42,7 +42,7 @@ type Inputs struct {
 // Key is the input key: hex SHA-256 of the canonical JSON of in.
 func (in *Inputs) Key() string {
 	c := *in
-	c.Recipe = nil
+	c.Recipe = ""
 	b, _ := json.Marshal(&c)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
@@ -126,7 +126,7 @@ func changedComponents(old, cur *Inputs) []string {
 	// the environment did is explained by those; the framework is named
 	// only when nothing of the port's own changed.
 	if old.Framework != cur.Framework && len(r) == 0 && old.Environment == cur.Environment {
-		r = append(r, ReasonFrameworkChanged+changedNames(old.Recipe, cur.Recipe))
+		r = append(r, ReasonFrameworkChanged+changedNames(unpackNames(old.Recipe), unpackNames(cur.Recipe)))
 	}
 	if old.Environment != cur.Environment {
 		r = append(r, ReasonEnvironmentChanged)
@@ -191,4 +191,32 @@ func nameList(names []string) string {
 		names = names[:5]
 	}
 	return " (" + strings.Join(names, ", ") + more + ")"
+}
+
+// packNames packs a name -> hash map as sorted "name=hash\n" lines.
+func packNames(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + m[k] + "\n")
+	}
+	return b.String()
+}
+
+// unpackNames undoes packNames (nil for "": unknown).
+func unpackNames(s string) map[string]string {
+	if s == "" {
+		return nil
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }

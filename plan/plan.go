@@ -137,7 +137,9 @@ type Node struct {
 	// Mk file -> hash of its content with rebuild = "makefiles". Kept in
 	// the records' input components (to name what changed), not in the
 	// plan file.
-	Recipe map[string]string `json:"-"`
+	// It is packed ("NAME=hash\n", sorted) to keep a 30,000-port plan
+	// small in memory.
+	Recipe string `json:"-"`
 	// OptionsFileHash is the hex SHA-256 of the port's options file under
 	// options_dir (OPTIONS_NAME/options), "" when there is none.
 	OptionsFileHash string `json:"options_file_hash,omitempty"`

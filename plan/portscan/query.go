@@ -29,6 +29,10 @@ var Vars = []string{
 	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES",
 }
 
+// RecipeOnlyVars are the variables asked for only for the recipe.
+var RecipeOnlyVars = []string{"CONFIGURE_ARGS", "CONFIGURE_ENV", "MAKE_ENV", "MAKE_ARGS", "CFLAGS", "CXXFLAGS",
+	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES"}
+
 // RecipeVars are the values of a scan that make up a port's evaluated
 // recipe: every variable asked for except the makefile list and the
 // master directory (paths, not recipe) and MAKE_JOBS_NUMBER (how many
