@@ -94,8 +94,15 @@ func mountNullfs(src, p string, ro bool) error {
 	return nmount([][2]string{{"fstype", "nullfs"}, {"fspath", p}, {"target", src}}, flags)
 }
 
+// mountDevfs mounts the slot's /dev with devfs ruleset 4
+// (devfsrules_jail: null, zero, random, ptys, fd, std streams; no disks,
+// no mem, no bpf), as poudriere's jails have it. The helper mounts it
+// outside the jail, so the jail's devfs_ruleset parameter alone would not
+// apply; the devfs "ruleset" mount option does (mount_devfs -o ruleset=4).
+// The ruleset must be loaded (devfs_load_rulesets, on by default): an
+// unknown ruleset number is created empty by the kernel and hides nothing.
 func mountDevfs(p string) error {
-	return nmount([][2]string{{"fstype", "devfs"}, {"fspath", p}}, 0)
+	return nmount([][2]string{{"fstype", "devfs"}, {"fspath", p}, {"ruleset", strconv.Itoa(devfsRuleset)}}, 0)
 }
 
 func mountProcfs(p string, ro bool) error {

@@ -31,6 +31,9 @@ import (
 const (
 	jailCreate = 0x01 // JAIL_CREATE, sys/jail.h
 	jexecPath  = "/usr/sbin/jexec"
+	// devfsRuleset is devfsrules_jail of /etc/defaults/devfs.rules: the
+	// slot's /dev is mounted with it (mountDevfs) and the jail records it.
+	devfsRuleset = 4
 )
 
 // jails of a slot helper: jid 0 means not created.
@@ -41,21 +44,94 @@ type jails struct {
 
 var slotJails jails
 
-// jailSet calls jail_set(2) with name/value parameters (a nil value is a
-// boolean parameter given by name alone) and returns the jail id.
-func jailSet(params [][2]*string, flags int) (int, error) {
+// jailParam is one jail_set(2) parameter. The kernel reads each by its
+// type (sys/kern/kern_jail.c, kern_jail_set): strings (path,
+// host.hostname) NUL-terminated via vfs_getopt; integers (enforce_statfs,
+// children.max, securelevel, devfs_ruleset) and the jailsys parameters
+// (ip4, ip6: JAIL_SYS_DISABLE/NEW/INHERIT) via vfs_copyopt, which fails
+// with EINVAL unless the value is exactly a C int; booleans (persist,
+// allow.*) via vfs_flagopt, which only looks at the name: "allow.mount"
+// with any value, even "0", turns the permission on, and "allow.nomount"
+// turns it off. This is what jail(8)/libjail send.
+type jailParam struct {
+	name string
+	str  *string // string value
+	num  *int32  // int value
+	// neither: a boolean given by name alone
+}
+
+func jstr(name, v string) jailParam { return jailParam{name: name, str: &v} }
+func jint(name string, v int32) jailParam {
+	return jailParam{name: name, num: &v}
+}
+func jflag(name string) jailParam { return jailParam{name: name} }
+
+// jailsys values of ip4/ip6 (sys/jail.h).
+const (
+	jailSysDisable = 0 // JAIL_SYS_DISABLE
+	jailSysNew     = 1 // JAIL_SYS_NEW
+	jailSysInherit = 2 // JAIL_SYS_INHERIT
+)
+
+// jailParams returns the parameters of a slot jail rooted at root.
+// network false: ip4=disable and ip6=disable without addresses (the jail
+// has no IPv4/IPv6 address at all, so sockets of those families cannot
+// reach anything, the host's loopback included); true: ip4/ip6=inherit
+// (the host's addresses). Every permission is off (allow.no*), no child
+// jails, statfs shows only the jail's mounts, and devfs ruleset 4
+// (devfsrules_jail, as poudriere) is recorded for the jail.
+func jailParams(root, hostname string, network bool) []jailParam {
+	ip := int32(jailSysDisable)
+	if network {
+		ip = jailSysInherit
+	}
+	params := []jailParam{
+		jstr("path", root),
+		jstr("host.hostname", hostname),
+		jflag("persist"),
+		jint("ip4", ip),
+		jint("ip6", ip),
+		jint("enforce_statfs", 2),
+		jint("children.max", 0),
+		jint("securelevel", -1),
+		jint("devfs_ruleset", devfsRuleset),
+	}
+	// Every allow.* boolean of FreeBSD 13/14 that defaults to off, given
+	// as its no-form so that a host whose security.jail.* sysctls turn
+	// one on by default does not pass it to the slot (allow.mount.* need
+	// allow.mount). allow.suser stays on (the slot's root must chown
+	// when staging) and allow.unprivileged_proc_debug at the host's
+	// default: both act only inside the jail.
+	for _, a := range []string{"set_hostname", "sysvipc", "raw_sockets", "chflags", "mount", "quotas", "socket_af", "mlock", "reserved_ports", "read_msgbuf"} {
+		params = append(params, jflag("allow.no"+a))
+	}
+	return params
+}
+
+// jailSet calls jail_set(2) with params and returns the jail id.
+func jailSet(params []jailParam, flags int) (int, error) {
 	var iov []unix.Iovec
 	var keep [][]byte
-	for _, kv := range params {
-		for _, s := range kv {
-			v := unix.Iovec{}
-			if s != nil {
-				b := append([]byte(*s), 0)
-				keep = append(keep, b)
-				v.Base = &b[0]
-				v.SetLen(len(b))
-			}
-			iov = append(iov, v)
+	add := func(b []byte) {
+		v := unix.Iovec{}
+		if len(b) > 0 {
+			keep = append(keep, b)
+			v.Base = &b[0]
+			v.SetLen(len(b))
+		}
+		iov = append(iov, v)
+	}
+	for _, p := range params {
+		add(append([]byte(p.name), 0))
+		switch {
+		case p.str != nil:
+			add(append([]byte(*p.str), 0))
+		case p.num != nil:
+			b := make([]byte, 4)
+			*(*int32)(unsafe.Pointer(&b[0])) = *p.num // native byte order, a C int
+			add(b)
+		default:
+			add(nil)
 		}
 	}
 	jid, _, e := unix.Syscall(unix.SYS_JAIL_SET, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), uintptr(flags))
@@ -67,29 +143,9 @@ func jailSet(params [][2]*string, flags int) (int, error) {
 	return int(jid), nil
 }
 
-func str(s string) *string { return &s }
-
 // createJail makes a persistent jail rooted at root.
 func createJail(root, hostname string, network bool) (int, error) {
-	ip := "disable"
-	if network {
-		ip = "inherit"
-	}
-	params := [][2]*string{
-		{str("path"), str(root)},
-		{str("host.hostname"), str(hostname)},
-		{str("persist"), nil},
-		{str("ip4"), str(ip)},
-		{str("ip6"), str(ip)},
-		{str("enforce_statfs"), str("2")},
-		{str("children.max"), str("0")},
-		{str("allow.raw_sockets"), str("0")},
-		{str("allow.mount"), str("0")},
-		{str("allow.chflags"), str("0")},
-		{str("allow.sysvipc"), str("0")},
-		{str("securelevel"), str("-1")},
-	}
-	jid, err := jailSet(params, jailCreate)
+	jid, err := jailSet(jailParams(root, hostname, network), jailCreate)
 	if err != nil {
 		return 0, fmt.Errorf("jail_set %s (network %v): %w", root, network, err)
 	}
