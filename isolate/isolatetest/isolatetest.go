@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,10 +37,21 @@ type Options struct {
 	// process table, so those checks are skipped.
 	SharedHost bool
 	// OwnProcesses is set for shared-host implementations whose slots
-	// still have a process table of their own (FreeBSD jails): the process
-	// and signal checks run for them.
+	// still have a process table of their own: the process and signal
+	// checks run for them.
 	OwnProcesses bool
+	// Jail is set for shared-host implementations whose commands run in
+	// BSD jails: besides the process and signal checks (as OwnProcesses),
+	// the slot's host name (hostname(1)) and, for a command without
+	// Cmd.Network, the absence of any address (nc(1) cannot reach a host
+	// listener on 127.0.0.1) are checked, with portable tools instead of
+	// Linux's /proc.
+	Jail bool
 }
+
+// ownProcesses reports whether o's slots have a process table of their
+// own.
+func (o Options) ownProcesses() bool { return !o.SharedHost || o.OwnProcesses || o.Jail }
 
 // Run runs the suite against a namespaced implementation (Linux).
 func Run(t *testing.T, prepare PrepareFunc, cleanup CleanupFunc) {
@@ -192,6 +204,9 @@ func testLayout(t *testing.T, o Options) {
 	if !o.SharedHost {
 		checks = append(checks, struct{ script, want string }{"cat /proc/sys/kernel/hostname", "isolatetest\n"})
 	}
+	if o.Jail {
+		checks = append(checks, struct{ script, want string }{"hostname", "isolatetest\n"})
+	}
 	for _, c := range checks {
 		if got := mustSh(t, s, c.script); got != c.want {
 			t.Errorf("%q = %q, want %q", c.script, got, c.want)
@@ -313,7 +328,7 @@ func hostProc(marker string) []string {
 const slotProcScript = `for p in /proc/[0-9]*; do [ -r $p/cmdline ] && tr '\0' ' ' < $p/cmdline && echo; done; true`
 
 func testProcesses(t *testing.T, o Options) {
-	if o.SharedHost && !o.OwnProcesses {
+	if !o.ownProcesses() {
 		t.Skip("implementation shares the host process table")
 	}
 	f := newFixture(t)
@@ -337,6 +352,10 @@ func testProcesses(t *testing.T, o Options) {
 }
 
 func testNetwork(t *testing.T, o Options) {
+	if o.Jail {
+		testJailNetwork(t, o)
+		return
+	}
 	if o.SharedHost {
 		t.Skip("implementation shares the host network")
 	}
@@ -364,6 +383,59 @@ func testNetwork(t *testing.T, o Options) {
 	// And off again after a networked command.
 	if got := mustSh(t, s, ifaces); got != "lo " {
 		t.Errorf("network off after on: %q", got)
+	}
+}
+
+// testJailNetwork: a command without the network cannot connect to a
+// listener of the host on 127.0.0.1 (a jail without addresses), and one
+// with the network can (which shows the probe works).
+func testJailNetwork(t *testing.T, o Options) {
+	f := newFixture(t)
+	s := prepare(t, o, f.layout, 1)
+	if out, _, st := sh(t, s, "command -v nc"); st != 0 {
+		t.Skipf("no nc(1) in the slot's system (%q)", out)
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("host has no IPv4 loopback: %v", err)
+	}
+	defer ln.Close()
+	accepted := make(chan struct{}, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+			accepted <- struct{}{}
+		}
+	}()
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	probe := "nc -z -w 3 127.0.0.1 " + port + " 2>&1; echo status $?"
+	seen := func() bool {
+		select {
+		case <-accepted:
+			return true
+		case <-time.After(500 * time.Millisecond):
+			return false
+		}
+	}
+	out := mustSh(t, s, probe)
+	if seen() || strings.HasSuffix(out, "status 0\n") {
+		t.Errorf("network off: the slot reached the host's 127.0.0.1:%s (%q)", port, out)
+	}
+	var b bytes.Buffer
+	st, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"/bin/sh", "-c", probe}, Env: []string{slotPath}, Stdout: &b, Network: true})
+	if err != nil || st != 0 {
+		t.Fatalf("network on: %d %v", st, err)
+	}
+	if !seen() {
+		t.Errorf("network on: no connection from the slot reached 127.0.0.1:%s (%q)", port, b.String())
+	}
+	// And off again after a networked command.
+	if out := mustSh(t, s, probe); seen() || strings.HasSuffix(out, "status 0\n") {
+		t.Errorf("network off after on: the slot reached 127.0.0.1:%s (%q)", port, out)
 	}
 }
 
