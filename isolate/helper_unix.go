@@ -370,8 +370,14 @@ func resolveInRoot(root, p string) (string, error) {
 
 // killLeftovers kills the slot helper named by dir's pid file if it is
 // still alive (and really is that slot's helper: its arguments say so),
-// and waits until it is gone.
+// waits until it is gone, and removes the slot's jails it left.
 func killLeftovers(dir string) ([]string, error) {
+	done, err := killLeftoverHelper(dir)
+	// The jails a killed helper left (FreeBSD) go before the mounts.
+	return append(done, removeSlotJails(dir)...), err
+}
+
+func killLeftoverHelper(dir string) ([]string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, pidFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

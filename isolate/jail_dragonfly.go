@@ -86,3 +86,8 @@ func (h *helper) wrap(path string, m message, attr *syscall.ProcAttr) (string, [
 
 // removeJails: a jail(8) jail ends with its last process (killTree).
 func removeJails() {}
+
+// removeSlotJails: DragonFly jails have no name to find them by; a
+// command left running by a killed helper keeps its jail (README, known
+// limits).
+func removeSlotJails(dir string) []string { return nil }

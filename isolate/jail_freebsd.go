@@ -3,6 +3,8 @@
 package isolate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -143,9 +145,23 @@ func jailSet(params []jailParam, flags int) (int, error) {
 	return int(jid), nil
 }
 
+// jailName names the slot's jail (network or not) after the slot
+// directory, so that Teardown and Cleanup find the persistent jails of a
+// helper that was killed before it could remove them. (A jail name may
+// not contain '.', and an all-digit one would be read as a jid.)
+func jailName(root string, network bool) string {
+	sum := sha256.Sum256([]byte(root))
+	suffix := "_off"
+	if network {
+		suffix = "_net"
+	}
+	return "dsynth_" + hex.EncodeToString(sum[:8]) + suffix
+}
+
 // createJail makes a persistent jail rooted at root.
 func createJail(root, hostname string, network bool) (int, error) {
-	jid, err := jailSet(jailParams(root, hostname, network), jailCreate)
+	params := append(jailParams(root, hostname, network), jstr("name", jailName(root, network)))
+	jid, err := jailSet(params, jailCreate)
 	if err != nil {
 		return 0, fmt.Errorf("jail_set %s (network %v): %w", root, network, err)
 	}
@@ -200,4 +216,39 @@ func removeJails() {
 		}
 	}
 	slotJails = jails{}
+}
+
+// jailByName returns the jid of the jail named name (jail_get(2) keyed
+// by name), 0 if there is none.
+func jailByName(name string) int {
+	b := append([]byte(name), 0)
+	k := []byte("name\x00")
+	iov := make([]unix.Iovec, 2)
+	iov[0].Base, iov[1].Base = &k[0], &b[0]
+	iov[0].SetLen(len(k))
+	iov[1].SetLen(len(b))
+	jid, _, e := unix.Syscall(unix.SYS_JAIL_GET, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)), 0)
+	runtime.KeepAlive(k)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(iov)
+	if e != 0 {
+		return 0
+	}
+	return int(jid)
+}
+
+// removeSlotJails removes the jails of the slot at dir that a killed
+// helper left (jail_remove(2) kills what still runs in them), before its
+// mounts are undone from outside.
+func removeSlotJails(dir string) []string {
+	var done []string
+	for _, network := range []bool{false, true} {
+		name := jailName(dir, network)
+		if jid := jailByName(name); jid > 0 {
+			if _, _, e := unix.Syscall(unix.SYS_JAIL_REMOVE, uintptr(jid), 0, 0); e == 0 {
+				done = append(done, fmt.Sprintf("removed jail %s (%d) of %s", name, jid, dir))
+			}
+		}
+	}
+	return done
 }

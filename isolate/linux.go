@@ -344,3 +344,7 @@ func procArgs(pid int) (string, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	return string(b), err
 }
+
+// removeSlotJails: Linux slots have no jails (the namespaces end with the
+// helper).
+func removeSlotJails(dir string) []string { return nil }

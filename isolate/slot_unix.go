@@ -480,6 +480,8 @@ func (s *unixSlot) Teardown() error {
 	s.tearOnce.Do(func() {
 		sendMsg(s.conn, message{Op: "exit"})
 		s.stop()
+		// A helper killed after stopGrace left its jails (FreeBSD).
+		removeSlotJails(s.root)
 		if _, err := unmountAll(s.root, false); err != nil {
 			s.tearErr = fmt.Errorf("teardown %s: %w", s.root, err)
 			return
