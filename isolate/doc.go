@@ -42,10 +42,19 @@
 //     DragonFly: the process group, then each child the reaper has, by
 //     PROC_REAP_STATUS pid_head), and unmounts everything deepest first
 //     when it exits, also when dsynth died (the socket closes). Commands
-//     run in jails (jail_freebsd.go: a jail_set(2) jail entered through
-//     jexec, without addresses unless the command has the network;
-//     jail_dragonfly.go: a jail(8) per command without the network), so
-//     they see neither the host's processes nor its network.
+//     run in jails; the helper stays outside, so that it can unmount.
+//     FreeBSD (jail_freebsd.go): two persistent jail_set(2) jails on the
+//     slot root, named after the slot, with the slot's host name, no
+//     address (ip4/ip6=disable) or, for Cmd.Network, the host's
+//     (ip4/ip6=inherit), every allow.* off but suser, enforce_statfs=2,
+//     children.max=0, devfs ruleset 4 on /dev; each command enters one
+//     through jexec(8) (Go cannot jail_attach between fork and exec). At
+//     the end the jails are removed (jail_remove kills what is left) and
+//     then the slot unmounted; Teardown and Cleanup remove, by name, the
+//     jails of a helper that was killed. DragonFly (jail_dragonfly.go): a
+//     jail(8) per command, whose jail(2) takes an address list: empty
+//     (no address) without the network, the host's addresses with it.
+//     Compiled and vetted for freebsd and dragonfly, never run on either.
 //
 // # Safety
 //
