@@ -21,11 +21,13 @@ import (
 // the host's addresses. Every command runs through the base system's
 // jexec(8) (jail_attach(2), then exec inside the jail: Go cannot call
 // jail_attach between fork and exec), so it can neither see nor signal
-// host processes (security.jail.see_other_uids aside, processes outside
-// the jail are invisible to it), nor leave the root, mount, or change the
-// network. The helper stays outside the jail: it must unmount the slot
-// when it ends. At its end it removes the jails (jail_remove(2) kills
-// whatever still runs in them), then unmounts.
+// host processes (a jailed process sees only its own jail's: p_cansee
+// and p_cansignal go through prison_check), the helper included, nor
+// leave the root, mount, or change the network. The helper stays outside
+// the jail: it must unmount the slot when it ends. At its end it removes
+// the jails (jail_remove(2) kills whatever still runs in them), then
+// unmounts. The jails are named after the slot directory (jailName), so
+// Teardown and Cleanup remove those of a helper that was killed first.
 //
 // Compiled and vetted for freebsd/amd64 and freebsd/arm64; never run on a
 // FreeBSD host (see README, known limits).
@@ -79,8 +81,8 @@ const (
 // network false: ip4=disable and ip6=disable without addresses (the jail
 // has no IPv4/IPv6 address at all, so sockets of those families cannot
 // reach anything, the host's loopback included); true: ip4/ip6=inherit
-// (the host's addresses). Every permission is off (allow.no*), no child
-// jails, statfs shows only the jail's mounts, and devfs ruleset 4
+// (the host's addresses). Every default-off permission is given off
+// (allow.no*), no child jails, statfs shows only the jail's mounts, and devfs ruleset 4
 // (devfsrules_jail, as poudriere) is recorded for the jail.
 func jailParams(root, hostname string, network bool) []jailParam {
 	ip := int32(jailSysDisable)
