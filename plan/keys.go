@@ -32,6 +32,10 @@ type Inputs struct {
 	// say which variable or makefile changed. Not part of the key
 	// (Framework covers it).
 	Recipe string `json:"recipe,omitempty"`
+	// Files is the node's Files (the port's files and external inputs
+	// with their checksums), so that a later plan can say which file
+	// changed. Not part of the key (Port covers it).
+	Files string `json:"files,omitempty"`
 	// Environment hashes the stand-ins, environment.env, package suffix
 	// and system_dir identity.
 	Environment string `json:"environment"`
@@ -42,7 +46,7 @@ type Inputs struct {
 // Key is the input key: hex SHA-256 of the canonical JSON of in.
 func (in *Inputs) Key() string {
 	c := *in
-	c.Recipe = ""
+	c.Recipe, c.Files = "", ""
 	b, _ := json.Marshal(&c)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
@@ -76,6 +80,7 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]
 		Options:     hashFields(strings.Join(n.SelectedOptions, " "), strings.Join(n.DeselectedOptions, " "), hashMap(n.OptionsEnv), n.OptionsFileHash),
 		MakeConf:    hashFields(hashMap(p.MakeConf), hashMap(n.MakeEnv)),
 		Framework:   mkHash,
+		Files:       n.Files,
 		Environment: envID,
 		Deps:        map[string]string{},
 	}
@@ -110,11 +115,16 @@ func computeKeys(pl *Plan, envID string) map[string]*Inputs {
 }
 
 // changedComponents names what differs between old and cur, in a fixed
-// order.
-func changedComponents(old, cur *Inputs) []string {
+// order, for the port origin. dep, when not nil, says how a changed
+// dependency changed (see changedDeps).
+func changedComponents(old, cur *Inputs, origin string, dep func(id string) string) []string {
 	var r []string
 	if old.Port != cur.Port || old.Flavor != cur.Flavor {
-		r = append(r, ReasonPortChanged)
+		files := ""
+		if old.Port != cur.Port {
+			files = changedFiles(old.Files, cur.Files, origin)
+		}
+		r = append(r, ReasonPortChanged+files)
 	}
 	if old.Options != cur.Options {
 		r = append(r, ReasonOptionsChanged)
@@ -131,7 +141,7 @@ func changedComponents(old, cur *Inputs) []string {
 	if old.Environment != cur.Environment {
 		r = append(r, ReasonEnvironmentChanged)
 	}
-	if d := changedDeps(old.Deps, cur.Deps); d != "" {
+	if d := changedDeps(old.Deps, cur.Deps, dep); d != "" {
 		r = append(r, ReasonDependencyChanged+d)
 	}
 	return r
@@ -158,14 +168,57 @@ func changedNames(old, cur map[string]string) string {
 	return nameList(names)
 }
 
-// changedDeps says which dependencies changed (their keys, or added or
-// removed), "" when none did.
-func changedDeps(old, cur map[string]string) string {
+// changedFiles lists, as " (devel/foo/Makefile, Mk/Uses/x.mk)", the
+// files of the port origin (and its external inputs) whose checksums
+// differ between two Files lists, added and removed files included; ""
+// when either is unknown or no listed file differs.
+func changedFiles(old, cur, origin string) string {
+	o, c := unpackNames(old), unpackNames(cur)
+	if o == nil || c == nil {
+		return ""
+	}
 	var names []string
+	for k, v := range c {
+		if ov, ok := o[k]; !ok {
+			names = append(names, fileName(k, origin)+" added")
+		} else if ov != v {
+			names = append(names, fileName(k, origin))
+		}
+	}
+	for k := range o {
+		if _, ok := c[k]; !ok {
+			names = append(names, fileName(k, origin)+" removed")
+		}
+	}
+	return nameList(names)
+}
+
+// fileName is a Files entry's path in the ports tree.
+func fileName(k, origin string) string {
+	if strings.HasPrefix(k, "/") {
+		return k[1:]
+	}
+	return origin + "/" + k
+}
+
+// changedDeps says which dependencies changed (their keys, or added or
+// removed), "" when none did. how, when not nil, describes how a
+// dependency whose key changed changed ("3.1 -> 3.2", "port changed");
+// the descriptions are joined with "; " then.
+func changedDeps(old, cur map[string]string, how func(id string) string) string {
+	var names []string
+	detailed := false
 	for k, v := range cur {
 		if ov, ok := old[k]; !ok {
 			names = append(names, k+" added")
 		} else if ov != v {
+			if how != nil {
+				if h := how(k); h != "" {
+					names = append(names, k+": "+h)
+					detailed = true
+					continue
+				}
+			}
 			names = append(names, k)
 		}
 	}
@@ -177,20 +230,29 @@ func changedDeps(old, cur map[string]string) string {
 	if len(names) == 0 {
 		return ""
 	}
+	if detailed {
+		return nameListSep(names, "; ")
+	}
 	return nameList(names)
 }
 
-func nameList(names []string) string {
+func nameList(names []string) string { return nameListSep(names, ", ") }
+
+// nameListSep lists names, sorted, as " (a<sep>b)", naming at most five.
+func nameListSep(names []string, sep string) string {
 	if len(names) == 0 {
 		return ""
 	}
 	sort.Strings(names)
 	more := ""
 	if len(names) > 5 {
-		more = fmt.Sprintf(" and %d more", len(names)-5)
+		more = fmt.Sprintf("%sand %d more", sep, len(names)-5)
+		if sep == ", " {
+			more = fmt.Sprintf(" and %d more", len(names)-5)
+		}
 		names = names[:5]
 	}
-	return " (" + strings.Join(names, ", ") + more + ")"
+	return " (" + strings.Join(names, sep) + more + ")"
 }
 
 // packNames packs a name -> hash map as sorted "name=hash\n" lines.
@@ -214,8 +276,8 @@ func unpackNames(s string) map[string]string {
 	}
 	m := map[string]string{}
 	for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
-		if k, v, ok := strings.Cut(l, "="); ok {
-			m[k] = v
+		if i := strings.LastIndexByte(l, '='); i >= 0 {
+			m[l[:i]] = l[i+1:] // the hash has no "=", a file name may
 		}
 	}
 	return m
