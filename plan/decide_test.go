@@ -75,19 +75,19 @@ func TestIncrementalDecisions(t *testing.T) {
 			with(map[string]string{"lang/py@py2": "build: port changed (lang/py/distinfo added)", "lang/py@py3": "build: port changed (lang/py/distinfo added)", "devel/app": "build: " + dc("lang/py@py2: port changed")})},
 		{"profile option", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/lib"] = spec.PortSettings{OptionsSet: []string{"X11"}}
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
-			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
+		}, with(map[string]string{"devel/lib": "build: options changed (+X11)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: options changed (+X11)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
 		{"options file", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_UNSET+=DOCS\n"})
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
-			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
+		}, with(map[string]string{"devel/lib": "build: options changed (-DOCS, options file)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: options changed (-DOCS, options file)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
 		{"make_env", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/mid"] = spec.PortSettings{MakeEnv: map[string]string{"FOO": "1"}}
-		}, with(map[string]string{"devel/mid": "build: make.conf changed", "devel/app": "build: " + dc("devel/mid: make.conf changed")}),
-			with(map[string]string{"devel/mid": "build: make.conf changed"})},
+		}, with(map[string]string{"devel/mid": "build: make.conf changed (make_env FOO)", "devel/app": "build: " + dc("devel/mid: make.conf changed")}),
+			with(map[string]string{"devel/mid": "build: make.conf changed (make_env FOO)"})},
 		{"make.conf", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.MakeConf["CFLAGS"] = "-O3"
-		}, everything("make.conf changed", true), everything("make.conf changed", false)},
+		}, everything("make.conf changed (CFLAGS)", true), everything("make.conf changed (CFLAGS)", false)},
 		{"framework comment", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# new framework\n")
 		}, everything("framework changed (Mk/bsd.port.mk)", true), base},
@@ -96,7 +96,7 @@ func TestIncrementalDecisions(t *testing.T) {
 		}, base, base},
 		{"environment", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Environment.Env["OSVERSION"] = "600500"
-		}, everything("environment changed", true), everything("environment changed", false)},
+		}, everything("environment changed (OSVERSION)", true), everything("environment changed (OSVERSION)", false)},
 		{"package missing", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			os.Remove(filepath.Join(prof.PackagesDir, "All", "mid-2.0.pkg"))
 		}, with(map[string]string{"devel/mid": "build: package missing"}), nil},

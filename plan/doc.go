@@ -41,11 +41,12 @@
 //     packages_dir/All has the recorded SHA-256 (meta ports: the record
 //     alone), otherwise build with the reason: new, package missing,
 //     package differs, or the changed components (port changed naming
-//     the files, options changed, make.conf changed, framework changed
-//     naming the recipe variables or Mk files, environment changed,
-//     dependency changed naming each dependency and how it changed), the
-//     names coming from the previous build's components in the records
-//     (Inputs.Files, Inputs.Recipe).
+//     the files, options changed naming the options, make.conf changed
+//     and environment changed naming the variables, framework changed
+//     naming the recipe variables or Mk files, dependency changed naming
+//     each dependency and how it changed), the names coming from the
+//     previous build's components in the records (Inputs.Files,
+//     Inputs.Recipe, Inputs.OptionNames, ...).
 //
 // The only records database writes are caches (portcache, inputs, and
 // package SHA-256 by path, size and mtime).

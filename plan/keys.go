@@ -36,6 +36,14 @@ type Inputs struct {
 	// with their checksums), so that a later plan can say which file
 	// changed. Not part of the key (Port covers it).
 	Files string `json:"files,omitempty"`
+	// OptionNames, MakeConfNames and EnvNames are what Options,
+	// MakeConf and Environment cover, by name (packed as packNames
+	// does: each option "on" or "off", each variable a short hash of
+	// its value), so that a later plan can name the options and
+	// variables that changed. Not part of the key.
+	OptionNames   string `json:"option_names,omitempty"`
+	MakeConfNames string `json:"make_conf_names,omitempty"`
+	EnvNames      string `json:"env_names,omitempty"`
 	// Environment hashes the stand-ins, environment.env, package suffix
 	// and system_dir identity.
 	Environment string `json:"environment"`
@@ -46,7 +54,7 @@ type Inputs struct {
 // Key is the input key: hex SHA-256 of the canonical JSON of in.
 func (in *Inputs) Key() string {
 	c := *in
-	c.Recipe, c.Files = "", ""
+	c.Recipe, c.Files, c.OptionNames, c.MakeConfNames, c.EnvNames = "", "", "", "", ""
 	b, _ := json.Marshal(&c)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
@@ -56,6 +64,12 @@ func (in *Inputs) Key() string {
 // (they are the MakeConf component), unless environment.env overrides
 // them.
 func envIdentity(p *spec.Profile, e Environment) string {
+	return hashFields(hashMap(envVars(p, e)), e.SystemID)
+}
+
+// envVars are the environment variables the Environment component
+// covers (see envIdentity).
+func envVars(p *spec.Profile, e Environment) map[string]string {
 	m := map[string]string{}
 	for k, v := range e.Vars {
 		if _, mc := p.MakeConf[k]; mc {
@@ -65,11 +79,54 @@ func envIdentity(p *spec.Profile, e Environment) string {
 		}
 		m[k] = v
 	}
-	return hashFields(hashMap(m), e.SystemID)
+	return m
+}
+
+// shortHashes maps each key of m, prefixed, to a short hash of its value.
+func shortHashes(m map[string]string, prefix string, out map[string]string) map[string]string {
+	if out == nil {
+		out = make(map[string]string, len(m))
+	}
+	for k, v := range m {
+		h := sha256.Sum256([]byte(v))
+		out[prefix+k] = hex.EncodeToString(h[:6])
+	}
+	return out
+}
+
+// names are the by-name components shared by every node of a plan.
+type names struct {
+	makeConf, env string
+}
+
+func planNames(p *spec.Profile, e Environment) names {
+	env := shortHashes(envVars(p, e), "", nil)
+	if e.SystemID != "" {
+		env["system_dir"] = e.SystemID[:min(len(e.SystemID), 12)]
+	}
+	return names{makeConf: packNames(shortHashes(p.MakeConf, "", nil)), env: packNames(env)}
+}
+
+// optionNames is Inputs.OptionNames: each selected option "on", each
+// deselected one "off", each option variable from the profile
+// ("env VAR") and the options file ("options file") a short hash.
+func optionNames(n *Node) string {
+	m := make(map[string]string, len(n.SelectedOptions)+len(n.DeselectedOptions)+len(n.OptionsEnv)+1)
+	for _, o := range n.SelectedOptions {
+		m[o] = "on"
+	}
+	for _, o := range n.DeselectedOptions {
+		m[o] = "off"
+	}
+	shortHashes(n.OptionsEnv, "env ", m)
+	if n.OptionsFileHash != "" {
+		m["options file"] = n.OptionsFileHash[:min(len(n.OptionsFileHash), 12)]
+	}
+	return packNames(m)
 }
 
 // nodeInputs returns n's input components given its dependencies' keys.
-func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]string) *Inputs {
+func nodeInputs(p *spec.Profile, mkHash, envID string, nm names, n *Node, keys map[string]string) *Inputs {
 	port := n.PortHash
 	if len(n.External) > 0 {
 		port = hashFields(n.PortHash, hashMap(n.External))
@@ -81,8 +138,14 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]
 		MakeConf:    hashFields(hashMap(p.MakeConf), hashMap(n.MakeEnv)),
 		Framework:   mkHash,
 		Files:       n.Files,
+		OptionNames: optionNames(n),
+		EnvNames:    nm.env,
 		Environment: envID,
 		Deps:        map[string]string{},
+	}
+	in.MakeConfNames = nm.makeConf
+	if len(n.MakeEnv) > 0 {
+		in.MakeConfNames += packNames(shortHashes(n.MakeEnv, "make_env ", nil))
 	}
 	deps := allDeps(n)
 	if n.RecipeHash != "" {
@@ -104,9 +167,10 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, n *Node, keys map[string]
 func computeKeys(pl *Plan, envID string) map[string]*Inputs {
 	keys := make(map[string]string, len(pl.Ports))
 	comps := make(map[string]*Inputs, len(pl.Ports))
+	nm := planNames(&pl.Profile, pl.Environment)
 	for _, id := range pl.Order {
 		n := pl.Node(id)
-		in := nodeInputs(&pl.Profile, pl.Tree.MkHash, envID, n, keys)
+		in := nodeInputs(&pl.Profile, pl.Tree.MkHash, envID, nm, n, keys)
 		n.InputKey = in.Key()
 		keys[id] = n.InputKey
 		comps[n.InputKey] = in
@@ -127,10 +191,10 @@ func changedComponents(old, cur *Inputs, origin string, dep func(id string) stri
 		r = append(r, ReasonPortChanged+files)
 	}
 	if old.Options != cur.Options {
-		r = append(r, ReasonOptionsChanged)
+		r = append(r, ReasonOptionsChanged+changedOptions(unpackNames(old.OptionNames), unpackNames(cur.OptionNames)))
 	}
 	if old.MakeConf != cur.MakeConf {
-		r = append(r, ReasonMakeConfChanged)
+		r = append(r, ReasonMakeConfChanged+changedNames(unpackNames(old.MakeConfNames), unpackNames(cur.MakeConfNames)))
 	}
 	// A recipe that changed because the port, its options, make.conf or
 	// the environment did is explained by those; the framework is named
@@ -139,7 +203,7 @@ func changedComponents(old, cur *Inputs, origin string, dep func(id string) stri
 		r = append(r, ReasonFrameworkChanged+changedNames(unpackNames(old.Recipe), unpackNames(cur.Recipe)))
 	}
 	if old.Environment != cur.Environment {
-		r = append(r, ReasonEnvironmentChanged)
+		r = append(r, ReasonEnvironmentChanged+changedNames(unpackNames(old.EnvNames), unpackNames(cur.EnvNames)))
 	}
 	if d := changedDeps(old.Deps, cur.Deps, dep); d != "" {
 		r = append(r, ReasonDependencyChanged+d)
@@ -164,6 +228,50 @@ func changedNames(old, cur map[string]string) string {
 		if _, ok := cur[k]; !ok {
 			names = append(names, k)
 		}
+	}
+	return nameList(names)
+}
+
+// changedOptions lists, as " (+X11, -DOCS, env WITH_FOO, options file)",
+// the options now on (+) or off (-), or gone, and the option variables
+// and options file that changed; "" when either side is unknown.
+func changedOptions(old, cur map[string]string) string {
+	if old == nil || cur == nil {
+		return ""
+	}
+	var names []string
+	for k, v := range cur {
+		if old[k] == v {
+			continue
+		}
+		switch v {
+		case "on":
+			names = append(names, "+"+k)
+		case "off":
+			names = append(names, "-"+k)
+		default:
+			names = append(names, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			names = append(names, k+" removed")
+		}
+	}
+	// The profile's option variables are how an option is set: once an
+	// option is named, they are not.
+	onOff := false
+	for _, n := range names {
+		onOff = onOff || n[0] == '+' || n[0] == '-'
+	}
+	if onOff {
+		kept := names[:0]
+		for _, n := range names {
+			if !strings.HasPrefix(n, "env ") {
+				kept = append(kept, n)
+			}
+		}
+		names = kept
 	}
 	return nameList(names)
 }
