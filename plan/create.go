@@ -30,7 +30,7 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-3"
+const scanVersion = "dsynth-portscan-4"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
