@@ -30,7 +30,7 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-3"
+const scanVersion = "dsynth-portscan-4"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
@@ -747,6 +747,20 @@ func nodeExternal(portsDir string, ext map[string]string) map[string]string {
 	return out
 }
 
+// nodeFiles is Node.Files: the port directory's files (packed as
+// DirHash.Files) followed by its external inputs under the ports tree,
+// each as "/" and its tree-relative path (a directory ends in "/").
+func nodeFiles(own string, ext map[string]string) string {
+	if len(ext) == 0 {
+		return own
+	}
+	m := make(map[string]string, len(ext))
+	for p, h := range ext {
+		m["/"+p] = h[:min(len(h), 16)]
+	}
+	return own + packNames(m)
+}
+
 // flushCache writes the new cache entries in one transaction each.
 func (c *creator) flushCache() error {
 	if c.opt.DB == nil {
@@ -790,6 +804,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 			DistSubdir:      v["DIST_SUBDIR"],
 			External:        nodeExternal(c.p.PortsDir, s.ext),
 		}
+		n.Files = nodeFiles(s.dir.Files, n.External)
 		recipe := c.recipe(v)
 		n.RecipeHash = hashMap(recipe)
 		n.Recipe = packNames(recipe)

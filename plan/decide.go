@@ -65,6 +65,29 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 	// down to its first cause (both excluded).
 	causes := map[string][]string{}
 	via := map[string][]string{}
+	// how says how dependency d changed for its dependents: its version
+	// (the recorded package's against the plan's) and, when it is being
+	// built, its own reasons without their details; "rebuilt since" when
+	// it is up to date (it was rebuilt after the dependent was built).
+	how := func(d string) string {
+		dn := pl.Node(d)
+		if dn == nil {
+			return ""
+		}
+		var parts []string
+		if rec, ok := pkgs[d]; ok && rec.Version != "" && dn.Version != "" && rec.Version != dn.Version {
+			parts = append(parts, rec.Version+" -> "+dn.Version)
+		}
+		switch dn.Action {
+		case ActionBuild:
+			parts = append(parts, bareReason(dn.Reason))
+		case ActionSkip:
+			if len(parts) == 0 {
+				parts = append(parts, "rebuilt since")
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
 	for _, id := range pl.Order {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -110,7 +133,7 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			}
 			continue
 		}
-		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey])
+		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey], how)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +150,7 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 // decideOne says whether node n needs building and why, from the latest
 // package records (pkgs, and crcs for meta ports) and its input
 // components in.
-func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, in *Inputs) (Action, string, error) {
+func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, in *Inputs, how func(string) string) (Action, string, error) {
 	rec, ok := pkgs[n.ID]
 	if !ok && n.Meta {
 		// Meta ports produce no package: their last successful build
@@ -159,11 +182,30 @@ func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[st
 		return "", "", err
 	}
 	if old != nil {
-		if r := changedComponents(old, in); len(r) > 0 {
+		if r := changedComponents(old, in, n.Origin, how); len(r) > 0 {
 			return ActionBuild, strings.Join(r, ", "), nil
 		}
 	}
 	return ActionBuild, ReasonInputsChanged, nil
+}
+
+// bareReason is a reason without its parenthesized details:
+// "port changed (devel/lib/Makefile), dependency changed (x: y)" is
+// "port changed, dependency changed".
+func bareReason(r string) string {
+	var b strings.Builder
+	depth := 0
+	for _, ch := range r {
+		switch {
+		case ch == '(':
+			depth++
+		case ch == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(ch)
+		}
+	}
+	return strings.ReplaceAll(strings.Join(strings.Fields(b.String()), " "), " ,", ",")
 }
 
 // inputs returns the stored components of an input key, or nil.

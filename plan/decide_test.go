@@ -30,21 +30,23 @@ func TestIncrementalDecisions(t *testing.T) {
 		}
 		return out
 	}
-	// dc is " (a, b)": the dependencies a "dependency changed" names.
-	dc := func(ids ...string) string { return "dependency changed (" + strings.Join(ids, ", ") + ")" }
+	// dc is "dependency changed (a: how; b: how)": the dependencies a
+	// "dependency changed" names, each with how it changed.
+	dc := func(ids ...string) string { return "dependency changed (" + strings.Join(ids, "; ") + ")" }
 	// Under the default (recipe) policy a change cascades through library
 	// and run dependencies only: devel/mid needs devel/lib (LIB), devel/app
 	// needs devel/lib and lang/py@py2 (RUN) and, to build only, devel/mid
 	// and lang/py@py3. Under rebuild = "makefiles" every kind cascades.
 	everything := func(reason string, strict bool) map[string]string {
-		app := dc("devel/lib", "lang/py@py2")
+		r := bareReason(reason)
+		app := dc("devel/lib: "+r, "lang/py@py2: "+r)
 		if strict {
-			app = dc("devel/lib", "devel/mid", "lang/py@py2", "lang/py@py3")
+			app = dc("devel/lib: "+r, "devel/mid: "+r+", dependency changed", "lang/py@py2: "+r, "lang/py@py3: "+r)
 		}
 		return with(map[string]string{
 			"devel/lib": "build: " + reason, "lang/py@py2": "build: " + reason, "lang/py@py3": "build: " + reason,
 			"ports-mgmt/pkg": "build: " + reason,
-			"devel/mid":      "build: " + reason + ", " + dc("devel/lib"), "devel/app": "build: " + reason + ", " + app,
+			"devel/mid":      "build: " + reason + ", " + dc("devel/lib: "+r), "devel/app": "build: " + reason + ", " + app,
 		})
 	}
 	cases := []struct {
@@ -56,31 +58,36 @@ func TestIncrementalDecisions(t *testing.T) {
 		{"nothing", func(*testing.T, string, string, *spec.Profile, *Options) {}, base, nil},
 		{"leaf port", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "devel/lib/Makefile"), "# touched\n")
-		}, with(map[string]string{"devel/lib": "build: port changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
-			with(map[string]string{"devel/lib": "build: port changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
+		}, with(map[string]string{"devel/lib": "build: port changed (devel/lib/Makefile)", "devel/mid": "build: " + dc("devel/lib: port changed"), "devel/app": "build: " + dc("devel/lib: port changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: port changed (devel/lib/Makefile)", "devel/mid": "build: " + dc("devel/lib: port changed"), "devel/app": "build: " + dc("devel/lib: port changed")})},
+		{"version bump", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
+			writeFiles(t, tree, map[string]string{"devel/lib/Makefile": "PORTNAME=lib\nPORTVERSION=3.2\nOPTIONS_DEFINE=DOCS X11\nOPTIONS_DEFAULT=DOCS\n" +
+				".include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
+		}, with(map[string]string{"devel/lib": "build: port changed (devel/lib/Makefile)", "devel/mid": "build: " + dc("devel/lib: 3.1 -> 3.2, port changed"), "devel/app": "build: " + dc("devel/lib: 3.1 -> 3.2, port changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: port changed (devel/lib/Makefile)", "devel/mid": "build: " + dc("devel/lib: 3.1 -> 3.2, port changed"), "devel/app": "build: " + dc("devel/lib: 3.1 -> 3.2, port changed")})},
 		{"middle port", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "devel/mid/files/patch-x"), "patch\n")
-		}, with(map[string]string{"devel/mid": "build: port changed", "devel/app": "build: " + dc("devel/mid")}),
-			with(map[string]string{"devel/mid": "build: port changed"})},
+		}, with(map[string]string{"devel/mid": "build: port changed (devel/mid/files/patch-x added)", "devel/app": "build: " + dc("devel/mid: port changed")}),
+			with(map[string]string{"devel/mid": "build: port changed (devel/mid/files/patch-x added)"})},
 		{"flavor of a dependency", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "lang/py/distinfo"), "SHA256 (py.tgz) = 00\n")
-		}, with(map[string]string{"lang/py@py2": "build: port changed", "lang/py@py3": "build: port changed", "devel/app": "build: " + dc("lang/py@py2", "lang/py@py3")}),
-			with(map[string]string{"lang/py@py2": "build: port changed", "lang/py@py3": "build: port changed", "devel/app": "build: " + dc("lang/py@py2")})},
+		}, with(map[string]string{"lang/py@py2": "build: port changed (lang/py/distinfo added)", "lang/py@py3": "build: port changed (lang/py/distinfo added)", "devel/app": "build: " + dc("lang/py@py2: port changed", "lang/py@py3: port changed")}),
+			with(map[string]string{"lang/py@py2": "build: port changed (lang/py/distinfo added)", "lang/py@py3": "build: port changed (lang/py/distinfo added)", "devel/app": "build: " + dc("lang/py@py2: port changed")})},
 		{"profile option", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/lib"] = spec.PortSettings{OptionsSet: []string{"X11"}}
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
-			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
+		}, with(map[string]string{"devel/lib": "build: options changed (+X11)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: options changed (+X11)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
 		{"options file", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_UNSET+=DOCS\n"})
-		}, with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib", "devel/mid")}),
-			with(map[string]string{"devel/lib": "build: options changed", "devel/mid": "build: " + dc("devel/lib"), "devel/app": "build: " + dc("devel/lib")})},
+		}, with(map[string]string{"devel/lib": "build: options changed (-DOCS, options file)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed", "devel/mid: dependency changed")}),
+			with(map[string]string{"devel/lib": "build: options changed (-DOCS, options file)", "devel/mid": "build: " + dc("devel/lib: options changed"), "devel/app": "build: " + dc("devel/lib: options changed")})},
 		{"make_env", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Ports["devel/mid"] = spec.PortSettings{MakeEnv: map[string]string{"FOO": "1"}}
-		}, with(map[string]string{"devel/mid": "build: make.conf changed", "devel/app": "build: " + dc("devel/mid")}),
-			with(map[string]string{"devel/mid": "build: make.conf changed"})},
+		}, with(map[string]string{"devel/mid": "build: make.conf changed (make_env FOO)", "devel/app": "build: " + dc("devel/mid: make.conf changed")}),
+			with(map[string]string{"devel/mid": "build: make.conf changed (make_env FOO)"})},
 		{"make.conf", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.MakeConf["CFLAGS"] = "-O3"
-		}, everything("make.conf changed", true), everything("make.conf changed", false)},
+		}, everything("make.conf changed (CFLAGS)", true), everything("make.conf changed (CFLAGS)", false)},
 		{"framework comment", func(t *testing.T, tree, _ string, _ *spec.Profile, _ *Options) {
 			appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# new framework\n")
 		}, everything("framework changed (Mk/bsd.port.mk)", true), base},
@@ -89,7 +96,7 @@ func TestIncrementalDecisions(t *testing.T) {
 		}, base, base},
 		{"environment", func(_ *testing.T, _, _ string, prof *spec.Profile, _ *Options) {
 			prof.Environment.Env["OSVERSION"] = "600500"
-		}, everything("environment changed", true), everything("environment changed", false)},
+		}, everything("environment changed (OSVERSION)", true), everything("environment changed (OSVERSION)", false)},
 		{"package missing", func(t *testing.T, _, base string, prof *spec.Profile, _ *Options) {
 			os.Remove(filepath.Join(prof.PackagesDir, "All", "mid-2.0.pkg"))
 		}, with(map[string]string{"devel/mid": "build: package missing"}), nil},
@@ -105,9 +112,9 @@ func TestIncrementalDecisions(t *testing.T) {
 		{"force keeps a build's reason", func(t *testing.T, tree, _ string, _ *spec.Profile, opt *Options) {
 			appendFile(t, filepath.Join(tree, "devel/mid/pkg-descr"), "edited\n")
 			opt.Force = []string{"devel/mid", "devel/lib"}
-		}, with(map[string]string{"devel/mid": "build: port changed", "devel/lib": "build: forced",
-			"devel/app": "build: " + dc("devel/mid")}),
-			with(map[string]string{"devel/mid": "build: port changed", "devel/lib": "build: forced"})},
+		}, with(map[string]string{"devel/mid": "build: port changed (devel/mid/pkg-descr added)", "devel/lib": "build: forced",
+			"devel/app": "build: " + dc("devel/mid: port changed")}),
+			with(map[string]string{"devel/mid": "build: port changed (devel/mid/pkg-descr added)", "devel/lib": "build: forced"})},
 		{"force all", func(_ *testing.T, _, _ string, _ *spec.Profile, opt *Options) {
 			opt.ForceAll = true
 		}, everything("forced", true), nil},
@@ -200,10 +207,10 @@ func TestExternalInputs(t *testing.T) {
 	if st.MakeRuns != 2 {
 		t.Fatalf("%d make runs, want 2 (slave, inc)", st.MakeRuns)
 	}
-	if s := p2.Node("devel/slave"); s.PkgName != "slave-1.1" || s.Action != ActionBuild || s.Reason != ReasonPortChanged {
+	if s := p2.Node("devel/slave"); s.PkgName != "slave-1.1" || s.Action != ActionBuild || s.Reason != ReasonPortChanged+" (devel/master/)" {
 		t.Fatalf("slave after master change: %s %s %s", s.PkgName, s.Action, s.Reason)
 	}
-	if n := p2.Node("devel/inc"); n.PkgName != "inc-6" || n.Reason != ReasonPortChanged {
+	if n := p2.Node("devel/inc"); n.PkgName != "inc-6" || n.Reason != ReasonPortChanged+" (devel/common/Makefile.common)" {
 		t.Fatalf("inc after common change: %s %s", n.PkgName, n.Reason)
 	}
 }
@@ -227,7 +234,7 @@ func TestMetaPortUpToDate(t *testing.T) {
 	}
 	appendFile(t, filepath.Join(tree, "devel/app/pkg-descr"), "more\n")
 	p, _ = mustCreate(t, Options{Profile: prof, DB: db})
-	if got := actions(p)["misc/meta"]; got != "build: dependency changed (devel/app)" {
+	if got := actions(p)["misc/meta"]; got != "build: dependency changed (devel/app: port changed)" {
 		t.Fatalf("meta after app change: %s", got)
 	}
 }
@@ -262,7 +269,7 @@ func TestSharedMkFile(t *testing.T) {
 					want = "build: framework changed (Mk/Uses/shared.mk)"
 				}
 				if policy == spec.RebuildMakefiles && id == "misc/user2" {
-					want = "build: dependency changed (misc/one)"
+					want = "build: dependency changed (misc/one: framework changed)"
 				}
 				if got[id] != want {
 					t.Errorf("after a comment: %s: %q, want %q", id, got[id], want)
@@ -276,7 +283,7 @@ func TestSharedMkFile(t *testing.T) {
 			got = actions(p)
 			for id, want := range map[string]string{
 				"misc/one": "build: framework changed (CFLAGS, CXXFLAGS)", "misc/two": "build: framework changed (CFLAGS, CXXFLAGS)",
-				"misc/user2": "build: dependency changed (misc/one)", "devel/lib": "skip: up to date",
+				"misc/user2": "build: dependency changed (misc/one: framework changed)", "devel/lib": "skip: up to date",
 			} {
 				if got[id] != want {
 					t.Errorf("after a CFLAGS change: %s: %q, want %q", id, got[id], want)

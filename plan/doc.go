@@ -40,9 +40,13 @@
 //     latest record.Package has the same input key and its file under
 //     packages_dir/All has the recorded SHA-256 (meta ports: the record
 //     alone), otherwise build with the reason: new, package missing,
-//     package differs, or the changed components (port changed, options
-//     changed, make.conf changed, framework changed, environment changed,
-//     dependency changed).
+//     package differs, or the changed components (port changed naming
+//     the files, options changed naming the options, make.conf changed
+//     and environment changed naming the variables, framework changed
+//     naming the recipe variables or Mk files, dependency changed naming
+//     each dependency and how it changed), the names coming from the
+//     previous build's components in the records (Inputs.Files,
+//     Inputs.Recipe, Inputs.OptionNames, ...).
 //
 // The only records database writes are caches (portcache, inputs, and
 // package SHA-256 by path, size and mtime).

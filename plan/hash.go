@@ -29,6 +29,11 @@ type DirHash struct {
 	// here folds its content, size and path (relative to the ports tree),
 	// so the value does not change when a checkout touches mtimes.
 	CRC32 uint32
+	// Files lists each file's relative path with its CRC-32C (the value
+	// CRC32 XOR-combines), packed as sorted "path=crc" lines (see
+	// packNames). Not part of any key: it only lets a later plan name
+	// the files that changed.
+	Files string
 }
 
 // CRCString formats a CRC as dsynth prints it: 8 lower-case hex digits.
@@ -64,6 +69,7 @@ func hashDir(dir, label string) (DirHash, error) {
 	h := sha256.New()
 	var crc uint32
 	var buf []byte
+	var files strings.Builder
 	err := walkSorted(dir, "", func(rel string, d fs.DirEntry) error {
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		name := path.Join(label, rel)
@@ -97,12 +103,13 @@ func hashDir(dir, label string) (DirHash, error) {
 		v = crc32.Update(v, castagnoli, sz[:])
 		v = crc32.Update(v, castagnoli, []byte(name))
 		crc ^= v
+		files.WriteString(rel + "=" + CRCString(v) + "\n")
 		return nil
 	})
 	if err != nil {
 		return DirHash{}, fmt.Errorf("hash %s: %w", dir, err)
 	}
-	return DirHash{SHA256: hex.EncodeToString(h.Sum(nil)), CRC32: crc}, nil
+	return DirHash{SHA256: hex.EncodeToString(h.Sum(nil)), CRC32: crc, Files: files.String()}, nil
 }
 
 // walkSorted calls fn for every regular file and symlink under dir in

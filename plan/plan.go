@@ -140,6 +140,13 @@ type Node struct {
 	// It is packed ("NAME=hash\n", sorted) to keep a 30,000-port plan
 	// small in memory.
 	Recipe string `json:"-"`
+	// Files is, while planning, what the Port component of the input key
+	// covers by name (not in the plan file): each file of the port
+	// directory with its CRC-32C, and each external input under the
+	// ports tree (its tree-relative path after a "/"), packed as
+	// packNames does. Kept in the records' input components so that a
+	// later plan can name the files that changed.
+	Files string `json:"-"`
 	// OptionsFileHash is the hex SHA-256 of the port's options file under
 	// options_dir (OPTIONS_NAME/options), "" when there is none.
 	OptionsFileHash string `json:"options_file_hash,omitempty"`

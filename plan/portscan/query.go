@@ -12,7 +12,7 @@ import (
 )
 
 // Vars are the variables Query asks for, in order.
-var Vars = []string{
+var Vars = append([]string{
 	"PKGNAME", "PKGVERSION", "PKGFILE", "ALLFILES", "DIST_SUBDIR",
 	"MAKE_JOBS_NUMBER", "IGNORE", "BROKEN",
 	"FETCH_DEPENDS", "EXTRACT_DEPENDS", "PATCH_DEPENDS", "BUILD_DEPENDS",
@@ -22,16 +22,19 @@ var Vars = []string{
 	// makefiles read and the master port directory, so that a cache can
 	// notice changes outside the port directory.
 	"MASTERDIR", ".MAKE.MAKEFILES",
-	// The rest of the evaluated recipe: what decides how the port is
-	// built beyond the values above (the default rebuild policy keys on
-	// them, see RecipeVars).
-	"CONFIGURE_ARGS", "CONFIGURE_ENV", "MAKE_ENV", "MAKE_ARGS", "CFLAGS", "CXXFLAGS",
-	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES",
-}
+	// The rest of the evaluated recipe (RecipeOnlyVars).
+}, RecipeOnlyVars...)
 
-// RecipeOnlyVars are the variables asked for only for the recipe.
+// RecipeOnlyVars are the variables asked for only for the recipe: what
+// decides how the port is built beyond the values above (the default
+// rebuild policy keys on them, see RecipeVars): the configure and make
+// arguments and environments, the compilers (USES=compiler changes them)
+// and flags, the patches the framework adds, the phase targets, the
+// packing list substitutions, the prefix, the distfiles and the source
+// directory.
 var RecipeOnlyVars = []string{"CONFIGURE_ARGS", "CONFIGURE_ENV", "MAKE_ENV", "MAKE_ARGS", "CFLAGS", "CXXFLAGS",
-	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES"}
+	"CPPFLAGS", "LDFLAGS", "PLIST_SUB", "PLIST_FILES", "PREFIX", "DISTFILES",
+	"CC", "CXX", "EXTRA_PATCHES", "PATCHFILES", "ALL_TARGET", "INSTALL_TARGET", "WRKSRC"}
 
 // RecipeVars are the values of a scan that make up a port's evaluated
 // recipe: every variable asked for except the makefile list and the

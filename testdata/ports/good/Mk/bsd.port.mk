@@ -159,6 +159,15 @@ LDFLAGS?=
 # Reproducible objects: no build path inside them.
 CFLAGS+=	-ffile-prefix-map=${WRKDIR}=.
 
+# As in the real framework, each USES entry (its arguments after ":"
+# left out) includes Mk/Uses/<name>.mk when there is one; .MAKE.MAKEFILES
+# then lists it.
+.for _u in ${USES:C/:.*//:O:u}
+.  if exists(${PORTSDIR}/Mk/Uses/${_u}.mk)
+.    include "${PORTSDIR}/Mk/Uses/${_u}.mk"
+.  endif
+.endfor
+
 .if !empty(USES:Mlocalbase*)
 CPPFLAGS+=	-I${LOCALBASE}/include
 LDFLAGS+=	-L${LOCALBASE}/lib
