@@ -18,19 +18,7 @@ import (
 // confirmation declined, build base locked by a live process. They need
 // bmake (planning) but not root.
 func TestApplyRefusals(t *testing.T) {
-	if _, err := exec.LookPath("bmake"); err != nil {
-		t.Skip("bmake not installed")
-	}
-	dir := t.TempDir()
-	tree, _ := filepath.Abs("../../testdata/ports/good")
-	prof := filepath.Join(dir, "p.hcl")
-	os.WriteFile(prof, []byte(fmt.Sprintf(`profile "t" {
-  ports_dir  = %q
-  build_base = "base"
-  ports      = ["misc/minicat"]
-}
-`, tree)), 0o644)
-	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	dir, prof := minicatProfile(t)
 
 	stdin = strings.NewReader("no\n")
 	defer func() { stdin = os.Stdin }()
@@ -60,19 +48,7 @@ func TestApplyRefusals(t *testing.T) {
 // (with the project's own encoder) is refused before anything is built,
 // with validate's words and the field, by every command that reads it.
 func TestApplyRefusesEditedPlan(t *testing.T) {
-	if _, err := exec.LookPath("bmake"); err != nil {
-		t.Skip("bmake not installed")
-	}
-	dir := t.TempDir()
-	tree, _ := filepath.Abs("../../testdata/ports/good")
-	prof := filepath.Join(dir, "p.hcl")
-	os.WriteFile(prof, []byte(fmt.Sprintf(`profile "t" {
-  ports_dir  = %q
-  build_base = "base"
-  ports      = ["misc/minicat"]
-}
-`, tree)), 0o644)
-	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	dir, prof := minicatProfile(t)
 	planFile := filepath.Join(dir, "t.plan")
 	var out, errb bytes.Buffer
 	if code := run([]string{"plan", "-out", planFile, prof}, &out, &errb); code != exitOK {
@@ -141,4 +117,24 @@ func TestApplyNotAPlanFile(t *testing.T) {
 	if code != exitError || !strings.Contains(errb.String(), "Missing required argument") {
 		t.Errorf("a profile with a mistake: exit %d\n%s", code, errb.String())
 	}
+}
+
+// minicatProfile writes a profile building misc/minicat of the good tree
+// in a fresh folder (skipping without bmake) and returns both.
+func minicatProfile(t *testing.T) (dir, prof string) {
+	t.Helper()
+	if _, err := exec.LookPath("bmake"); err != nil {
+		t.Skip("bmake not installed")
+	}
+	dir = t.TempDir()
+	tree, _ := filepath.Abs("../../testdata/ports/good")
+	prof = filepath.Join(dir, "p.hcl")
+	os.WriteFile(prof, []byte(fmt.Sprintf(`profile "t" {
+  ports_dir  = %q
+  build_base = "base"
+  ports      = ["misc/minicat"]
+}
+`, tree)), 0o644)
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	return dir, prof
 }
