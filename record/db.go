@@ -19,7 +19,9 @@ import (
 //	   filled from the attempts by the migration from 1
 //	3  adds bucket cacheuse (which metadata cache entry each profile's
 //	   plans use per port), filled by the next plans
-const SchemaVersion = 3
+//	4  adds bucket operations (repository builds, package cleans,
+//	   distfile fetches and purges), empty until the first one
+const SchemaVersion = 4
 
 // Bucket names.
 var (
@@ -44,11 +46,14 @@ var (
 	// the old entry unless another use still names it, so the metadata
 	// cache does not grow with every edit of the tree.
 	BucketCacheUse = []byte("cacheuse")
+	// BucketOperations holds the maintenance operations (repository,
+	// pkgclean, fetch, purge-distfiles), keyed by start time and ID.
+	BucketOperations = []byte("operations")
 )
 
 var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
 	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs,
-	BucketDurations, BucketCacheUse}
+	BucketDurations, BucketCacheUse, BucketOperations}
 
 var keySchema = []byte("schema_version")
 
@@ -172,6 +177,8 @@ var migrations = map[uint32]func(tx *bolt.Tx) error{
 	1: fillDurations,
 	// Bucket cacheuse is created empty by initSchema; plans fill it.
 	2: func(*bolt.Tx) error { return nil },
+	// Bucket operations is created empty by initSchema.
+	3: func(*bolt.Tx) error { return nil },
 }
 
 // migrate upgrades a database from schema version from to SchemaVersion

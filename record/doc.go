@@ -23,6 +23,8 @@
 //	cacheuse   <profile> 0x00 <origin@flavor | sha256:path> -> the portcache key that
 //	           profile's plans use for it (schema 3); a replaced key is dropped from
 //	           portcache when no entry names it
+//	operations <unix ns, 20 digits>/<operation uuid> -> JSON Operation (schema 4):
+//	           repository builds, pkgclean, fetch and purge-distfiles
 //
 // apply opens the file for each batch of writes (one fsynced transaction
 // per port start and per port end) and closes it in between, so readers
