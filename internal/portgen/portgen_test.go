@@ -273,4 +273,5 @@ func TestGeneratedTreeBuilds(t *testing.T) {
 	}
 	sort.Strings(files)
 	t.Logf("built %d packages", len(files))
+	checkRepo(t, run, lb+"/sbin/pkg-static", root+"/p", append(files, "pkg-1.0.0.pkg"))
 }

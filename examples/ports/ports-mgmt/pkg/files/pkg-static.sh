@@ -6,7 +6,18 @@
 #   pkg-static [-r ROOTDIR] info [-e] [PKG|ORIGIN]
 #   pkg-static [-r ROOTDIR] delete [-y] [-f] PKG|ORIGIN...
 #   pkg-static [-r ROOTDIR] query FORMAT [PKG|ORIGIN]   (%n %v %o %F %p)
+#   pkg-static repo [-q] [-o OUTDIR] REPODIR [rsa:KEYFILE | signing_command: CMD...]
 #   pkg-static -v
+#
+# `repo` writes pkg's repository catalog for the packages under REPODIR
+# (hidden folders skipped) into OUTDIR (default REPODIR): meta.conf and
+# packagesite.pkg, a tar archive holding packagesite.yaml (one compact JSON
+# manifest per package with its path, size and SHA-256, as pkg writes it).
+# Signed as pkg signs: with rsa:KEYFILE the archive also holds `signature`,
+# the RSA-SHA256 signature of the catalog's hex SHA-256 (openssl dgst);
+# with signing_command: the command gets that hex SHA-256 on stdin and
+# answers SIGNATURE, the signature, CERT, the public key, END; the archive
+# then holds packagesite.yaml.sig and packagesite.yaml.pub.
 #
 # A package is a tar archive (plain, gzip, xz, bzip2 or zstd) whose first
 # member +MANIFEST has "key: value" lines (name, version, origin, flavor,
@@ -34,6 +45,7 @@ usage: pkg-static [-r rootdir] add [-f] [-q] file...
        pkg-static [-r rootdir] info [-e] [pkg|origin]
        pkg-static [-r rootdir] delete [-y] [-f] pkg|origin...
        pkg-static [-r rootdir] query format [pkg|origin]
+       pkg-static repo [-q] [-o outdir] repodir [rsa:keyfile | signing_command: cmd]
        pkg-static -v
 USAGE
 	exit 64
@@ -233,6 +245,113 @@ cmd_query() {
 	done
 }
 
+# manifest_json FILE PATH SUM SIZE FLATSIZE: the compact JSON manifest of a
+# package (+MANIFEST "key: value" lines) for packagesite.yaml.
+manifest_json() {
+	archive_manifest "$1" | "$AWK" -v path="$2" -v sum="$3" -v size="$4" -v flat="$5" '
+	function esc(s) {
+		gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); gsub(/\t/, "\\t", s); gsub(/\r/, "\\r", s)
+		return "\"" s "\""
+	}
+	/^name: / && name == "" { name = substr($0, 7) }
+	/^version: / && version == "" { version = substr($0, 10) }
+	/^origin: / && origin == "" { origin = substr($0, 9) }
+	/^flavor: / && flavor == "" { flavor = substr($0, 9) }
+	/^prefix: / && prefix == "" { prefix = substr($0, 9) }
+	/^comment: / && comment == "" { comment = substr($0, 10) }
+	/^maintainer: / && maint == "" { maint = substr($0, 13) }
+	/^option: / { split(substr($0, 9), o, " "); opts = opts (opts == "" ? "" : ",") esc(o[1]) ":" esc(o[2]) }
+	/^dep: / { split(substr($0, 6), d, " "); deps = deps (deps == "" ? "" : ",") esc(d[1]) ":{\"origin\":" esc(d[3]) ",\"version\":" esc(d[2]) "}" }
+	END {
+		if (name == "" || version == "") exit 1
+		cat = origin; sub(/\/.*/, "", cat)
+		printf "{\"name\":%s,\"origin\":%s,\"version\":%s,\"comment\":%s,\"maintainer\":%s,\"prefix\":%s", esc(name), esc(origin), esc(version), esc(comment), esc(maint), esc(prefix)
+		printf ",\"sum\":%s,\"flatsize\":%d,\"path\":%s,\"repopath\":%s,\"licenselogic\":\"single\",\"pkgsize\":%d", esc(sum), flat, esc(path), esc(path), size
+		printf ",\"categories\":[%s]", esc(cat)
+		if (deps != "") printf ",\"deps\":{%s}", deps
+		if (opts != "") printf ",\"options\":{%s}", opts
+		if (flavor != "") printf ",\"annotations\":{\"flavor\":%s}", esc(flavor)
+		printf "}\n"
+	}'
+}
+
+cmd_repo() {
+	out=
+	QUIET=
+	while getopts qo:m:lL o; do
+		case $o in
+		q) QUIET=yes ;;
+		o) out=${OPTARG%/} ;;
+		m | l | L) ;;
+		*) usage ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -ge 1 ] || usage
+	repo=${1%/}
+	shift
+	[ -d "$repo" ] || die "repo: $repo: not a directory"
+	[ -n "$out" ] || out=$repo
+	mkdir -p "$out" || die "repo: cannot create $out"
+	key=
+	signcmd=
+	case ${1:-} in
+	'') ;;
+	rsa:*) key=${1#rsa:}; [ -r "$key" ] || die "repo: cannot read signing key $key" ;;
+	signing_command:) shift; signcmd=$*; [ -n "$signcmd" ] || die "repo: signing_command: needs a command" ;;
+	signing_command:*) signcmd=${1#signing_command:}; shift; signcmd="$signcmd${*:+ $*}" ;;
+	*) die "repo: unknown signing method $1 (rsa:KEYFILE or signing_command: CMD)" ;;
+	esac
+	work=$(mktemp -d) || die "mktemp failed"
+	trap 'rm -rf "$work"' EXIT
+	n=0
+	(cd "$repo" && find . -path './.*' -prune -o -type f \( -name '*.pkg' -o -name '*.txz' \
+		-o -name '*.tzst' -o -name '*.tgz' -o -name '*.tbz' -o -name '*.tar' \) -print) |
+		sed 's|^\./||' | grep -v -x -e 'packagesite\..*' -e 'meta\..*' -e 'data\..*' \
+		-e 'digests\..*' -e 'filesite\..*' | LC_ALL=C sort > "$work/list"
+	: > "$work/packagesite.yaml"
+	while IFS= read -r f; do
+		sum=$(sha256sum < "$repo/$f" | cut -d' ' -f1)
+		size=$(wc -c < "$repo/$f" | tr -d ' ')
+		flat=$(tar -tvf "$repo/$f" 2>/dev/null | "$AWK" '$NF !~ /^\+/ { s += $3 } END { print s + 0 }')
+		manifest_json "$repo/$f" "$f" "$sum" "$size" "$flat" >> "$work/packagesite.yaml" ||
+			die "repo: $f: not a package (no +MANIFEST name and version)"
+		n=$((n + 1))
+	done < "$work/list"
+	members=packagesite.yaml
+	sum=$(sha256sum < "$work/packagesite.yaml" | cut -d' ' -f1)
+	if [ -n "$key" ]; then
+		printf '%s' "$sum" | openssl dgst -sha256 -sign "$key" -binary > "$work/signature" ||
+			die "repo: signing with $key failed"
+		members="$members signature"
+	elif [ -n "$signcmd" ]; then
+		printf '%s\n' "$sum" | sh -c "$signcmd" > "$work/reply" || die "repo: signing_command failed: $signcmd"
+		head -n 1 "$work/reply" | grep -qx SIGNATURE || die "repo: signing_command did not answer SIGNATURE first"
+		cert=$(grep -abx CERT "$work/reply" | tail -n 1 | cut -d: -f1)
+		end=$(grep -abx END "$work/reply" | tail -n 1 | cut -d: -f1)
+		[ -n "$cert" ] && [ -n "$end" ] && [ "$end" -gt "$cert" ] ||
+			die "repo: signing_command answer has no CERT ... END"
+		head -c $((cert - 1)) "$work/reply" | tail -c +11 > "$work/packagesite.yaml.sig"
+		head -c "$end" "$work/reply" | tail -c +$((cert + 6)) > "$work/packagesite.yaml.pub"
+		[ -s "$work/packagesite.yaml.sig" ] && [ -s "$work/packagesite.yaml.pub" ] ||
+			die "repo: signing_command gave an empty signature or key"
+		members="$members packagesite.yaml.sig packagesite.yaml.pub"
+	fi
+	# shellcheck disable=SC2086
+	tar --format=ustar --owner=0 --group=0 --numeric-owner -cf "$work/packagesite.pkg" -C "$work" $members ||
+		die "repo: cannot write the catalog archive"
+	cat > "$work/meta.conf" <<META
+version = 2;
+packing_format = "tar";
+manifests = "packagesite.yaml";
+manifests_archive = "packagesite";
+META
+	for f in meta.conf packagesite.pkg; do
+		cp "$work/$f" "$out/.$f.tmp" && mv -f "$out/.$f.tmp" "$out/$f" || die "repo: cannot write $out/$f"
+	done
+	[ -n "$QUIET" ] || echo "Packing files for repository: done ($n packages)"
+}
+
 while getopts r:v o; do
 	case $o in
 	r) ROOTDIR=${OPTARG%/} ;;
@@ -250,6 +369,7 @@ add) cmd_add "$@" ;;
 info) cmd_info "$@" ;;
 delete | remove) cmd_delete "$@" ;;
 query) cmd_query "$@" ;;
+repo) cmd_repo "$@" ;;
 -v | version) echo "$PKG_TOOL_VERSION" ;;
 *) usage ;;
 esac
