@@ -116,7 +116,7 @@ func (h *hooks) baseEnv() []string {
 		"PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
 		"PROFILE=" + prof.Name,
 		"DIR_PACKAGES=" + prof.PackagesDir,
-		"DIR_REPOSITORY=" + prof.PackagesDir,
+		"DIR_REPOSITORY=" + filepath.Join(prof.PackagesDir, ".latest"),
 		"DIR_PORTS=" + prof.PortsDir,
 		"DIR_OPTIONS=" + prof.OptionsDir,
 		"DIR_DISTFILES=" + prof.DistfilesDir,

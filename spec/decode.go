@@ -63,6 +63,13 @@ var profileSchema = &hcl.BodySchema{
 		{Type: "workers"},
 		{Type: "environment"},
 		{Type: "hooks"},
+		{Type: "repository"},
+	},
+}
+
+var repositorySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "publish_after_run"}, {Name: "signing_key"}, {Name: "signing_command"},
 	},
 }
 
@@ -208,7 +215,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	}
 
 	seenPort := map[string]*hcl.Block{}
-	var workers, env, hooks *hcl.Block
+	var workers, env, hooks, repo *hcl.Block
 	for _, blk := range c.Blocks {
 		switch blk.Type {
 		case "port":
@@ -248,6 +255,14 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 			}
 			hooks = blk
 			p.Hooks = ld.decodeHooks(blk)
+		case "repository":
+			if repo != nil {
+				ld.errorf(blk.DefRange.Ptr(), "Duplicate repository block",
+					"Only one repository block is allowed; the first is at %s.", repo.DefRange)
+				continue
+			}
+			repo = blk
+			p.Repository = ld.decodeRepository(blk)
 		}
 	}
 
@@ -390,6 +405,35 @@ func (ld *loader) decodeHooks(b *hcl.Block) *Hooks {
 		}
 	}
 	return h
+}
+
+func (ld *loader) decodeRepository(b *hcl.Block) *Repository {
+	c, diags := b.Body.Content(repositorySchema)
+	ld.diags = append(ld.diags, diags...)
+	a := c.Attributes
+	r := &Repository{PublishAfterRun: true}
+	if v, ok := ld.boolAttr(a["publish_after_run"]); ok {
+		r.PublishAfterRun = v
+	}
+	ld.pathAttr(a["signing_key"], &r.SigningKey)
+	if attr := a["signing_command"]; attr != nil {
+		if s, ok := ld.stringAttr(attr); ok {
+			if strings.TrimSpace(s) == "" {
+				ld.errorf(attr.Expr.Range().Ptr(), "Invalid signing command",
+					"signing_command is empty: give the command that signs the catalog digest, or remove the attribute.")
+			} else if strings.ContainsAny(s, "\n\x00") {
+				ld.errorf(attr.Expr.Range().Ptr(), "Invalid signing command",
+					"signing_command must be one line (pkg runs it with sh -c).")
+			} else {
+				r.SigningCommand = s
+			}
+		}
+	}
+	if k, cmd := a["signing_key"], a["signing_command"]; r.SigningKey != "" && r.SigningCommand != "" {
+		ld.errorf(cmd.NameRange.Ptr(), "Conflicting signing methods",
+			"signing_key (at %s) and signing_command sign the same catalog: give one of them.", k.NameRange)
+	}
+	return r
 }
 
 func (ld *loader) decodeEnvironment(b *hcl.Block, e *Environment) {

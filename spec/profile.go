@@ -55,6 +55,9 @@ type Profile struct {
 	// Hooks are programs run on the host at run and port events (nil:
 	// no hooks block).
 	Hooks *Hooks `json:"hooks,omitempty"`
+	// Repository configures the package repository catalog (nil: no
+	// repository block, the defaults of DefaultRepository).
+	Repository *Repository `json:"repository,omitempty"`
 
 	// EnvRead lists the host environment variables the profile read through
 	// env("NAME"), sorted, with the values seen. A plan pins them.
@@ -72,6 +75,34 @@ type Hooks struct {
 	PkgIgnored string        `json:"pkg_ignored,omitempty"`
 	PkgSkipped string        `json:"pkg_skipped,omitempty"`
 	Timeout    time.Duration `json:"timeout"`
+}
+
+// Repository configures the package repository catalog that dsynth
+// builds with the tree's own `pkg repo` and publishes atomically under
+// packages_dir/.latest.
+type Repository struct {
+	// PublishAfterRun builds and publishes the repository after every run
+	// that built a package (default true).
+	PublishAfterRun bool `json:"publish_after_run"`
+	// SigningKey is an RSA private key file (PEM), as `pkg repo ...
+	// rsa:KEY`; SigningCommand is poudriere's signing_command: a command
+	// (run with sh -c) that reads the catalog digest on stdin and answers
+	// SIGNATURE, the signature, CERT, the public key, END. At most one.
+	SigningKey     string `json:"signing_key,omitempty"`
+	SigningCommand string `json:"signing_command,omitempty"`
+}
+
+// DefaultRepository is the repository of a profile with no repository
+// block: published after every run that built something, unsigned.
+var DefaultRepository = Repository{PublishAfterRun: true}
+
+// RepositoryConfig is p's repository settings, the defaults when p has
+// no repository block.
+func (p *Profile) RepositoryConfig() Repository {
+	if p.Repository == nil {
+		return DefaultRepository
+	}
+	return *p.Repository
 }
 
 // Rebuild policies (Profile.Rebuild).

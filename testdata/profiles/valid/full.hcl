@@ -89,4 +89,9 @@ profile "release" {
 
     mount "/opt/data" {}
   }
+
+  repository {
+    publish_after_run = false
+    signing_key       = "keys/repo.key"
+  }
 }
