@@ -299,7 +299,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		s.metrics.setWorkers(0, 0, 0)
 	}()
 	o := execute.Options{Plan: p, PlanBytes: planBytes, Workers: b.workers, Isolator: s.cfg.NewIsolator(&p.Profile),
-		Gate: b.gate, Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
+		Gate: b.gate, Publisher: execute.PlanPublisher(p), Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
 		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}
 	if item.verify {
 		o.Verify = execute.VerifyPlan
@@ -404,6 +404,8 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 		for w := 0; w < b.workers; w++ {
 			pub(EvWorkerThrottle, map[string]any{"worker": w, "throttled": w >= e.Allowed, "reason": e.Reason})
 		}
+	case execute.EventRepository:
+		pub(EvRepository, map[string]any{"state": e.Reason})
 	case execute.EventRunEnd:
 		typ := EvBuildCompleted
 		if e.Reason != record.RunSuccess {

@@ -24,6 +24,7 @@ const (
 	EvWorkerStatus   = "worker.status"
 	EvWorkerIdle     = "worker.idle"
 	EvWorkerThrottle = "worker.throttle"
+	EvRepository     = "repository.status"
 	EvLogLine        = "log.line"
 	EvSystemLoad     = "system.load"
 )

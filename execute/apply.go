@@ -48,10 +48,21 @@ type Options struct {
 	SourceDateEpoch map[string]string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
+	// Publisher builds and publishes the package repository once a run
+	// built something (nil: never; see execute/publish). A replay, which
+	// writes elsewhere, never publishes.
+	Publisher Publisher
 	// sampleHost and throttleEvery replace the throttle's host sampling
 	// and period (tests).
 	sampleHost    func() hostSample
 	throttleEvery time.Duration
+}
+
+// Publisher builds and publishes the package repository of a run's
+// packages folder; it records the operation and returns it (nil when
+// there is nothing to publish with, e.g. a tree without ports-mgmt/pkg).
+type Publisher interface {
+	Publish(ctx context.Context, runID string) (*record.Operation, error)
 }
 
 // StaleError is returned when the plan's pinned inputs changed.
@@ -75,6 +86,10 @@ type Summary struct {
 	// CCache says how the profile's ccache served the run ("" without
 	// ccache_dir, or without ccache on the host to ask).
 	CCache string
+	// Repository is the repository build that followed the run (nil:
+	// none), RepositoryErr why it failed.
+	Repository    *record.Operation
+	RepositoryErr error
 }
 
 // Complete is true when every planned port is built or up to date.
@@ -632,6 +647,21 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	for _, wk := range a.workers {
 		wk.State = "idle"
 	}
+	// The repository, before run_end's hook (which may ship it).
+	var repo *record.Operation
+	var repoErr error
+	if a.o.Publisher != nil && a.o.PackagesDir == "" && a.p.PkgNode != "" && a.p.Profile.RepositoryConfig().PublishAfterRun &&
+		r.Counts.Built > 0 && a.fatal == nil && ctx.Err() == nil && recErr == nil {
+		a.emit(Event{Kind: EventRepository, Worker: -1, Reason: "building"})
+		repo, repoErr = a.o.Publisher.Publish(ctx, r.ID)
+		switch {
+		case repoErr != nil:
+			a.o.Warn("the package repository was not published: " + repoErr.Error())
+			a.emit(Event{Kind: EventRepository, Worker: -1, Reason: record.OpFailed + ": " + repoErr.Error()})
+		case repo != nil:
+			a.emit(Event{Kind: EventRepository, Worker: -1, Reason: record.OpOK})
+		}
+	}
 	if a.hooks != nil {
 		r.Hooks = a.hooks.end(r)
 		a.hooks = nil
@@ -653,7 +683,8 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	}
 	sort.Strings(a.failed)
 	sort.Strings(a.skipped)
-	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped, CCache: a.ccache}
+	s := &Summary{RunID: r.ID, Status: r.Status, Counts: r.Counts, Wall: r.End.Sub(r.Start), Failed: a.failed, Skipped: a.skipped, CCache: a.ccache,
+		Repository: repo, RepositoryErr: repoErr}
 	if recErr == nil {
 		recErr = a.rec.err
 	}

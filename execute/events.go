@@ -27,6 +27,10 @@ const (
 	// EventThrottle: dynamic throttling changed how many workers take
 	// ports (Done holds that number, Reason says why).
 	EventThrottle = "throttle"
+	// EventRepository: the package repository is being built after the
+	// ports (Reason "building"), then published (Reason "ok") or not
+	// (Reason "failed: why").
+	EventRepository = "repository"
 )
 
 // Event is one thing that happened during a run. Observers receive events

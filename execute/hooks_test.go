@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
+	bolt "go.etcd.io/bbolt"
 )
 
 // writeHook writes an executable shell script.
@@ -100,7 +101,23 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 	if err := os.MkdirAll(all, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(all, "lib-0.9.pkg"), []byte("old"), 0o644); err != nil {
+	// An old package the records tie to devel/lib, and a stray file no
+	// record names (kept: this plan is not of the whole tree).
+	for _, f := range []string{"lib-0.9.pkg", "stray-1.0.pkg"} {
+		if err := os.WriteFile(filepath.Join(all, f), []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := record.Open(p.Profile.Records, record.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		return record.PutAttempt(tx, &record.Attempt{ID: "old", RunID: "old-run", NodeID: "devel/lib", Origin: "devel/lib",
+			Status: record.AttemptSuccess, PkgFile: "lib-0.9.pkg", Start: time.Now().Add(-time.Hour)})
+	})
+	db.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	p.Profile.Hooks = &spec.Hooks{RunStart: writeHook(t, dir, "fails", "exit 3\n"), Timeout: time.Second}
@@ -117,7 +134,8 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 	if s := read(LogAbnormal); !strings.Contains(s, "hook run_start") || !strings.Contains(s, "exit status 3") {
 		t.Errorf("%s:\n%s", LogAbnormal, s)
 	}
-	if s := read(LogObsolete); !strings.Contains(s, "\nlib-0.9.pkg\n") || strings.Contains(s, "lib-1.0.pkg") {
+	if s := read(LogObsolete); !strings.Contains(s, "\nlib-0.9.pkg (old package of devel/lib, which now makes lib-1.0.pkg)\n") ||
+		strings.Contains(s, "lib-1.0.pkg (") || strings.Contains(s, "stray") {
 		t.Errorf("%s:\n%s", LogObsolete, s)
 	}
 	if s := read(LogDebug); !strings.Contains(s, "devel/lib 1.0 worker=0") || !strings.Contains(s, " build=") {

@@ -144,7 +144,7 @@ func (a *applier) writeSummaryLogs() error {
 			body += "\n"
 		}
 		if name == LogObsolete && body != "" {
-			body = "# packages in packages_dir/All that no port of this plan produces (dsynth never removes them)\n" + body
+			body = "# packages in packages_dir/All that the tree no longer produces; `dsynth pkgclean -yes` removes them\n" + body
 		}
 		if err := os.WriteFile(filepath.Join(a.p.Profile.LogsDir, name), []byte(body), 0o644); err != nil {
 			return fmt.Errorf("logs: %w", err)
@@ -153,25 +153,22 @@ func (a *applier) writeSummaryLogs() error {
 	return nil
 }
 
-// obsoletePackages lists the package files in packages_dir/All that no
-// node of the plan produces (old versions, removed ports, renamed
-// flavors): C dsynth's 06_obsolete_packages.log. Nothing is removed.
+// obsoletePackages lists the obsolete packages of the plan's packages
+// folder (ObsoletePackages), as C dsynth's 06_obsolete_packages.log does.
 func (a *applier) obsoletePackages() []string {
-	want := map[string]bool{}
-	for i := range a.p.Ports {
-		if f := a.p.Ports[i].PkgFile; f != "" {
-			want[f] = true
-		}
-	}
-	ents, err := os.ReadDir(filepath.Join(a.p.Profile.PackagesDir, "All"))
+	var obs []Obsolete
+	err := a.rec.view(func(db *record.DB) error {
+		var err error
+		obs, err = ObsoletePackages(a.p, db)
+		return err
+	})
 	if err != nil {
+		a.o.Warn(err.Error())
 		return nil
 	}
-	var out []string
-	for _, e := range ents {
-		if e.Type().IsRegular() && !want[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
-			out = append(out, e.Name())
-		}
+	out := make([]string, len(obs))
+	for i, o := range obs {
+		out[i] = o.String()
 	}
 	return out
 }

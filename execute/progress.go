@@ -3,12 +3,15 @@ package execute
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/go-dsynth/dsynth/record"
 )
 
 // Progress displays a run. With a terminal it draws one status line per
@@ -79,8 +82,11 @@ func (p *Progress) Observe(e Event) {
 		} else {
 			fmt.Fprintln(p.w, line)
 		}
-	case EventThrottle:
+	case EventThrottle, EventRepository:
 		line := fmt.Sprintf("[%s] throttle %s", p.counter(e), e.Reason)
+		if e.Kind == EventRepository {
+			line = fmt.Sprintf("[%s] repository %s", p.counter(e), e.Reason)
+		}
 		if p.tty {
 			p.clearFrame()
 			fmt.Fprintln(p.w, line)
@@ -183,5 +189,24 @@ func PrintSummary(w io.Writer, s *Summary) {
 	}
 	for _, f := range s.Skipped {
 		fmt.Fprintf(w, "  skipped: %s\n", f)
+	}
+	PrintRepository(w, s.Repository, s.RepositoryErr)
+}
+
+// PrintRepository says what a repository build published (or why not),
+// with the fingerprint clients pin for a signed one.
+func PrintRepository(w io.Writer, op *record.Operation, err error) {
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "Repository NOT published: %v\n", err)
+	case op == nil:
+		return
+	default:
+		fmt.Fprintf(w, "Repository: %d packages published at %s\n", op.Count, filepath.Join(filepath.Dir(op.Path), ".latest"))
+		if op.Fingerprint != "" {
+			fmt.Fprintf(w, "  signed; clients pin the key by fingerprint: function: sha256, fingerprint: %s\n", op.Fingerprint)
+		} else {
+			fmt.Fprintln(w, "  unsigned (a repository block with signing_key or signing_command signs it)")
+		}
 	}
 }

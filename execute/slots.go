@@ -3,8 +3,10 @@ package execute
 import (
 	"context"
 
+	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
 
@@ -64,4 +66,28 @@ func VerifyPlan(ctx context.Context, p *plan.Plan) ([]string, error) {
 		out[i] = c.String()
 	}
 	return out, nil
+}
+
+// PlanPublisher is the Publisher of plan p: its profile's repository,
+// built with the plan's ports-mgmt/pkg package.
+func PlanPublisher(p *plan.Plan) Publisher { return planPublisher{p} }
+
+type planPublisher struct{ p *plan.Plan }
+
+func (pp planPublisher) Publish(ctx context.Context, runID string) (*record.Operation, error) {
+	pkg := ""
+	if n := pp.p.Node(pp.p.PkgNode); n != nil {
+		pkg = n.PkgFile
+	}
+	return publish.Publish(ctx, RepositoryOptions(&pp.p.Profile, pkg, runID))
+}
+
+// RepositoryOptions are the publish.Options of profile prof's repository
+// (built with the package file pkgFile of ports-mgmt/pkg), recorded as
+// following run runID ("" on its own).
+func RepositoryOptions(prof *spec.Profile, pkgFile, runID string) publish.Options {
+	rc := prof.RepositoryConfig()
+	return publish.Options{Layout: ProfileLayout(prof), PackagesDir: prof.PackagesDir, LogsDir: prof.LogsDir,
+		PkgFile: pkgFile, SigningKey: rc.SigningKey, SigningCommand: rc.SigningCommand,
+		Records: prof.Records, Profile: prof.Name, RunID: runID}
 }

@@ -126,6 +126,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		Plan: p, PlanBytes: planBytes, Workers: workers,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
 		Verify:    execute.VerifyPlan,
+		Publisher: execute.PlanPublisher(p),
 		Observers: []execute.Observer{prog.Observe},
 		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
 	})
@@ -148,10 +149,12 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		return err
 	case sum.Status == record.RunInterrupted:
 		return withCode(exitError, errors.New("interrupted: re-run the same apply to resume"))
-	case sum.Complete():
-		return nil
+	case !sum.Complete():
+		return withCode(exitFailed, nil)
+	case sum.RepositoryErr != nil:
+		return withCode(exitError, errors.New("the packages were built, but the repository was not published (see above); `dsynth repo` retries"))
 	}
-	return withCode(exitFailed, nil)
+	return nil
 }
 
 // makePlan plans a loaded profile (the `apply PROFILE.hcl` form).

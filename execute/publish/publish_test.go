@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -49,10 +50,11 @@ type fixture struct {
 }
 
 var (
-	fixOnce sync.Once
-	fix     *fixture
-	fixErr  string
-	fixDirs []string // removed by TestMain
+	fixOnce  sync.Once
+	fix      *fixture
+	fixErr   string
+	fixDirs  []string // removed by TestMain
+	applyRun string
 )
 
 func setup(t *testing.T) *fixture {
@@ -63,7 +65,12 @@ func setup(t *testing.T) *fixture {
 	}
 	fixOnce.Do(func() {
 		e := buildtest.New(&onceT{T: t}, "good", []string{"misc/minicat", "misc/versioned"}, "")
-		p, _ := e.Apply()
+		p, sum := e.Apply()
+		applyRun = sum.RunID
+		if sum.Repository == nil || sum.RepositoryErr != nil {
+			fixErr = fmt.Sprintf("the apply did not publish: %+v %v", sum.Repository, sum.RepositoryErr)
+			return
+		}
 		keys := filepath.Join(e.Base, "keys")
 		os.MkdirAll(keys, 0o755)
 		k, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -90,9 +97,7 @@ echo END
 		if n := p.Node(p.PkgNode); n != nil {
 			pkgFile = n.PkgFile
 		}
-		l := execute.SlotLayout(p)
-		fix = &fixture{p: p, keys: keys, opts: publish.Options{Layout: l, PackagesDir: p.Profile.PackagesDir,
-			LogsDir: p.Profile.LogsDir, PkgFile: pkgFile, Records: p.Profile.Records, Profile: p.Profile.Name}}
+		fix = &fixture{p: p, keys: keys, opts: execute.RepositoryOptions(&p.Profile, pkgFile, "")}
 	})
 	if fix == nil {
 		t.Fatalf("fixture: %s", fixErr)
@@ -268,8 +273,14 @@ func TestPublishUnsignedThenSigned(t *testing.T) {
 	if err != nil || len(ops) < 3 {
 		t.Fatalf("recorded operations: %v %v", ops, err)
 	}
-	if ops[0].RunID != "run-1" || ops[0].Count != len(want) || ops[0].Bytes == 0 {
-		t.Errorf("first recorded operation %+v", ops[0])
+	byRun := map[string]*record.Operation{}
+	for _, op := range ops {
+		byRun[op.RunID] = op
+	}
+	for _, id := range []string{applyRun, "run-1"} {
+		if op := byRun[id]; op == nil || op.Count != len(want) || op.Bytes == 0 || op.Status != record.OpOK {
+			t.Errorf("operation following run %s: %+v", id, op)
+		}
 	}
 }
 

@@ -53,7 +53,7 @@ func newEnv(t *testing.T) *buildtest.Env {
 func dirSums(t *testing.T, dir string) map[string]string {
 	out := map[string]string{}
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || !d.Type().IsRegular() {
 			return nil
 		}
 		b, err := os.ReadFile(p)

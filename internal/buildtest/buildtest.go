@@ -172,7 +172,7 @@ func (e *Env) Apply() (*plan.Plan, *execute.Summary) {
 		os.MkdirAll(d, 0o755)
 	}
 	sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, PlanBytes: b,
-		Isolator: execute.SlotIsolator(l)})
+		Isolator: execute.SlotIsolator(l), Publisher: execute.PlanPublisher(p)})
 	if err != nil {
 		e.T.Fatalf("apply: %v", err)
 	}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/execute/publish"
+	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+	"github.com/go-dsynth/dsynth/spec"
+)
+
+func init() {
+	register(&command{
+		name:     "repo",
+		synopsis: "Build the package repository catalog with the tree's pkg repo, sign it and publish it at packages_dir/.latest",
+		usage:    "dsynth repo [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl|PLANFILE",
+		flags: func(fs *flag.FlagSet) func([]string) error {
+			var pf profileFlags
+			pf.register(fs)
+			return func(args []string) error {
+				arg, err := oneArg(args, "a profile file or a plan file")
+				if err != nil {
+					return err
+				}
+				prof, p, err := profileOrPlan(arg, &pf)
+				if err != nil {
+					return err
+				}
+				ctx, stop := interruptContext()
+				defer stop()
+				release, err := lock.TryLock(prof.BuildBase)
+				if err != nil {
+					return err
+				}
+				defer release()
+				return runRepo(ctx, prof, p, stdout)
+			}
+		},
+	})
+	register(&command{
+		name:     "pkgclean",
+		synopsis: "List (or with -yes remove) the packages the ports tree no longer produces, then rebuild the repository",
+		usage:    "dsynth pkgclean [-yes] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl|PLANFILE",
+		flags: func(fs *flag.FlagSet) func([]string) error {
+			var pf profileFlags
+			pf.register(fs)
+			yes := fs.Bool("yes", false, "remove the obsolete packages (default: only list them)")
+			return func(args []string) error {
+				arg, err := oneArg(args, "a profile file or a plan file")
+				if err != nil {
+					return err
+				}
+				return runPkgclean(arg, &pf, *yes, stdout)
+			}
+		},
+	})
+}
+
+// profileOrPlan loads arg, a plan file or a profile; p is nil for a
+// profile (no scan is made).
+func profileOrPlan(arg string, pf *profileFlags) (*spec.Profile, *plan.Plan, error) {
+	if plan.IsPlanFile(arg) {
+		p, _, err := plan.ReadFile(arg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &p.Profile, p, nil
+	}
+	if err := notPlanNorProfile(arg); err != nil {
+		return nil, nil, err
+	}
+	l, err := pf.load(arg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l.Profile, nil, nil
+}
+
+// pkgFile finds the ports-mgmt/pkg package in packages_dir/All: the
+// plan's, else the latest the records know, else the newest pkg-<version>
+// file.
+func pkgFile(prof *spec.Profile, p *plan.Plan) string {
+	all := filepath.Join(prof.PackagesDir, "All")
+	exists := func(f string) bool {
+		_, err := os.Stat(filepath.Join(all, f))
+		return f != "" && err == nil
+	}
+	if p != nil {
+		if n := p.Node(p.PkgNode); n != nil && exists(n.PkgFile) {
+			return n.PkgFile
+		}
+	}
+	if db, err := openRecords(prof.Records, true); err == nil {
+		pkgs, err := db.Packages()
+		db.Close()
+		if pk, ok := pkgs[plan.PkgOrigin]; err == nil && ok && exists(pk.PkgFile) {
+			return pk.PkgFile
+		}
+	}
+	var newest string
+	var t time.Time
+	matches, _ := filepath.Glob(filepath.Join(all, "pkg-[0-9]*"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() && fi.ModTime().After(t) {
+			newest, t = filepath.Base(m), fi.ModTime()
+		}
+	}
+	return newest
+}
+
+// runRepo builds and publishes the repository of prof (the caller holds
+// the build-base lock).
+func runRepo(ctx context.Context, prof *spec.Profile, p *plan.Plan, w io.Writer) error {
+	if err := os.MkdirAll(prof.LogsDir, 0o755); err != nil {
+		return err
+	}
+	op, err := publish.Publish(ctx, execute.RepositoryOptions(prof, pkgFile(prof, p), ""))
+	rememberRecords(prof.Records)
+	execute.PrintRepository(w, op, err)
+	if err != nil {
+		return withCode(exitError, nil)
+	}
+	if op.Fingerprint != "" {
+		fmt.Fprintf(w, "  public key: %s\n", filepath.Join(prof.LogsDir, publish.PubKeyFile))
+	}
+	fmt.Fprintf(w, "  clients: url: \"file://%s\"\n", filepath.Join(prof.PackagesDir, publish.Latest))
+	return nil
+}
+
+// runPkgclean lists the obsolete packages of the profile's (freshly
+// planned) or the plan's tree and, with yes, removes them under the
+// build-base lock, records the clean and rebuilds the repository.
+func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
+	ctx, stop := interruptContext()
+	defer stop()
+	var p *plan.Plan
+	if plan.IsPlanFile(arg) {
+		var err error
+		if p, _, err = plan.ReadFile(arg); err != nil {
+			return err
+		}
+	} else {
+		if err := notPlanNorProfile(arg); err != nil {
+			return err
+		}
+		l, err := pf.load(arg)
+		if err != nil {
+			return err
+		}
+		// A port that fails to plan keeps its packages (see
+		// execute.ObsoletePackages): plan the rest.
+		if p, err = makePlan(ctx, l, true); err != nil {
+			return err
+		}
+	}
+	prof := &p.Profile
+	release, err := lock.TryLock(prof.BuildBase)
+	if err != nil {
+		return fmt.Errorf("refusing to clean packages while the build base is in use: %w", err)
+	}
+	defer release()
+	var db *record.DB
+	if _, err := os.Stat(prof.Records); err == nil {
+		if db, err = openRecords(prof.Records, true); err != nil {
+			return err
+		}
+	}
+	obs, err := execute.ObsoletePackages(p, db)
+	if db != nil {
+		db.Close()
+	}
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, o := range obs {
+		fmt.Fprintf(w, "%s  %s  %s\n", o.File, humanSize(o.Size), o.Reason)
+		total += o.Size
+	}
+	all := filepath.Join(prof.PackagesDir, "All")
+	if len(obs) == 0 {
+		fmt.Fprintf(w, "No obsolete packages in %s.\n", all)
+		return nil
+	}
+	if !yes {
+		fmt.Fprintf(w, "\n%d obsolete packages (%s) in %s; run with -yes to remove them.\n", len(obs), humanSize(total), all)
+		return nil
+	}
+	op := &record.Operation{ID: uuid.NewString(), Kind: record.OpPkgClean, Profile: prof.Name, Start: time.Now().UTC(), Path: all}
+	var errs []string
+	for _, o := range obs {
+		if err := os.Remove(filepath.Join(all, o.File)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err.Error())
+			continue
+		}
+		op.Count++
+		op.Bytes += o.Size
+		op.Items = append(op.Items, o.String())
+	}
+	op.End, op.Status = time.Now().UTC(), record.OpOK
+	if len(errs) > 0 {
+		op.Status, op.Error = record.OpPartial, strings.Join(errs, "; ")
+	}
+	if rerr := recordOperation(prof.Records, op); rerr != nil {
+		fmt.Fprintf(stderr, "dsynth: warning: the clean was not recorded: %v\n", rerr)
+	}
+	fmt.Fprintf(w, "\nRemoved %d obsolete packages (%s) from %s.\n", op.Count, humanSize(op.Bytes), all)
+	if len(errs) > 0 {
+		return fmt.Errorf("some packages could not be removed:\n  %s", strings.Join(errs, "\n  "))
+	}
+	// The catalog must not list what is gone.
+	if _, err := os.Lstat(filepath.Join(prof.PackagesDir, publish.Latest)); err != nil && pkgFile(prof, p) == "" {
+		fmt.Fprintln(w, "No repository to rebuild (no ports-mgmt/pkg package, nothing published).")
+		return nil
+	}
+	return runRepo(ctx, prof, p, w)
+}
+
+// recordOperation records op in the records database at path.
+func recordOperation(path string, op *record.Operation) error {
+	db, err := guardRecords(path, func() (*record.DB, error) {
+		return record.Open(path, record.Options{Timeout: 10 * time.Second})
+	})
+	if err != nil {
+		return err
+	}
+	err = db.RecordOperation(op)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// humanSize is n bytes in B, KiB, MiB or GiB.
+func humanSize(n int64) string {
+	const k = 1024
+	switch {
+	case n < k:
+		return fmt.Sprintf("%d B", n)
+	case n < k*k:
+		return fmt.Sprintf("%.1f KiB", float64(n)/k)
+	case n < k*k*k:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(k*k))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(k*k*k))
+}
