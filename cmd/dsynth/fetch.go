@@ -19,7 +19,7 @@ import (
 func init() {
 	register(&command{
 		name:     "fetch",
-		synopsis: "Download the distfiles a plan needs (ports' fetch and checksum targets, with network), so that apply can run without",
+		synopsis: "Download the distfiles a plan needs, in networked slots, so that apply can run without network",
 		usage:    "dsynth fetch [-workers N] PLANFILE\n       dsynth fetch [-workers N] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
