@@ -171,7 +171,11 @@ func (b *builder) directDeps(n *plan.Node) []string {
 // RUN closure, dependencies first. Meta ports are walked through but not
 // listed (they have no package); ports-mgmt/pkg is not listed (it is
 // extracted separately).
-func (b *builder) installSet(n *plan.Node) []*plan.Node {
+func (b *builder) installSet(n *plan.Node) []*plan.Node { return b.installSetOf(n, b.buildKinds()) }
+
+// installSetOf is installSet over the direct dependencies of the given
+// kinds.
+func (b *builder) installSetOf(n *plan.Node, kinds []plan.DepKind) []*plan.Node {
 	var out []*plan.Node
 	state := map[string]int{} // 1 visiting, 2 done
 	var visit func(id string)
@@ -195,7 +199,7 @@ func (b *builder) installSet(n *plan.Node) []*plan.Node {
 			out = append(out, d)
 		}
 	}
-	for _, k := range b.buildKinds() {
+	for _, k := range kinds {
 		for _, id := range n.Deps[k] {
 			if id != n.ID {
 				visit(id)
@@ -212,13 +216,17 @@ func LogName(id string) string { return safeName(id) + ".log" }
 // make environment with the slot paths (stand-ins, make.conf,
 // environment.env, option variables, make_env), then the worker's own
 // variables.
-func (b *builder) env(n *plan.Node) []string {
+func (b *builder) env(n *plan.Node) []string { return portEnv(b.p, b.sde, n) }
+
+// portEnv is builder.env of plan p with the SOURCE_DATE_EPOCH overrides
+// sde (may be nil).
+func portEnv(p *plan.Plan, sde map[string]string, n *plan.Node) []string {
 	m := map[string]string{}
-	for _, e := range b.p.MakeEnv(n, plan.Paths{PortsDir: slotPorts, OptionsDir: slotOptions}) {
+	for _, e := range p.MakeEnv(n, plan.Paths{PortsDir: slotPorts, OptionsDir: slotOptions}) {
 		k, v, _ := strings.Cut(e, "=")
 		m[k] = v
 	}
-	prof := &b.p.Profile
+	prof := &p.Profile
 	jobs := max(prof.Workers.MaxJobs, 1)
 	if n.MakeJobs > 0 && n.MakeJobs < jobs {
 		jobs = n.MakeJobs
@@ -232,10 +240,10 @@ func (b *builder) env(n *plan.Node) []string {
 	}
 	if _, ok := m["SOURCE_DATE_EPOCH"]; !ok {
 		m["SOURCE_DATE_EPOCH"] = defaultSourceDateEpoch
-		if t := b.p.Tree.SourceDateEpoch; t > 0 {
+		if t := p.Tree.SourceDateEpoch; t > 0 {
 			m["SOURCE_DATE_EPOCH"] = strconv.FormatInt(t, 10)
 		}
-		if v, ok := b.sde[n.ID]; ok {
+		if v, ok := sde[n.ID]; ok {
 			m["SOURCE_DATE_EPOCH"] = v
 		}
 	}

@@ -525,9 +525,22 @@ func TestDistfiles(t *testing.T) {
 	if err := os.WriteFile(df, []byte("corrupt"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h2.Run(c, "textproc/wordlist", []string{"LOCALBASE=" + h.LocalBase()}, "checksum"); err == nil ||
-		!strings.Contains(err.Error(), "Checksum mismatch") {
+	// Without a refetch (FETCH_REGET=0) the target fails and the bad
+	// file is removed, never left as if it were good.
+	if _, err := h2.Run(c, "textproc/wordlist", []string{"LOCALBASE=" + h.LocalBase(), "FETCH_REGET=0"}, "checksum"); err == nil ||
+		!strings.Contains(err.Error(), "Checksum mismatch") || !strings.Contains(err.Error(), "giving up on wordlist/wordlist-1.0.tar.gz") {
 		t.Errorf("checksum of a corrupt distfile: %v", err)
+	}
+	if _, err := os.Stat(df); !os.IsNotExist(err) {
+		t.Errorf("the corrupt distfile was left in DISTDIR: %v", err)
+	}
+	// By default it is removed and fetched again (here from dist/).
+	if err := os.WriteFile(df, []byte("corrupt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h2.Run(c, "textproc/wordlist", []string{"LOCALBASE=" + h.LocalBase()}, "checksum")
+	if err != nil || !strings.Contains(out, "Refetching wordlist/wordlist-1.0.tar.gz") || !strings.Contains(out, "Checksum OK") {
+		t.Errorf("checksum with a refetch: %v\n%s", err, out)
 	}
 }
 

@@ -91,10 +91,13 @@ PKGFILE?=	${PKGREPOSITORY}/${PKGNAME}${PKG_SUFX}
 
 # Distfiles. Unlike the real framework DISTFILES defaults to empty: these
 # trees keep their sources in ${SRCDIR} (copied at extract) or their
-# distfiles in ${DISTFILES_SRC} (copied into DISTDIR by fetch).
+# distfiles in ${DISTFILES_SRC} (copied into DISTDIR by fetch) or name
+# MASTER_SITES to download them from.
 DISTFILES?=
 PATCHFILES?=
 DIST_SUBDIR?=
+MASTER_SITES?=
+FETCH_REGET?=	1
 EXTRACT_ONLY?=	${DISTFILES:C/:[^:]+$//}
 ALLFILES?=	${DISTFILES:C/:[^:]+$//} ${PATCHFILES:C/:[^:]+$//}
 ALLFILES:=	${ALLFILES:u}
@@ -290,17 +293,24 @@ ${_k:tl}-depends: check-sanity
 .  endif
 .endfor
 
-# fetch: copy ${DISTFILES_SRC}/<file> into ${DISTDIR}/${DIST_SUBDIR} when it
-# is not there yet (atomic rename, safe with several workers).
+# fetch: put each distfile missing from ${DISTDIR}/${DIST_SUBDIR} there:
+# copied from ${DISTFILES_SRC}/<file> when the port ships it, else
+# downloaded from ${MASTER_SITES} (site URL + file name, as in the real
+# framework). Atomic rename, safe with several workers.
+_FETCH_ENV=	DISTFILES_SRC=${DISTFILES_SRC:Q} MASTER_SITES=${MASTER_SITES:Q} \
+		SCRIPTSDIR=${SCRIPTSDIR:Q} FETCH_REGET=${FETCH_REGET:Q}
 fetch: fetch-depends
 .if !empty(ALLFILES)
-	@${SETENV} ${_SCRIPT_ENV} ${SH} ${SCRIPTSDIR}/do-fetch.sh \
+	@${SETENV} ${_SCRIPT_ENV} ${_FETCH_ENV} ${SH} ${SCRIPTSDIR}/do-fetch.sh \
 		'${DISTFILES_SRC}' '${_DISTDIR}' ${ALLFILES:@w@'${w}'@}
 .endif
 
+# checksum: the distinfo SHA256 lines; a mismatching file is removed and
+# fetched again FETCH_REGET times (default 1), then removed and the
+# target fails.
 checksum: fetch
 .if !empty(ALLFILES) && exists(${DISTINFO_FILE})
-	@${SETENV} ${_SCRIPT_ENV} ${SH} ${SCRIPTSDIR}/do-checksum.sh \
+	@${SETENV} ${_SCRIPT_ENV} ${_FETCH_ENV} ${SH} ${SCRIPTSDIR}/do-checksum.sh \
 		'${DISTINFO_FILE}' '${_DISTDIR}' '${DIST_SUBDIR}' \
 		${ALLFILES:@w@'${w}'@}
 .endif
