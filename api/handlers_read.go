@@ -867,7 +867,7 @@ func (s *Server) getProfiles(w http.ResponseWriter, r *http.Request, _ params) e
 }
 
 var recordBuckets = [][]byte{record.BucketMeta, record.BucketPortCache, record.BucketCRCIndex, record.BucketRuns,
-	record.BucketAttempts, record.BucketPackages, record.BucketHistory, record.BucketWorkers, record.BucketAPIKeys, record.BucketInputs}
+	record.BucketAttempts, record.BucketPackages, record.BucketHistory, record.BucketWorkers, record.BucketAPIKeys, record.BucketInputs, record.BucketOperations}
 
 func (s *Server) getDBStats(w http.ResponseWriter, r *http.Request, _ params) error {
 	var out []map[string]any

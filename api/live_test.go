@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/record"
 )
 
 func needRoot(t testing.TB) {
@@ -358,6 +359,30 @@ func TestLiveBuild(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+	noSlotsLeft(t, ts.prof.BuildBase)
+
+	// The build published the repository; POST /repository publishes it
+	// again; both are recorded operations.
+	var repos []repositoryView
+	ts.mustOK("GET", "/api/v1/repository", "read", nil, 200).data(t, &repos)
+	if len(repos) != 1 || repos[0].Current == nil || repos[0].Current.RunID != start.RunID || repos[0].Current.Count != 3 ||
+		repos[0].Published == "" || repos[0].URL != "file://"+filepath.Join(ts.prof.PackagesDir, ".latest") {
+		t.Fatalf("repository after the build: %+v", repos)
+	}
+	published := repos[0].Published
+	var op record.Operation
+	ts.mustOK("POST", "/api/v1/repository", "build", nil, 200).data(t, &op)
+	ts.mustErr("POST", "/api/v1/repository", "read", nil, 403, CodeForbidden)
+	ts.mustOK("GET", "/api/v1/repository?profile="+ts.prof.Name, "read", nil, 200).data(t, &repos)
+	if op.Status != record.OpOK || repos[0].Published == published || repos[0].Current == nil || repos[0].Current.ID != op.ID {
+		t.Errorf("POST /repository: %+v, then %+v", op, repos)
+	}
+	var ops []record.Operation
+	ts.mustOK("GET", "/api/v1/database/operations?kind=repository", "read", nil, 200).data(t, &ops)
+	if len(ops) != 2 || ops[0].ID != op.ID {
+		t.Errorf("operations: %+v", ops)
+	}
+	ts.mustErr("GET", "/api/v1/database/operations?kind=bogus", "read", nil, 400, CodeBadRequest)
 	noSlotsLeft(t, ts.prof.BuildBase)
 
 	// Cancel: the build is interrupted, no slot is left behind.

@@ -2,6 +2,10 @@ package execute
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/isolate"
@@ -90,4 +94,49 @@ func RepositoryOptions(prof *spec.Profile, pkgFile, runID string) publish.Option
 	return publish.Options{Layout: ProfileLayout(prof), PackagesDir: prof.PackagesDir, LogsDir: prof.LogsDir,
 		PkgFile: pkgFile, SigningKey: rc.SigningKey, SigningCommand: rc.SigningCommand,
 		Records: prof.Records, Profile: prof.Name, RunID: runID}
+}
+
+// PublishRepository builds and publishes the repository of profile prof
+// on its own (not after a run), with the ports-mgmt/pkg package of plan p
+// (may be nil) or the one RepositoryPkgFile finds. The caller holds the
+// build-base lock.
+func PublishRepository(ctx context.Context, prof *spec.Profile, p *plan.Plan) (*record.Operation, error) {
+	if err := os.MkdirAll(prof.LogsDir, 0o755); err != nil {
+		return nil, fmt.Errorf("repository: %w", err)
+	}
+	return publish.Publish(ctx, RepositoryOptions(prof, RepositoryPkgFile(prof, p), ""))
+}
+
+// RepositoryPkgFile finds the ports-mgmt/pkg package in packages_dir/All:
+// plan p's (p may be nil), else the latest the records know, else the
+// newest pkg-<version> file; "" when there is none.
+func RepositoryPkgFile(prof *spec.Profile, p *plan.Plan) string {
+	all := filepath.Join(prof.PackagesDir, "All")
+	exists := func(f string) bool {
+		fi, err := os.Stat(filepath.Join(all, f))
+		return f != "" && err == nil && fi.Mode().IsRegular()
+	}
+	if p != nil {
+		if n := p.Node(p.PkgNode); n != nil && exists(n.PkgFile) {
+			return n.PkgFile
+		}
+	}
+	if _, err := os.Stat(prof.Records); err == nil {
+		if db, err := record.Open(prof.Records, record.Options{ReadOnly: true, Timeout: 10 * time.Second}); err == nil {
+			pkgs, err := db.Packages()
+			db.Close()
+			if pk, ok := pkgs[plan.PkgOrigin]; err == nil && ok && exists(pk.PkgFile) {
+				return pk.PkgFile
+			}
+		}
+	}
+	var newest string
+	var t time.Time
+	matches, _ := filepath.Glob(filepath.Join(all, "pkg-[0-9]*"))
+	for _, m := range matches {
+		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() && fi.ModTime().After(t) {
+			newest, t = filepath.Base(m), fi.ModTime()
+		}
+	}
+	return newest
 }

@@ -139,3 +139,20 @@ func (db *DB) LatestOperation(kind, status string) (*Operation, error) {
 	}
 	return nil, fmt.Errorf("no %s operation recorded: %w", kind, ErrNotFound)
 }
+
+// AppendOperation records op in the records database at path (created
+// if needed), opening it for this one write.
+func AppendOperation(path string, op *Operation) error {
+	db, err := Open(path, Options{Timeout: 30 * time.Second})
+	if err != nil {
+		return fmt.Errorf("record the %s operation: %w", op.Kind, err)
+	}
+	err = db.RecordOperation(op)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("record the %s operation: %w", op.Kind, err)
+	}
+	return nil
+}

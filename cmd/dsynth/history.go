@@ -12,16 +12,25 @@ import (
 func init() {
 	register(&command{
 		name:     "history",
-		synopsis: "List every recorded build attempt of a port",
-		usage:    "dsynth history [-json] [-records FILE | -profile-file PROFILE.hcl] ORIGIN[@FLAVOR]",
+		synopsis: "List every recorded build attempt of a port, or the recorded operations (repository, pkgclean, fetch, purge-distfiles)",
+		usage:    "dsynth history [-json] [-records FILE | -profile-file PROFILE.hcl] ORIGIN[@FLAVOR]\n       dsynth history [-json] [-records FILE | -profile-file PROFILE.hcl] operations|repository|pkgclean|fetch|purge-distfiles",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var rf recordsFlags
 			rf.register(fs)
 			jsonOut := fs.Bool("json", false, "print JSON")
 			return func(args []string) error {
-				origin, err := oneArg(args, "the port origin")
+				origin, err := oneArg(args, "the port origin, or operations")
 				if err != nil {
 					return err
+				}
+				if kind, ok := operationKinds[origin]; ok {
+					return withRecords(&rf, func(db *record.DB) error {
+						ops, err := db.Operations(kind)
+						if err != nil {
+							return err
+						}
+						return printOperations(origin, ops, *jsonOut)
+					})
 				}
 				return withRecords(&rf, func(db *record.DB) error {
 					atts, err := db.History(origin)
@@ -33,6 +42,49 @@ func init() {
 			}
 		},
 	})
+}
+
+// operationKinds are the history arguments that list operations (an
+// origin always has a slash): the kind, "" for every kind.
+var operationKinds = map[string]string{"operations": "", record.OpRepository: record.OpRepository,
+	record.OpPkgClean: record.OpPkgClean, record.OpFetch: record.OpFetch, record.OpPurgeDistfiles: record.OpPurgeDistfiles}
+
+func printOperations(what string, ops []*record.Operation, jsonOut bool) error {
+	if jsonOut {
+		if ops == nil {
+			ops = []*record.Operation{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ops)
+	}
+	if len(ops) == 0 {
+		if what != "operations" {
+			what += " operations"
+		}
+		fmt.Fprintf(stdout, "No %s recorded.\n", what)
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tKIND\tSTATUS\tCOUNT\tBYTES\tDURATION\tRUN\tDETAIL")
+	for _, op := range ops {
+		run := op.RunID
+		if run == "" {
+			run = "-"
+		} else {
+			run = short(run)
+		}
+		detail := op.Path
+		if op.Fingerprint != "" {
+			detail += " signed sha256:" + short12(op.Fingerprint)
+		}
+		if op.Error != "" {
+			detail = oneLineErr(op.Error)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", op.Start.Local().Format("2006-01-02 15:04:05"), op.Kind, op.Status,
+			op.Count, op.Bytes, fmtDur(op.End.Sub(op.Start)), run, detail)
+	}
+	return tw.Flush()
 }
 
 func printHistory(origin string, atts []*record.Attempt, jsonOut bool) error {

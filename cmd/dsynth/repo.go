@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/execute/distfiles"
 	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
@@ -88,45 +89,13 @@ func profileOrPlan(arg string, pf *profileFlags) (*spec.Profile, *plan.Plan, err
 	return l.Profile, nil, nil
 }
 
-// pkgFile finds the ports-mgmt/pkg package in packages_dir/All: the
-// plan's, else the latest the records know, else the newest pkg-<version>
-// file.
-func pkgFile(prof *spec.Profile, p *plan.Plan) string {
-	all := filepath.Join(prof.PackagesDir, "All")
-	exists := func(f string) bool {
-		_, err := os.Stat(filepath.Join(all, f))
-		return f != "" && err == nil
-	}
-	if p != nil {
-		if n := p.Node(p.PkgNode); n != nil && exists(n.PkgFile) {
-			return n.PkgFile
-		}
-	}
-	if db, err := openRecords(prof.Records, true); err == nil {
-		pkgs, err := db.Packages()
-		db.Close()
-		if pk, ok := pkgs[plan.PkgOrigin]; err == nil && ok && exists(pk.PkgFile) {
-			return pk.PkgFile
-		}
-	}
-	var newest string
-	var t time.Time
-	matches, _ := filepath.Glob(filepath.Join(all, "pkg-[0-9]*"))
-	for _, m := range matches {
-		if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() && fi.ModTime().After(t) {
-			newest, t = filepath.Base(m), fi.ModTime()
-		}
-	}
-	return newest
-}
-
 // runRepo builds and publishes the repository of prof (the caller holds
 // the build-base lock).
 func runRepo(ctx context.Context, prof *spec.Profile, p *plan.Plan, w io.Writer) error {
 	if err := os.MkdirAll(prof.LogsDir, 0o755); err != nil {
 		return err
 	}
-	op, err := publish.Publish(ctx, execute.RepositoryOptions(prof, pkgFile(prof, p), ""))
+	op, err := execute.PublishRepository(ctx, prof, p)
 	rememberRecords(prof.Records)
 	execute.PrintRepository(w, op, err)
 	if err != nil {
@@ -186,7 +155,7 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 	}
 	var total int64
 	for _, o := range obs {
-		fmt.Fprintf(w, "%s  %s  %s\n", o.File, humanSize(o.Size), o.Reason)
+		fmt.Fprintf(w, "%s  %s  %s\n", o.File, distfiles.FormatBytes(o.Size), o.Reason)
 		total += o.Size
 	}
 	all := filepath.Join(prof.PackagesDir, "All")
@@ -195,7 +164,7 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 		return nil
 	}
 	if !yes {
-		fmt.Fprintf(w, "\n%d obsolete packages (%s) in %s; run with -yes to remove them.\n", len(obs), humanSize(total), all)
+		fmt.Fprintf(w, "\n%d obsolete packages (%s) in %s; run with -yes to remove them.\n", len(obs), distfiles.FormatBytes(total), all)
 		return nil
 	}
 	op := &record.Operation{ID: uuid.NewString(), Kind: record.OpPkgClean, Profile: prof.Name, Start: time.Now().UTC(), Path: all}
@@ -213,46 +182,17 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 	if len(errs) > 0 {
 		op.Status, op.Error = record.OpPartial, strings.Join(errs, "; ")
 	}
-	if rerr := recordOperation(prof.Records, op); rerr != nil {
+	if rerr := record.AppendOperation(prof.Records, op); rerr != nil {
 		fmt.Fprintf(stderr, "dsynth: warning: the clean was not recorded: %v\n", rerr)
 	}
-	fmt.Fprintf(w, "\nRemoved %d obsolete packages (%s) from %s.\n", op.Count, humanSize(op.Bytes), all)
+	fmt.Fprintf(w, "\nRemoved %d obsolete packages (%s) from %s.\n", op.Count, distfiles.FormatBytes(op.Bytes), all)
 	if len(errs) > 0 {
 		return fmt.Errorf("some packages could not be removed:\n  %s", strings.Join(errs, "\n  "))
 	}
 	// The catalog must not list what is gone.
-	if _, err := os.Lstat(filepath.Join(prof.PackagesDir, publish.Latest)); err != nil && pkgFile(prof, p) == "" {
+	if _, err := os.Lstat(filepath.Join(prof.PackagesDir, publish.Latest)); err != nil && execute.RepositoryPkgFile(prof, p) == "" {
 		fmt.Fprintln(w, "No repository to rebuild (no ports-mgmt/pkg package, nothing published).")
 		return nil
 	}
 	return runRepo(ctx, prof, p, w)
-}
-
-// recordOperation records op in the records database at path.
-func recordOperation(path string, op *record.Operation) error {
-	db, err := guardRecords(path, func() (*record.DB, error) {
-		return record.Open(path, record.Options{Timeout: 10 * time.Second})
-	})
-	if err != nil {
-		return err
-	}
-	err = db.RecordOperation(op)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// humanSize is n bytes in B, KiB, MiB or GiB.
-func humanSize(n int64) string {
-	const k = 1024
-	switch {
-	case n < k:
-		return fmt.Sprintf("%d B", n)
-	case n < k*k:
-		return fmt.Sprintf("%.1f KiB", float64(n)/k)
-	case n < k*k*k:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(k*k))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(k*k*k))
 }

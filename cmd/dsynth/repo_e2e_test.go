@@ -80,6 +80,12 @@ func TestE2ERepositoryAndPkgclean(t *testing.T) {
 		t.Fatalf("openssl does not verify the catalog: %v\n%s", err, out)
 	}
 
+	out, code = dsynth(t, dir, "show", "last")
+	mustCode(t, out, code, 0, "show last")
+	if !strings.Contains(out, "Repository ok: ") || !strings.Contains(out, "signed (fingerprint sha256 "+hex.EncodeToString(fp[:])+")") {
+		t.Errorf("show does not say which repository the run published:\n%s", out)
+	}
+
 	// A new version of misc/versioned; misc/minicat leaves the tree.
 	editFile(t, filepath.Join(dir, "ports", "misc", "versioned", "Makefile"), func(s string) string {
 		return strings.Replace(s, "PORTVERSION=\t3.1", "PORTVERSION=\t3.2", 1)
@@ -137,6 +143,11 @@ func TestE2ERepositoryAndPkgclean(t *testing.T) {
 		t.Errorf("repo:\n%s", out)
 	}
 
+	out, code = dsynth(t, dir, "history", "operations")
+	mustCode(t, out, code, 0, "history operations")
+	if strings.Count(out, " repository ") != 4 || strings.Count(out, " pkgclean ") != 1 {
+		t.Errorf("history operations:\n%s", out)
+	}
 	db := e2eRecords(t, dir)
 	defer db.Close()
 	ops, err := db.Operations("")

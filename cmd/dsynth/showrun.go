@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +34,8 @@ type RunReport struct {
 	Run     *record.Run `json:"run"`
 	Ports   []RunPort   `json:"ports"`
 	Summary string      `json:"summary"`
+	// Operations followed the run: the repository it published.
+	Operations []*record.Operation `json:"operations"`
 }
 
 // showRun renders a recorded run: plan versus actual.
@@ -91,7 +94,12 @@ func runReport(db *record.DB, arg string) (*RunReport, error) {
 			p.FailedPhase = a.LastPhase
 		}
 	}
-	rep := &RunReport{Run: r}
+	rep := &RunReport{Run: r, Operations: []*record.Operation{}}
+	ops, err := db.RunOperations(r.ID)
+	if err != nil {
+		return nil, err
+	}
+	rep.Operations = append(rep.Operations, ops...)
 	matched := 0
 	for _, p := range ports {
 		rep.Ports = append(rep.Ports, *p)
@@ -148,6 +156,9 @@ func printRunReport(rep *RunReport) {
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", rep.Summary)
+	for _, op := range rep.Operations {
+		fmt.Fprintf(stdout, "%s\n", operationLine(op))
+	}
 	if len(r.Hooks) > 0 {
 		bad := 0
 		for _, h := range r.Hooks {
@@ -163,4 +174,40 @@ func printRunReport(rep *RunReport) {
 		}
 		fmt.Fprintln(stdout)
 	}
+}
+
+// operationLine says in one line what an operation did.
+func operationLine(op *record.Operation) string {
+	what := ""
+	switch op.Kind {
+	case record.OpRepository:
+		what = fmt.Sprintf("Repository %s: %d packages", op.Status, op.Count)
+		if op.Path != "" {
+			what += " published at " + op.Path
+		}
+		if op.Fingerprint != "" {
+			what += ", signed (fingerprint sha256 " + op.Fingerprint + ")"
+		} else if op.Status == record.OpOK {
+			what += ", unsigned"
+		}
+	case record.OpPkgClean:
+		what = fmt.Sprintf("Package clean %s: %d packages removed (%d bytes)", op.Status, op.Count, op.Bytes)
+	case record.OpFetch:
+		what = fmt.Sprintf("Fetch %s: %d distfiles (%d bytes)", op.Status, op.Count, op.Bytes)
+	case record.OpPurgeDistfiles:
+		what = fmt.Sprintf("Distfiles purge %s: %d files removed (%d bytes)", op.Status, op.Count, op.Bytes)
+	default:
+		what = fmt.Sprintf("%s %s: %d (%d bytes)", op.Kind, op.Status, op.Count, op.Bytes)
+	}
+	if op.Error != "" {
+		what += ": " + oneLineErr(op.Error)
+	}
+	return what
+}
+
+func oneLineErr(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
 }

@@ -67,14 +67,4 @@ func PurgeOperation(profile, dir string, start time.Time, rm *Removed, err error
 }
 
 // Record writes op in the records database at path (created if needed).
-func Record(path string, op *record.Operation) error {
-	db, err := record.Open(path, record.Options{Timeout: 10 * time.Second})
-	if err != nil {
-		return fmt.Errorf("record the %s operation: %w", op.Kind, err)
-	}
-	defer db.Close()
-	if err := db.RecordOperation(op); err != nil {
-		return fmt.Errorf("record the %s operation: %w", op.Kind, err)
-	}
-	return nil
-}
+func Record(path string, op *record.Operation) error { return record.AppendOperation(path, op) }

@@ -89,23 +89,11 @@ func Publish(ctx context.Context, o Options) (*record.Operation, error) {
 		op.Status, op.Error = record.OpFailed, err.Error()
 	}
 	if o.Records != "" {
-		if rerr := recordOp(o.Records, op); rerr != nil && err == nil {
+		if rerr := record.AppendOperation(o.Records, op); rerr != nil && err == nil {
 			err = fmt.Errorf("repository published at %s, but not recorded: %w", op.Path, rerr)
 		}
 	}
 	return op, err
-}
-
-func recordOp(path string, op *record.Operation) error {
-	db, err := record.Open(path, record.Options{Timeout: 30 * time.Second})
-	if err != nil {
-		return err
-	}
-	err = db.RecordOperation(op)
-	if cerr := db.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func publish(ctx context.Context, o Options, op *record.Operation) (err error) {
