@@ -37,3 +37,9 @@ echo "== dsynth show -records $BASE/records.db last"
 echo
 echo "Packages in $BASE/packages/All:"
 ls -l "$BASE/packages/All"
+echo
+echo "The published package repository ($BASE/packages/.latest -> $(readlink "$BASE/packages/.latest")):"
+ls -l "$BASE/packages/.latest/"
+echo
+echo "== dsynth history -records $BASE/records.db repository"
+"$DSYNTH" history -records "$BASE/records.db" repository
