@@ -48,6 +48,9 @@ type Options struct {
 	SourceDateEpoch map[string]string
 	// Gate pauses and resumes workers while the run goes (nil: never).
 	Gate *WorkerGate
+	// Executor builds each port (nil: in this host's slots). Workers is
+	// then how many ports are dispatched at once.
+	Executor PortExecutor
 	// Publisher builds and publishes the package repository once a run
 	// built something (nil: never; see execute/publish). A replay, which
 	// writes elsewhere, never publishes.
@@ -214,7 +217,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
 	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch), abnormal: abnormal,
-		results: map[string]*buildResult{}, attempts: map[string]*record.Attempt{},
+		results: map[string]*PortResult{}, attempts: map[string]*record.Attempt{}, attemptIDs: map[string]string{},
 		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
 	// Everything that can fail before the run is recorded fails here, so
@@ -358,16 +361,18 @@ type applier struct {
 	live     *liveStatus
 
 	mu       sync.Mutex
-	results  map[string]*buildResult
+	results  map[string]*PortResult
 	attempts map[string]*record.Attempt
-	workers  map[int]*record.Worker
-	done     int
-	failed   []string
-	skipped  []string
-	lastRes  *os.File
-	evMu     sync.Mutex         // counts, done and event delivery
-	stop     context.CancelFunc // stops the scheduling
-	fatal    error              // the build environment failed
+	// attemptIDs are the attempts' IDs for the workers' goroutines (mu).
+	attemptIDs map[string]string
+	workers    map[int]*record.Worker
+	done       int
+	failed     []string
+	skipped    []string
+	lastRes    *os.File
+	evMu       sync.Mutex         // counts, done and event delivery
+	stop       context.CancelFunc // stops the scheduling
+	fatal      error              // the build environment failed
 }
 
 func (a *applier) newAttempt(n *plan.Node) *record.Attempt {
@@ -429,7 +434,16 @@ func (a *applier) inOrder() []*plan.Node {
 }
 
 func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
-	r := a.b.build(ctx, w, a.node(id))
+	var r PortResult
+	if a.o.Executor != nil {
+		a.mu.Lock()
+		attempt := a.attemptIDs[id]
+		a.mu.Unlock()
+		r = a.o.Executor.BuildPort(ctx, PortRequest{Worker: w, Attempt: attempt, RunID: a.run.ID, Plan: a.p, Node: a.node(id),
+			Progress: func(phase string) { a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase}) }})
+	} else {
+		r = a.b.build(ctx, w, a.node(id))
+	}
 	a.mu.Lock()
 	a.results[id] = &r
 	if r.Fatal != nil && a.fatal == nil {
@@ -445,6 +459,9 @@ func (a *applier) onStart(w int, id string) {
 	at.Worker, at.Status, at.Start = w, record.AttemptBuilding, time.Now().UTC()
 	at.LogPath = filepath.Join(a.p.Profile.LogsDir, LogName(id))
 	a.attempts[id] = at
+	a.mu.Lock()
+	a.attemptIDs[id] = at.ID
+	a.mu.Unlock()
 	wk := a.worker(w)
 	wk.State, wk.NodeID, wk.Since = "building", id, at.Start
 	a.rec.update(func(tx *bolt.Tx) error {
@@ -479,7 +496,17 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		at.LastPhase = r.Phases[len(r.Phases)-1].Name
 	}
 	at.DepsInstalled, at.Env, at.MakeArgs, at.LogPath = r.DepsInstalled, r.Env, r.MakeArgs, r.LogPath
-	at.PkgFile, at.Size, at.SHA256 = r.PkgFile, r.Size, r.SHA256
+	at.PkgFile, at.Size, at.SHA256, at.Host = r.PkgFile, r.Size, r.SHA256, r.Host
+	// Attempts lost with their build host (a farm retried the port on
+	// another): recorded, not counted.
+	var lost []*record.Attempt
+	for _, l := range r.Lost {
+		la := a.newAttempt(n)
+		la.Worker, la.Host, la.Status, la.LastPhase = w, l.Host, record.AttemptInterrupted, l.Phase
+		la.Start, la.End, la.Error = l.Start.UTC(), l.End.UTC(), l.Err
+		la.LogPath = at.LogPath
+		lost = append(lost, la)
+	}
 	switch {
 	case o.OK:
 		at.Status = record.AttemptSuccess
@@ -497,6 +524,11 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 		wk.Failed++
 	}
 	a.rec.update(func(tx *bolt.Tx) error {
+		for _, la := range lost {
+			if err := record.PutAttempt(tx, la); err != nil {
+				return err
+			}
+		}
 		if err := record.PutAttempt(tx, at); err != nil {
 			return err
 		}

@@ -85,12 +85,15 @@ type builder struct {
 	// watchdogs replaces their table (nil: defaultIdle).
 	loadPerCPU func() float64
 	watchdogs  map[string]time.Duration
+	// logTee receives a copy of every port log (a build host streams it
+	// to its controller).
+	logTee io.Writer
 }
 
-// buildResult is what building one port produced.
-type buildResult struct {
+// PortResult is what building one port produced.
+type PortResult struct {
 	Outcome
-	Phases        []phaseTime
+	Phases        []PhaseTime
 	DepsInstalled []string
 	Env           []string
 	MakeArgs      []string
@@ -102,9 +105,23 @@ type buildResult struct {
 	// Fatal is set when the build environment itself failed (a slot could
 	// not be prepared): the run stops.
 	Fatal error
+	// Host is the build host that built it ("" here).
+	Host string
+	// Lost are earlier attempts of this build that a build host lost (it
+	// died or stopped answering) before another one built it.
+	Lost []LostAttempt
 }
 
-type phaseTime struct {
+// LostAttempt is a build attempt lost with its build host.
+type LostAttempt struct {
+	Host       string
+	Phase      string
+	Start, End time.Time
+	Err        string
+}
+
+// PhaseTime is one phase of a port build.
+type PhaseTime struct {
 	Name       string
 	Start, End time.Time
 	Status     int
@@ -382,10 +399,10 @@ func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, 
 }
 
 // build builds node n on worker w (0-based; slot w+1).
-func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResult) {
+func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res PortResult) {
 	res.Start = time.Now()
 	defer func() { res.End = time.Now() }()
-	fail := func(phase, msg string) buildResult {
+	fail := func(phase, msg string) PortResult {
 		res.Outcome = Outcome{Phase: phase, Err: msg}
 		if ctx.Err() != nil {
 			res.Outcome.Interrupted = true
@@ -402,7 +419,11 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		return fail("setup", fmt.Sprintf("log: %v", err))
 	}
 	defer f.Close()
-	log := &syncWriter{w: f}
+	var logw io.Writer = f
+	if b.logTee != nil {
+		logw = io.MultiWriter(f, b.logTee)
+	}
+	log := &syncWriter{w: logw}
 	log.printf("dsynth build log\norigin:    %s\nnode:      %s\nversion:   %s\npkgfile:   %s\ninput key: %s\ncrc32:     %s\nworker:    %d (slot SL%02d)\nstart:     %s\n",
 		n.Origin, n.ID, n.Version, n.PkgFile, n.InputKey, n.CRC32, w, w+1, res.Start.UTC().Format(time.RFC3339))
 	if n.Meta {
@@ -502,7 +523,7 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 		b.note(w, n.ID, ph)
 		network := netMode == spec.NetworkAll || (netMode == spec.NetworkFetch && fetchPhases[ph])
 		argv := append(append([]string(nil), res.MakeArgs...), ph)
-		pt := phaseTime{Name: ph, Start: time.Now()}
+		pt := PhaseTime{Name: ph, Start: time.Now()}
 		log.printf("\n=== phase %s (started %s) ===\n", ph, pt.Start.UTC().Format("15:04:05"))
 		st, err := b.runCmd(ctx, slot, log, argv, res.Env, network, ph, ph+" phase")
 		pt.End, pt.Status = time.Now(), st
@@ -538,11 +559,11 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res buildResu
 // step runs a command that is not a make phase (pkg bootstrap, dependency
 // install), recorded as pseudo-phase name, and returns "" or the failure
 // message.
-func (b *builder) step(ctx context.Context, slot Slot, log *syncWriter, name, what string, argv, env []string, res *buildResult) string {
+func (b *builder) step(ctx context.Context, slot Slot, log *syncWriter, name, what string, argv, env []string, res *PortResult) string {
 	log.printf("\n=== %s ===\n", what)
 	t0 := time.Now()
 	st, err := b.runCmd(ctx, slot, log, argv, env, false, name, what)
-	res.Phases = append(res.Phases, phaseTime{Name: name, Start: t0, End: time.Now(), Status: st})
+	res.Phases = append(res.Phases, PhaseTime{Name: name, Start: t0, End: time.Now(), Status: st})
 	if err != nil || st != 0 {
 		msg := fmt.Sprintf("%s: exit status %d", what, st)
 		if err != nil {

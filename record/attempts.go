@@ -50,6 +50,9 @@ type Attempt struct {
 	SystemID   string `json:"system_id,omitempty"`
 	EnvKey     string `json:"env_key,omitempty"`
 	Worker     int    `json:"worker"`
+	// Host is the build host of a farm that built it ("" for a local
+	// build).
+	Host string `json:"host,omitempty"`
 	// Options are the node's selected and deselected options.
 	OptionsSet   []string `json:"options_set,omitempty"`
 	OptionsUnset []string `json:"options_unset,omitempty"`
