@@ -119,3 +119,7 @@ func (a *applier) throttle(gate *WorkerGate, workers int, d time.Duration, sampl
 	check()
 	return every(d, check)
 }
+
+// HostLoadPerCPU is this host's 1-minute load average per CPU (what a
+// build host of a farm reports).
+func HostLoadPerCPU() float64 { return hostLoadPerCPU() }

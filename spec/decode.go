@@ -64,6 +64,21 @@ var profileSchema = &hcl.BodySchema{
 		{Type: "environment"},
 		{Type: "hooks"},
 		{Type: "repository"},
+		{Type: "executor", LabelNames: []string{"kind"}},
+	},
+}
+
+var executorSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "address"}, {Name: "namespace"}, {Name: "listen"}, {Name: "url"}, {Name: "heartbeat_timeout"},
+	},
+	Blocks: []hcl.BlockHeaderSchema{{Type: "tls"}},
+}
+
+var tlsSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "ca_file"}, {Name: "cert_file"}, {Name: "key_file"}, {Name: "server_name"},
+		{Name: "listen_cert_file"}, {Name: "listen_key_file"},
 	},
 }
 
@@ -215,7 +230,7 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 	}
 
 	seenPort := map[string]*hcl.Block{}
-	var workers, env, hooks, repo *hcl.Block
+	var workers, env, hooks, repo, executor *hcl.Block
 	for _, blk := range c.Blocks {
 		switch blk.Type {
 		case "port":
@@ -263,6 +278,19 @@ func (ld *loader) decodeProfile(b *hcl.Block) *Profile {
 			}
 			repo = blk
 			p.Repository = ld.decodeRepository(blk)
+		case "executor":
+			if executor != nil {
+				ld.errorf(blk.DefRange.Ptr(), "Duplicate executor block",
+					"Only one executor block is allowed; the first is at %s.", executor.DefRange)
+				continue
+			}
+			executor = blk
+			if kind := blk.Labels[0]; kind != ExecutorTemporal {
+				ld.errorf(blk.LabelRanges[0].Ptr(), "Unknown executor",
+					"There is no executor %q: the one executor besides the local slots is %q.", kind, ExecutorTemporal)
+				continue
+			}
+			p.Executor = ld.decodeExecutor(blk)
 		}
 	}
 
@@ -405,6 +433,80 @@ func (ld *loader) decodeHooks(b *hcl.Block) *Hooks {
 		}
 	}
 	return h
+}
+
+func (ld *loader) decodeExecutor(b *hcl.Block) *Executor {
+	c, diags := b.Body.Content(executorSchema)
+	ld.diags = append(ld.diags, diags...)
+	a := c.Attributes
+	e := &Executor{Kind: ExecutorTemporal, Address: DefaultTemporalAddress, Namespace: "default",
+		Listen: DefaultFarmListen, HeartbeatTimeout: DefaultHeartbeatTimeout}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"address", &e.Address}, {"namespace", &e.Namespace}, {"listen", &e.Listen}, {"url", &e.URL}} {
+		attr := a[f.name]
+		v, ok := ld.stringAttr(attr)
+		if !ok {
+			continue
+		}
+		if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t\n") {
+			ld.errorf(attr.Expr.Range().Ptr(), "Invalid executor setting", "%s must be a non-empty value without spaces, got %q.", f.name, v)
+			continue
+		}
+		if (f.name == "address" || f.name == "listen") && !strings.Contains(v, ":") {
+			ld.errorf(attr.Expr.Range().Ptr(), "Invalid executor setting", "%s must be HOST:PORT, got %q.", f.name, v)
+			continue
+		}
+		if f.name == "url" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+			ld.errorf(attr.Expr.Range().Ptr(), "Invalid executor setting", "url must start with http:// or https://, got %q.", v)
+			continue
+		}
+		*f.dst = v
+	}
+	if attr := a["heartbeat_timeout"]; attr != nil {
+		var d time.Duration
+		ld.durationAttr(attr, &d)
+		if d != 0 && (d < time.Second || d > time.Hour) {
+			ld.errorf(attr.Expr.Range().Ptr(), "Value out of range", "heartbeat_timeout: between 1s and 1h, got %s.", d)
+		} else if d != 0 {
+			e.HeartbeatTimeout = d
+		}
+	}
+	for _, blk := range c.Blocks {
+		if e.TLS != nil {
+			ld.errorf(blk.DefRange.Ptr(), "Duplicate tls block", "Only one tls block is allowed in an executor block.")
+			continue
+		}
+		tc, diags := blk.Body.Content(tlsSchema)
+		ld.diags = append(ld.diags, diags...)
+		t := &TLS{}
+		for _, f := range []struct {
+			name string
+			dst  *string
+		}{{"ca_file", &t.CAFile}, {"cert_file", &t.CertFile}, {"key_file", &t.KeyFile},
+			{"listen_cert_file", &t.ListenCertFile}, {"listen_key_file", &t.ListenKeyFile}} {
+			ld.pathAttr(tc.Attributes[f.name], f.dst)
+		}
+		if v, ok := ld.stringAttr(tc.Attributes["server_name"]); ok {
+			t.ServerName = v
+		}
+		if (t.CertFile == "") != (t.KeyFile == "") {
+			ld.errorf(blk.DefRange.Ptr(), "Incomplete tls block", "cert_file and key_file go together (a client certificate and its key).")
+		}
+		if (t.ListenCertFile == "") != (t.ListenKeyFile == "") {
+			ld.errorf(blk.DefRange.Ptr(), "Incomplete tls block", "listen_cert_file and listen_key_file go together (the package server's certificate and key).")
+		}
+		e.TLS = t
+	}
+	if e.URL == "" {
+		scheme := "http://"
+		if e.TLS != nil && e.TLS.ListenCertFile != "" {
+			scheme = "https://"
+		}
+		e.URL = scheme + e.Listen
+	}
+	return e
 }
 
 func (ld *loader) decodeRepository(b *hcl.Block) *Repository {

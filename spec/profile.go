@@ -58,6 +58,9 @@ type Profile struct {
 	// Repository configures the package repository catalog (nil: no
 	// repository block, the defaults of DefaultRepository).
 	Repository *Repository `json:"repository,omitempty"`
+	// Executor is the executor block: where `apply -executor temporal`
+	// sends the builds (nil: none, builds run in this host's slots).
+	Executor *Executor `json:"executor,omitempty"`
 
 	// EnvRead lists the host environment variables the profile read through
 	// env("NAME"), sorted, with the values seen. A plan pins them.
@@ -90,6 +93,40 @@ type Repository struct {
 	// SIGNATURE, the signature, CERT, the public key, END. At most one.
 	SigningKey     string `json:"signing_key,omitempty"`
 	SigningCommand string `json:"signing_command,omitempty"`
+}
+
+// ExecutorTemporal is the executor of a build farm on Temporal.
+const ExecutorTemporal = "temporal"
+
+// Executor defaults.
+const (
+	DefaultTemporalAddress  = "127.0.0.1:7233"
+	DefaultFarmListen       = "127.0.0.1:8765"
+	DefaultHeartbeatTimeout = 30 * time.Second
+)
+
+// Executor is a build farm: the Temporal server, the namespace, and the
+// controller's package server (Listen, the URL build hosts use).
+type Executor struct {
+	Kind             string        `json:"kind"`
+	Address          string        `json:"address"`
+	Namespace        string        `json:"namespace"`
+	Listen           string        `json:"listen"`
+	URL              string        `json:"url"`
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout"`
+	TLS              *TLS          `json:"tls,omitempty"`
+}
+
+// TLS secures the farm: the Temporal connection (CAFile to check the
+// server, CertFile and KeyFile for a client certificate, ServerName) and
+// the package server (ListenCertFile, ListenKeyFile).
+type TLS struct {
+	CAFile         string `json:"ca_file,omitempty"`
+	CertFile       string `json:"cert_file,omitempty"`
+	KeyFile        string `json:"key_file,omitempty"`
+	ServerName     string `json:"server_name,omitempty"`
+	ListenCertFile string `json:"listen_cert_file,omitempty"`
+	ListenKeyFile  string `json:"listen_key_file,omitempty"`
 }
 
 // DefaultRepository is the repository of a profile with no repository

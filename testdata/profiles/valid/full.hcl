@@ -94,4 +94,17 @@ profile "release" {
     publish_after_run = false
     signing_key       = "keys/repo.key"
   }
+
+  executor "temporal" {
+    address           = "temporal.example.org:7233"
+    namespace         = "ports"
+    listen            = "0.0.0.0:8765"
+    url               = "https://builder.example.org:8765"
+    heartbeat_timeout = "45s"
+    tls {
+      ca_file          = "tls/ca.crt"
+      listen_cert_file = "tls/server.crt"
+      listen_key_file  = "tls/server.key"
+    }
+  }
 }

@@ -1,0 +1,228 @@
+package farm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/record"
+)
+
+// ExecutorOptions configure the controller side of a farm apply.
+type ExecutorOptions struct {
+	Client client.Client
+	Plan   *plan.Plan
+	// Generation tells apart the builds of the same plan applied again
+	// after a run of it completed (Generation); a controller restarted in
+	// the middle of a run computes the same one and attaches to the
+	// builds under way.
+	Generation int
+	// Server is the package server (already listening), URL what build
+	// hosts reach it at.
+	Server *Server
+	URL    string
+	// Heartbeat is the heartbeat timeout of a build host.
+	Heartbeat time.Duration
+}
+
+// Executor is the execute.PortExecutor of a farm.
+type Executor struct {
+	o    ExecutorOptions
+	abi  ABI
+	ww   worker.Worker
+	mu   sync.Mutex
+	sums map[string]sumEntry // package file -> SHA-256
+}
+
+type sumEntry struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+// NewExecutor starts the controller's workflow worker (the workflows
+// go on while the controller runs; build hosts run them too).
+func NewExecutor(o ExecutorOptions) (*Executor, error) {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	e := &Executor{o: o, abi: ABIOf(o.Plan.Environment.Vars), sums: map[string]sumEntry{}}
+	e.ww = worker.New(o.Client, WorkflowQueue, worker.Options{Identity: "dsynth-controller"})
+	e.ww.RegisterWorkflowWithOptions(BuildPortWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+	if err := e.ww.Start(); err != nil {
+		return nil, fmt.Errorf("farm: %w", err)
+	}
+	return e, nil
+}
+
+// ABI is the plan's build ABI: only hosts of that ABI take its builds.
+func (e *Executor) ABI() ABI { return e.abi }
+
+// Close stops the workflow worker.
+func (e *Executor) Close() { e.ww.Stop() }
+
+// Generation is the generation of plan digest's builds: how many runs of
+// it completed (success or failed) in the records.
+func Generation(db *record.DB, digest string) (int, error) {
+	runs, err := db.Runs()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range runs {
+		if r.PlanDigest == digest && (r.Status == record.RunSuccess || r.Status == record.RunFailed) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// BuildPort dispatches one port build and waits for it.
+func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execute.PortResult {
+	n := req.Node
+	res := execute.PortResult{Start: time.Now()}
+	fail := func(phase, msg string) execute.PortResult {
+		res.End = time.Now()
+		res.Outcome = execute.Outcome{Phase: phase, Err: msg, Interrupted: ctx.Err() != nil}
+		if ctx.Err() != nil {
+			res.Outcome.Err = "interrupted"
+		}
+		return res
+	}
+	prof := &req.Plan.Profile
+	res.LogPath = filepath.Join(prof.LogsDir, execute.LogName(n.ID))
+	if n.Meta {
+		os.WriteFile(res.LogPath, []byte("meta port: no package to build\n"), 0o644)
+		res.Outcome, res.End = execute.Outcome{OK: true}, time.Now()
+		return res
+	}
+	sub, err := execute.JobPlan(req.Plan, n.ID)
+	if err != nil {
+		return fail("setup", err.Error())
+	}
+	pj, err := json.Marshal(sub)
+	if err != nil {
+		return fail("setup", err.Error())
+	}
+	wid := WorkflowID(prof.Name, req.Plan.Digest, e.o.Generation, n.ID)
+	key := KeyOf(wid)
+	job := Job{Key: key, NodeID: n.ID, Plan: pj, Packages: map[string]string{}, Server: e.o.URL,
+		Token: e.o.Server.Token, Queue: e.abi.Queue(), Heartbeat: e.o.Heartbeat}
+	for _, f := range execute.InstallFiles(req.Plan, n.ID) {
+		path := filepath.Join(prof.PackagesDir, "All", f)
+		sum, err := e.sum(path)
+		if err != nil {
+			return fail("install-deps", fmt.Sprintf("dependency package %s: %v", f, err))
+		}
+		job.Packages[f] = sum
+		e.o.Server.Offer(sum, path)
+	}
+	if err := os.WriteFile(res.LogPath, []byte(fmt.Sprintf("dsynth farm build of %s\nworkflow:  %s\nqueue:     %s\n", n.ID, wid, job.Queue)), 0o644); err != nil {
+		return fail("setup", fmt.Sprintf("log: %v", err))
+	}
+	var pmu sync.Mutex
+	last := ""
+	e.o.Server.expect(key, &build{node: n.ID, logPath: res.LogPath, progress: func(phase string) {
+		pmu.Lock()
+		defer pmu.Unlock()
+		if phase != last && req.Progress != nil {
+			last = phase
+			req.Progress(phase)
+		}
+	}})
+	defer e.o.Server.forget(key)
+
+	run, err := e.o.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: wid, TaskQueue: WorkflowQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, WorkflowName, job)
+	if err != nil {
+		return fail("dispatch", fmt.Sprintf("farm: start the build workflow: %v", err))
+	}
+	var r Result
+	err = run.Get(ctx, &r)
+	if ctx.Err() != nil {
+		// Interrupted: stop the build on its host too.
+		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		e.o.Client.CancelWorkflow(cctx, wid, "")
+		cancel()
+		return fail("build", "interrupted")
+	}
+	if err != nil {
+		return fail("farm", fmt.Sprintf("farm: build workflow %s: %v", wid, err))
+	}
+	res.Host, res.Lost = r.Host, r.Lost
+	res.Phases, res.DepsInstalled, res.Env, res.MakeArgs = r.Phases, r.DepsInstalled, r.Env, r.MakeArgs
+	defer e.o.Server.finished(r.Host, n.ID, r.OK)
+	if !r.OK {
+		res.Outcome = execute.Outcome{Phase: r.Phase, Err: r.Err, Interrupted: r.Interrupted}
+		res.End = time.Now()
+		return res
+	}
+	if err := e.take(key, prof.PackagesDir, n.PkgFile, r.SHA256); err != nil {
+		return fail("package", fmt.Sprintf("package %s from %s: %v", n.PkgFile, r.Host, err))
+	}
+	res.PkgFile, res.Size, res.SHA256 = n.PkgFile, r.Size, r.SHA256
+	res.Outcome, res.End = execute.Outcome{OK: true}, time.Now()
+	return res
+}
+
+// take moves the uploaded package into packages_dir/All after checking
+// its SHA-256 (an earlier controller may have moved it already).
+func (e *Executor) take(key, pkgsDir, file, sum string) error {
+	if file == "" {
+		return nil
+	}
+	dst := filepath.Join(pkgsDir, "All", file)
+	staged := e.o.Server.Staged(key)
+	got, err := fileSum(staged)
+	if errors.Is(err, os.ErrNotExist) {
+		if have, err := fileSum(dst); err == nil && have == sum {
+			return nil
+		}
+		return fmt.Errorf("the build host's upload is missing")
+	}
+	if err != nil {
+		return err
+	}
+	if got != sum {
+		os.Remove(staged)
+		return fmt.Errorf("the upload's SHA-256 is %s, the build host said %s", got, sum)
+	}
+	return os.Rename(staged, dst)
+}
+
+// sum is the SHA-256 of a package file (cached while it is unchanged).
+func (e *Executor) sum(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	e.mu.Lock()
+	c, ok := e.sums[path]
+	e.mu.Unlock()
+	if ok && c.size == fi.Size() && c.mod.Equal(fi.ModTime()) {
+		return c.sum, nil
+	}
+	s, err := fileSum(path)
+	if err != nil {
+		return "", err
+	}
+	e.mu.Lock()
+	e.sums[path] = sumEntry{fi.Size(), fi.ModTime(), s}
+	e.mu.Unlock()
+	return s, nil
+}
