@@ -31,14 +31,18 @@ func init() {
 	register(&command{
 		name:     "apply",
 		synopsis: "Build a saved plan (or plan a profile, confirm and build it)",
-		usage:    "dsynth apply [-auto-approve] [-workers N] PLANFILE\n       dsynth apply [-auto-approve] [-keep-going] [-workers N] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
+		usage:    "dsynth apply [-auto-approve] [-workers N] [-executor local|temporal] PLANFILE\n       dsynth apply [-auto-approve] [-keep-going] [-workers N] [-executor local|temporal] [-profile NAME] [-var K=V]... [-var-file F]... PROFILE.hcl",
 		flags: func(fs *flag.FlagSet) func([]string) error {
 			var pf profileFlags
 			pf.register(fs)
 			autoApprove := fs.Bool("auto-approve", false, "build without asking for confirmation (PROFILE.hcl form)")
 			workers := fs.Int("workers", 0, "number of parallel builders (default: the profile's workers.count)")
 			keepGoing := fs.Bool("keep-going", false, "build the rest when an explicit target failed to plan (PROFILE.hcl form)")
+			executor := fs.String("executor", "local", "where the ports build: `local` (this host's slots) or temporal (the build farm of the profile's executor block)")
 			return func(args []string) error {
+				if *executor != "local" && *executor != spec.ExecutorTemporal {
+					return fmt.Errorf("-executor %q: local or temporal", *executor)
+				}
 				arg, err := oneArg(args, "a plan file or a profile file")
 				if err != nil {
 					return err
@@ -46,13 +50,13 @@ func init() {
 				if err := checkWorkers(*workers); err != nil {
 					return err
 				}
-				return runApply(arg, &pf, *autoApprove, *keepGoing, *workers)
+				return runApply(arg, &pf, *autoApprove, *keepGoing, *workers, *executor)
 			}
 		},
 	})
 }
 
-func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers int) error {
+func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers int, executor string) error {
 	ctx, stop := interruptContext()
 	defer stop()
 
@@ -120,10 +124,19 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 	}
 	rememberRecords(prof.Records)
 
+	var exec execute.PortExecutor
+	if executor == spec.ExecutorTemporal {
+		ex, stop, err := startFarm(ctx, p)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		exec = ex
+	}
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := execute.NewProgress(stdout, tty)
 	sum, err := execute.Apply(ctx, execute.Options{
-		Plan: p, PlanBytes: planBytes, Workers: workers,
+		Plan: p, PlanBytes: planBytes, Workers: workers, Executor: exec,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
 		Verify:    execute.VerifyPlan,
 		Publisher: execute.PlanPublisher(p),

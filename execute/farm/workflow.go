@@ -54,7 +54,7 @@ func BuildPortWorkflow(ctx workflow.Context, job Job) (Result, error) {
 			}
 		}
 		var ae *temporal.ApplicationError
-		if errors.As(err, &ae) {
+		if te == nil && errors.As(err, &ae) {
 			why = "build host: " + ae.Message()
 		}
 		if beat.Host != "" {
