@@ -12,9 +12,10 @@ LDFLAGS := -X main.Version=$(VERSION)
 .PHONY: all build test bench lint demo clean deps test-deps
 
 # Debian packages: DEPS for building and the demo, TEST_DEPS also for the
-# tests (Chromium drives the dashboard's end-to-end test).
+# tests (Chromium drives the dashboard's end-to-end test; the temporal CLI,
+# from the Go module proxy, is the farm tests' dev server).
 DEPS      := bmake gcc libc6-dev make tar gzip xz-utils zstd git procps iproute2 zlib1g-dev
-TEST_DEPS := $(DEPS) chromium ccache
+TEST_DEPS := $(DEPS) chromium ccache openssl
 
 all: build
 
@@ -41,6 +42,7 @@ deps:
 
 test-deps:
 	@./.ci/apt-install $(TEST_DEPS)
+	@./.ci/install-temporal
 
 clean:
 	rm -rf bin

@@ -256,7 +256,34 @@ func (h *host) download(ctx context.Context, job Job, sum, dst string) error {
 	return os.Rename(tmp, dst)
 }
 
+// upload sends the built package to the controller, trying again for a
+// while when it cannot be reached (a controller restarting).
 func (h *host) upload(ctx context.Context, job Job, file, sum string) error {
+	deadline := time.Now().Add(uploadPatience)
+	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		err := h.uploadOnce(ctx, job, file, sum)
+		var refused *refusedError
+		if err == nil || errors.As(err, &refused) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		h.o.Logf("%s: %v; trying again in %s", job.NodeID, err, wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// uploadPatience is how long a build host keeps trying to upload.
+const uploadPatience = 10 * time.Minute
+
+// refusedError is an upload the controller answered and refused.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
+
+func (h *host) uploadOnce(ctx context.Context, job Job, file, sum string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -275,7 +302,11 @@ func (h *host) upload(ctx context.Context, job Job, file, sum string) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("upload %s: %s: %s", filepath.Base(file), resp.Status, bytes.TrimSpace(b))
+		msg := fmt.Sprintf("upload %s: %s: %s", filepath.Base(file), resp.Status, bytes.TrimSpace(b))
+		if resp.StatusCode >= 500 {
+			return errors.New(msg)
+		}
+		return &refusedError{msg}
 	}
 	return nil
 }
