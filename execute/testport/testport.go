@@ -245,7 +245,22 @@ func (t *tester) makeCheck(ctx context.Context, name, target string) {
 		return
 	}
 	c := Check{Name: name, Status: Fail, Note: target + " target: " + status(st, err), Problems: errorLines(buf.String())}
+	if len(c.Problems) == 0 {
+		// No "Error: " lines (a test suite): its last lines say why.
+		c.Problems = tail(buf.String(), 5)
+	}
 	t.report(c)
+}
+
+// tail is the last n non-empty lines of out.
+func tail(out string, n int) []string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines[max(len(lines)-n, 0):]
 }
 
 // errorLines are the "Error: " lines of out, without the prefix.
