@@ -485,37 +485,8 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res PortResul
 	log.printf("slot:      SL%02d prepared in %s\n", w+1, time.Since(t0).Round(time.Millisecond))
 
 	// Bootstrap pkg and install the dependencies.
-	if b.pkgNode != nil && n.ID != b.pkgNode.ID && b.pkgNode.PkgFile != "" {
-		b.note(w, n.ID, "install-pkg")
-		argv := []string{"tar", "-xf", slotPackages + "/All/" + b.pkgNode.PkgFile, "-C", "/", "--exclude", "+*"}
-		if msg := b.step(ctx, slot, log, "install-pkg", "bootstrap "+b.pkgNode.PkgFile, argv, res.Env, &res); msg != "" {
-			return fail("install-pkg", msg)
-		}
-	}
-	// The dependencies, in one pkg-static add (dependencies first), or
-	// extracted one by one when the tree has no ports-mgmt/pkg.
-	deps := b.installSet(n)
-	if len(deps) > 0 {
-		b.note(w, n.ID, "install-deps")
-		var files, names []string
-		for _, d := range deps {
-			files = append(files, slotPackages+"/All/"+d.PkgFile)
-			names = append(names, d.PkgFile)
-		}
-		if b.pkgNode != nil {
-			argv := append([]string{pkgStatic, "add"}, files...)
-			if msg := b.step(ctx, slot, log, "install-deps", "install "+strings.Join(names, " "), argv, res.Env, &res); msg != "" {
-				return fail("install-deps", msg)
-			}
-		} else {
-			for _, f := range files {
-				argv := []string{"tar", "-xf", f, "-C", "/", "--exclude", "+*"}
-				if msg := b.step(ctx, slot, log, "install-deps", "install "+filepath.Base(f), argv, res.Env, &res); msg != "" {
-					return fail("install-deps", msg)
-				}
-			}
-		}
-		res.DepsInstalled = names
+	if phase, msg := b.installDeps(ctx, w, slot, log, n, &res); msg != "" {
+		return fail(phase, msg)
 	}
 
 	netMode := b.p.Profile.Environment.Network
@@ -554,6 +525,45 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res PortResul
 		time.Now().UTC().Format(time.RFC3339), time.Since(res.Start).Round(time.Millisecond))
 	res.Outcome = Outcome{OK: true}
 	return res
+}
+
+// installDeps extracts ports-mgmt/pkg into slot and installs n's
+// dependencies (installSet) in it; it returns the failed step and its
+// message, or "".
+func (b *builder) installDeps(ctx context.Context, w int, slot Slot, log *syncWriter, n *plan.Node, res *buildResult) (phase, msg string) {
+	if b.pkgNode != nil && n.ID != b.pkgNode.ID && b.pkgNode.PkgFile != "" {
+		b.note(w, n.ID, "install-pkg")
+		argv := []string{"tar", "-xf", slotPackages + "/All/" + b.pkgNode.PkgFile, "-C", "/", "--exclude", "+*"}
+		if msg := b.step(ctx, slot, log, "install-pkg", "bootstrap "+b.pkgNode.PkgFile, argv, res.Env, res); msg != "" {
+			return "install-pkg", msg
+		}
+	}
+	// The dependencies, in one pkg-static add (dependencies first), or
+	// extracted one by one when the tree has no ports-mgmt/pkg.
+	deps := b.installSet(n)
+	if len(deps) > 0 {
+		b.note(w, n.ID, "install-deps")
+		var files, names []string
+		for _, d := range deps {
+			files = append(files, slotPackages+"/All/"+d.PkgFile)
+			names = append(names, d.PkgFile)
+		}
+		if b.pkgNode != nil {
+			argv := append([]string{pkgStatic, "add"}, files...)
+			if msg := b.step(ctx, slot, log, "install-deps", "install "+strings.Join(names, " "), argv, res.Env, res); msg != "" {
+				return "install-deps", msg
+			}
+		} else {
+			for _, f := range files {
+				argv := []string{"tar", "-xf", f, "-C", "/", "--exclude", "+*"}
+				if msg := b.step(ctx, slot, log, "install-deps", "install "+filepath.Base(f), argv, res.Env, res); msg != "" {
+					return "install-deps", msg
+				}
+			}
+		}
+		res.DepsInstalled = names
+	}
+	return "", ""
 }
 
 // step runs a command that is not a make phase (pkg bootstrap, dependency

@@ -141,6 +141,9 @@ func (h *helper) run(m message, files []*os.File) {
 		sendMsg(h.conn, message{Op: "done", Status: -1, Error: err.Error()})
 	}
 	nwant := 0
+	if m.HasStdin {
+		nwant++
+	}
 	if m.HasStdout {
 		nwant++
 	}
@@ -151,8 +154,12 @@ func (h *helper) run(m message, files []*os.File) {
 		fail(fmt.Errorf("got %d output descriptors, want %d", len(files), nwant))
 		return
 	}
-	stdout, stderr := h.devnull, h.devnull
+	stdin, stdout, stderr := h.devnull, h.devnull, h.devnull
 	i := 0
+	if m.HasStdin {
+		stdin = files[i]
+		i++
+	}
 	if m.HasStdout {
 		stdout = files[i]
 		i++
@@ -180,7 +187,7 @@ func (h *helper) run(m message, files []*os.File) {
 	attr := &syscall.ProcAttr{
 		Dir:   dir,
 		Env:   env,
-		Files: []uintptr{h.devnull.Fd(), stdout.Fd(), stderr.Fd()},
+		Files: []uintptr{stdin.Fd(), stdout.Fd(), stderr.Fd()},
 		Sys:   cmdSysProcAttr(h.root),
 	}
 	// The system may run the command through a wrapper (a jail on the

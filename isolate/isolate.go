@@ -46,6 +46,11 @@ type Cmd struct {
 	Dir string
 	// Stdout and Stderr receive the output as it is produced (nil discards).
 	Stdout, Stderr io.Writer
+	// Stdin is the command's standard input (nil: /dev/null of the slot).
+	// An *os.File (a terminal, for an interactive shell) is given to the
+	// command as it is; any other reader is copied through a pipe, closed
+	// when the reader ends.
+	Stdin io.Reader
 	// Network gives the command the host network; otherwise it sees only
 	// loopback.
 	Network bool

@@ -69,6 +69,7 @@ type message struct {
 	Dir       string   `json:"dir,omitempty"`
 	Network   bool     `json:"network,omitempty"`
 	Nice      int      `json:"nice,omitempty"`
+	HasStdin  bool     `json:"has_stdin,omitempty"`
 	HasStdout bool     `json:"has_stdout,omitempty"`
 	HasStderr bool     `json:"has_stderr,omitempty"`
 	// replies
@@ -365,6 +366,28 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 	}
 	m := message{Op: "run", Argv: c.Argv, Env: c.Env, Dir: c.Dir, Network: c.Network, Nice: c.Nice}
 	var err error
+	// Standard input goes first among the descriptors.
+	if c.Stdin != nil {
+		m.HasStdin = true
+		if f, ok := c.Stdin.(*os.File); ok {
+			files = append(files, f)
+		} else {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
+			}
+			files = append(files, pr)
+			toClose = append(toClose, pr)
+			// The copier ends when the reader does or when the command
+			// closed its end (EPIPE); it is not waited for: a reader
+			// that blocks (a terminal) must not hold Run.
+			go func() {
+				io.Copy(pw, c.Stdin)
+				pw.Close()
+			}()
+		}
+	}
+	nin := len(files)
 	if m.HasStdout, err = out(c.Stdout); err != nil {
 		return -1, fmt.Errorf("run %s: %w", c.Argv[0], err)
 	}
@@ -372,7 +395,7 @@ func (s *unixSlot) Run(ctx context.Context, c Cmd) (int, error) {
 		// One writer for both: one pipe, so that the writer sees the
 		// output in order and is never written from two goroutines.
 		m.HasStderr = true
-		files = append(files, files[0])
+		files = append(files, files[nin])
 	} else if m.HasStderr, err = out(c.Stderr); err != nil {
 		closeAll(toClose)
 		drain(&wg, readers)

@@ -21,7 +21,7 @@ const (
 	exitOK      = 0
 	exitError   = 1
 	exitChanges = 2 // plan -detailed-exitcode: something to build
-	exitFailed  = 3 // apply: the run completed with failed or skipped ports; fetch: some ports failed
+	exitFailed  = 3 // apply: the run completed with failed or skipped ports; fetch: some ports failed; test: a check failed
 )
 
 // command is one dsynth subcommand.
@@ -187,7 +187,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "  %-*s %s\n", width, "version", "Print the dsynth version")
 	fmt.Fprintf(w, "\nRun `dsynth help COMMAND` or `dsynth COMMAND -h` for a command's flags.\n")
 	fmt.Fprintf(w, "Exit codes: 0 ok, 1 error, 2 changes present (plan -detailed-exitcode), 3 run completed with failures\n")
-	fmt.Fprintf(w, "(fetch: some ports' distfiles could not be fetched), 130 apply or replay stopped at once by a second interrupt;\n")
+	fmt.Fprintf(w, "(fetch: some ports' distfiles could not be fetched; test: a check failed), 130 apply or replay stopped at once by a second interrupt;\n")
 	fmt.Fprintf(w, "replay: bits 2 some package differs, 4 some port failed or was skipped, 8 some package has no original.\n")
 }
 

@@ -701,6 +701,27 @@ func testEnvDirStdin(t *testing.T, o Options) {
 	if st, err := s.Run(ctx, isolate.Cmd{Argv: []string{"cat"}, Env: env, Stdout: &out}); err != nil || st != 0 || out.Len() != 0 {
 		t.Errorf("stdin: %d %v %q", st, err, out.String())
 	}
+	// Cmd.Stdin: a reader is copied through a pipe, a file is given as
+	// it is; a shell reads its commands from either.
+	out.Reset()
+	if st, err := s.Run(ctx, isolate.Cmd{Argv: []string{"sh"}, Env: env, Stdin: strings.NewReader("echo from-reader; exit 4\n"), Stdout: &out}); err != nil || st != 4 || out.String() != "from-reader\n" {
+		t.Errorf("Stdin reader: %d %v %q", st, err, out.String())
+	}
+	in, err := os.CreateTemp(t.TempDir(), "in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if _, err := in.WriteString("pwd\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if st, err := s.Run(ctx, isolate.Cmd{Argv: []string{"sh"}, Env: env, Dir: "/xports", Stdin: in, Stdout: &out}); err != nil || st != 0 || out.String() != "/xports\n" {
+		t.Errorf("Stdin file: %d %v %q", st, err, out.String())
+	}
 	if !o.SharedHost {
 		out.Reset()
 		if _, err := s.Run(context.Background(), isolate.Cmd{Argv: []string{"sh", "-c", "cut -d' ' -f19 /proc/self/stat"}, Env: env, Nice: 7, Stdout: &out}); err != nil {

@@ -14,7 +14,9 @@
 # (cookies in ${WRKDIR}); a later one runs the earlier ones it needs:
 #   check-sanity pkg-depends fetch-depends fetch checksum extract-depends
 #   extract patch-depends patch build-depends lib-depends configure build
-#   run-depends stage check-plist package; also test-depends test clean.
+#   run-depends stage check-plist package; also test-depends test stage-qa
+#   clean. check-plist and stage-qa are dsynth test's checks (see
+#   docs/ports.md).
 # The *-depends targets only check that dependencies are installed (they
 # never build them): dsynth installs every dependency first.
 #
@@ -223,7 +225,8 @@ CONFIGURE_ARGS+=	--without-${_e}
 .  endfor
 PLIST_SUB+=	${_o}="@comment " NO_${_o}=""
 .endfor
-PLIST_SUB+=	PORTVERSION="${PORTVERSION}" PORTNAME="${PORTNAME}" FLAVOR="${FLAVOR}"
+PLIST_SUB+=	PORTVERSION="${PORTVERSION}" PORTNAME="${PORTNAME}" FLAVOR="${FLAVOR}" \
+		PREFIX="${PREFIX}" LOCALBASE="${LOCALBASE}"
 
 # One space between words in everything dsynth reads.
 .for _k in ${_DEPENDS_KINDS}
@@ -271,7 +274,7 @@ _SCRIPT_ENV=	PORTSDIR="${PORTSDIR}" LOCALBASE="${LOCALBASE}" \
 
 # ---- targets -------------------------------------------------------------------
 .PHONY: check-sanity fetch checksum extract patch configure build stage \
-	check-plist package test clean pre-everything \
+	check-plist stage-qa package test clean pre-everything \
 	pkg-depends fetch-depends extract-depends patch-depends build-depends \
 	lib-depends run-depends test-depends
 
@@ -456,7 +459,22 @@ check-plist: stage
 		${PLIST_FILES:@w@'${w}'@}
 .endif
 
+# stage-qa: files outside PREFIX, absolute symlinks into the stage or out
+# of PREFIX, scripts whose #! interpreter is nowhere (Scripts/stage-qa.sh).
+stage-qa: stage
+.if !defined(NO_PACKAGE_FILE)
+	@${SETENV} ${_SCRIPT_ENV} STAGEDIR='${STAGEDIR}' PREFIX='${PREFIX}' \
+		${SH} ${SCRIPTSDIR}/stage-qa.sh
+.endif
+
 PLIST?=		${MASTERDIR}/pkg-plist
+# Install and deinstall scripts, as in the real framework: the package
+# carries them as +INSTALL and +DEINSTALL; pkg-static add runs
+# "+INSTALL PKGNAME POST-INSTALL", delete "+DEINSTALL PKGNAME DEINSTALL"
+# (before) and "... POST-DEINSTALL" (after), with PKG_PREFIX set.
+PKGDIR?=	${MASTERDIR}
+PKGINSTALL?=	${PKGDIR}/pkg-install
+PKGDEINSTALL?=	${PKGDIR}/pkg-deinstall
 
 .if exists(${PACKAGE_COOKIE})
 package:
@@ -475,6 +493,7 @@ _package:
 		PKGFILE='${PKGFILE}' PKGBASE='${PKGBASE}' \
 		PKGVERSION='${PKGVERSION}' PKGORIGIN='${PKGORIGIN}' \
 		FLAVOR='${FLAVOR}' PREFIX='${PREFIX}' \
+		PKGINSTALL='${PKGINSTALL}' PKGDEINSTALL='${PKGDEINSTALL}' \
 		COMMENT='${COMMENT:S/'/'\''/g}' MAINTAINER='${MAINTAINER}' \
 		SELECTED_OPTIONS='${SELECTED_OPTIONS}' \
 		DESELECTED_OPTIONS='${DESELECTED_OPTIONS}' \

@@ -4,7 +4,9 @@
 # relative path from / (usr/local/bin/foo). Compression by suffix: .tar and
 # .pkg none, .tgz gzip -n, .txz xz, .tbz bzip2, .tzst zstd. Deterministic:
 # sorted names, mtime ${SOURCE_DATE_EPOCH:-0}, owner 0:0, normalised modes.
-# Written to a temporary name, then renamed.
+# Written to a temporary name, then renamed. ${PKGINSTALL} and
+# ${PKGDEINSTALL}, when they exist, follow +MANIFEST as +INSTALL and
+# +DEINSTALL (the install scripts pkg-static runs).
 #
 # The arguments are the LIB_DEPENDS and RUN_DEPENDS entries; each becomes a
 # "dep:" line naming the installed package (from ${PKG_DBDIR}) of that origin.
@@ -88,9 +90,19 @@ dir=$(dirname "$PKGFILE")
 mkdir -p "$dir"
 tmp="$dir/.${PKGFILE##*/}.tmp.$$"
 trap 'rm -f "$tmp" "$meta/pkg.tar"' EXIT
+scripts=
+for s in "${PKGINSTALL:-}:+INSTALL" "${PKGDEINSTALL:-}:+DEINSTALL"; do
+	src=${s%:*}
+	if [ -n "$src" ] && [ -f "$src" ]; then
+		cp "$src" "$meta/${s##*:}"
+		chmod 555 "$meta/${s##*:}"
+		scripts="$scripts ${s##*:}"
+	fi
+done
+# shellcheck disable=SC2086
 tar --format=gnu --sort=name --mtime="@${SOURCE_DATE_EPOCH:-0}" \
 	--owner=0 --group=0 --numeric-owner --mode='u+rw,go=u-w' \
-	--no-recursion -cf "$meta/pkg.tar" -C "$meta" +MANIFEST \
+	--no-recursion -cf "$meta/pkg.tar" -C "$meta" +MANIFEST $scripts \
 	-C "$STAGEDIR" -T "$list"
 $compress < "$meta/pkg.tar" > "$tmp"
 rm -f "$meta/pkg.tar"

@@ -27,6 +27,14 @@
 # in ROOTDIR${PKG_DBDIR:-/var/db/pkg}/NAME/ (+MANIFEST, +FILES). A missing
 # dependency is added first from the same directory as FILE
 # (NAME-VERSION<same suffix>), as pkg add does; without it, add fails.
+# The directories add creates are kept in +DIRS; `delete` removes the
+# package's files, then those directories when they are empty, as pkg
+# does. A package's +INSTALL script runs after extraction as
+# "+INSTALL NAME-VERSION POST-INSTALL", its +DEINSTALL as
+# "+DEINSTALL NAME-VERSION DEINSTALL" before and "... POST-DEINSTALL"
+# after deletion, with PKG_PREFIX (the package's prefix) and PKG_ROOTDIR
+# (ROOTDIR) in the environment; a failing script is reported, as pkg
+# reports it, and the package stays (or is gone).
 # PKG (a package) matches NAME, NAME-VERSION, ORIGIN or ORIGIN@FLAVOR.
 # awk may be a Debian alternative (/etc/alternatives) a slot lacks.
 AWK=$(command -v awk || command -v mawk || command -v gawk || command -v original-awk) || AWK=awk
@@ -134,6 +142,12 @@ add_one() {
 	[ -n "$QUIET" ] || echo "Installing $name-$version..."
 	root=${ROOTDIR:-/}
 	mkdir -p "$root" || die "cannot create $root"
+	tmpd=$(mktemp) || die "mktemp failed"
+	tar -tf "$file" | "$AWK" '!/^\+/ { n = split($0, p, "/"); d = ""
+		for (i = 1; i < n; i++) if (p[i] != "") { d = d (d == "" ? "" : "/") p[i]; print d } }' |
+		LC_ALL=C sort -u | while IFS= read -r d; do
+			[ -d "${ROOTDIR:-}/$d" ] || echo "$d"
+		done > "$tmpd"
 	if ! tar -xf "$file" -C "$root" --anchored --exclude='+*' \
 		--no-overwrite-dir; then
 		rm -f "$tmpm"
@@ -143,17 +157,52 @@ add_one() {
 	mkdir -p "$reg" || die "cannot create $reg"
 	cp "$tmpm" "$reg/+MANIFEST"
 	tar -tf "$file" | grep -v '^+' > "$reg/+FILES"
+	mv "$tmpd" "$reg/+DIRS"
+	for sc in +INSTALL +DEINSTALL; do
+		if tar -tf "$file" "$sc" > /dev/null 2>&1; then
+			tar -xOf "$file" "$sc" > "$reg/$sc" && chmod 555 "$reg/$sc"
+		fi
+	done
+	prefix=$(field prefix "$tmpm")
 	rm -f "$tmpm"
+	run_script "$reg/+INSTALL" "$name-$version" POST-INSTALL "$prefix"
+	return 0
+}
+
+# run_script SCRIPT PKGNAME PHASE PREFIX: run a package's install script
+# when it has one; a failure is reported, not fatal.
+run_script() {
+	[ -f "$1" ] || return 0
+	if ! PKG_PREFIX="${ROOTDIR:-}$4" PKG_ROOTDIR="${ROOTDIR:-/}" /bin/sh "$1" "$2" "$3"; then
+		echo "pkg-static: $2: $3 script failed" >&2
+	fi
 	return 0
 }
 
 # delete_dir REGDIR: remove the files of a registered package and its entry.
 delete_dir() {
 	reg=$1
+	m="$reg/+MANIFEST"
+	pv="$(field name "$m")-$(field version "$m")"
+	prefix=$(field prefix "$m")
+	run_script "$reg/+DEINSTALL" "$pv" DEINSTALL "$prefix"
 	if [ -f "$reg/+FILES" ]; then
 		while IFS= read -r f; do
 			rm -f "${ROOTDIR:-}/$f"
 		done < "$reg/+FILES"
+	fi
+	# Deepest first: a directory sorts after its parent.
+	if [ -f "$reg/+DIRS" ]; then
+		LC_ALL=C sort -r "$reg/+DIRS" | while IFS= read -r d; do
+			rmdir "${ROOTDIR:-}/$d" 2> /dev/null
+		done
+	fi
+	if [ -f "$reg/+DEINSTALL" ]; then
+		cp "$reg/+DEINSTALL" "$reg.deinstall.$$"
+		rm -rf "$reg"
+		run_script "$reg.deinstall.$$" "$pv" POST-DEINSTALL "$prefix"
+		rm -f "$reg.deinstall.$$"
+		return 0
 	fi
 	rm -rf "$reg"
 }
