@@ -530,7 +530,7 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res PortResul
 // installDeps extracts ports-mgmt/pkg into slot and installs n's
 // dependencies (installSet) in it; it returns the failed step and its
 // message, or "".
-func (b *builder) installDeps(ctx context.Context, w int, slot Slot, log *syncWriter, n *plan.Node, res *buildResult) (phase, msg string) {
+func (b *builder) installDeps(ctx context.Context, w int, slot Slot, log *syncWriter, n *plan.Node, res *PortResult) (phase, msg string) {
 	if b.pkgNode != nil && n.ID != b.pkgNode.ID && b.pkgNode.PkgFile != "" {
 		b.note(w, n.ID, "install-pkg")
 		argv := []string{"tar", "-xf", slotPackages + "/All/" + b.pkgNode.PkgFile, "-C", "/", "--exclude", "+*"}

@@ -78,7 +78,7 @@ func OpenPortSlot(ctx context.Context, p *plan.Plan, iso Isolator, id string, sl
 	}
 	s.slot = slot
 	s.Logf("slot:      SL%02d prepared in %s\n", slotN, time.Since(t0).Round(time.Millisecond))
-	var res buildResult
+	var res PortResult
 	res.Env = s.Env
 	if phase, msg := b.installDeps(ctx, slotN-1, slot, s.log, n, &res); msg != "" {
 		s.Teardown()
