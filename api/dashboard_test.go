@@ -55,6 +55,13 @@ func TestDashboardLive(t *testing.T) {
 		ts.mustOK("POST", "/api/v1/workers/"+w+"/pause", "build", nil, 200)
 	}
 
+	// A farm's state file, as a farm apply's controller writes it.
+	hosts := `{"updated":"2026-12-03T07:00:00Z","hosts":[{"name":"builder-1","abi":"DragonFly-x86_64-600400","load_per_cpu":0.5,` +
+		`"building":{"misc/slow":"build"},"built":3,"last_seen":"2026-12-03T07:00:00Z"}]}`
+	if err := os.WriteFile(filepath.Join(ts.prof.BuildBase, "dsynth.farm.json"), []byte(hosts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
 		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 1500))
@@ -141,6 +148,23 @@ func TestDashboardLive(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#results a.log-link").length === 4 && document.querySelectorAll("#chart-slowest rect").length > 0`,
 		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
 		t.Errorf("results and charts not drawn: %v", err)
+	}
+	// The build hosts and the repository the build published.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#repo-state").textContent === "published"`,
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Errorf("published repository not shown: %v", err)
+	}
+	farmPage, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[String(document.querySelector("#farm").hidden),
+		document.querySelector("#hosts tbody").textContent, document.querySelector("#repo-url").textContent,
+		document.querySelector("#repo-detail").textContent]`))
+	if err != nil || len(farmPage) != 4 {
+		t.Fatalf("read the farm and repository cards: %v %v", farmPage, err)
+	}
+	if farmPage[0] != "false" || !strings.Contains(farmPage[1], "builder-1") || !strings.Contains(farmPage[1], "misc/slow (build)") {
+		t.Errorf("build hosts card: hidden=%s %q", farmPage[0], farmPage[1])
+	}
+	if !strings.HasSuffix(farmPage[2], "/.latest") || !strings.Contains(farmPage[3], "packages, unsigned") {
+		t.Errorf("repository card: %q %q", farmPage[2], farmPage[3])
 	}
 	counts, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](`[document.querySelectorAll("#results a.log-link").length,
 		document.querySelectorAll("#graph .gnode").length, document.querySelectorAll("#chart-slowest rect").length]`))

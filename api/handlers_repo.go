@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/execute/farm"
 	"github.com/go-dsynth/dsynth/execute/publish"
+	"github.com/go-dsynth/dsynth/internal/fsutil"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -125,6 +128,42 @@ func (s *Server) getOperations(w http.ResponseWriter, r *http.Request, _ params)
 		return err
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.After(out[j].Start) })
+	s.writeData(w, r, http.StatusOK, out)
+	return nil
+}
+
+// farmView is what GET /farm says of one profile's build farm: the hosts
+// its controller saw (the state file of a farm apply, see execute/farm).
+type farmView struct {
+	Profile string             `json:"profile"`
+	Updated time.Time          `json:"updated,omitzero"`
+	Hosts   []*farm.HostStatus `json:"hosts"`
+}
+
+func (s *Server) getFarm(w http.ResponseWriter, r *http.Request, _ params) error {
+	names := s.order
+	if pn := r.URL.Query().Get("profile"); pn != "" {
+		ps, err := s.profileParam(pn)
+		if err != nil {
+			return err
+		}
+		names = []string{ps.name}
+	}
+	out := []*farmView{}
+	for _, name := range names {
+		v := &farmView{Profile: name, Hosts: []*farm.HostStatus{}}
+		b, err := fsutil.ReadFile(filepath.Join(s.profiles[name].profile().BuildBase, farm.HostsFileName), 16<<20)
+		if err == nil {
+			var hf farm.HostsFile
+			if json.Unmarshal(b, &hf) == nil {
+				v.Updated = hf.Updated
+				if hf.Hosts != nil {
+					v.Hosts = hf.Hosts
+				}
+			}
+		}
+		out = append(out, v)
+	}
 	s.writeData(w, r, http.StatusOK, out)
 	return nil
 }

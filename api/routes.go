@@ -37,6 +37,7 @@ func (s *Server) buildRoutes() []route {
 		{method: "GET", path: "/config", role: R, h: s.getConfig},
 		{method: "GET", path: "/config/profiles", role: R, h: s.getProfiles},
 		{method: "GET", path: "/repository", role: R, h: s.getRepository},
+		{method: "GET", path: "/farm", role: R, h: s.getFarm},
 		{method: "POST", path: "/repository", role: B, h: s.postRepository},
 		{method: "GET", path: "/database/operations", role: R, h: s.getOperations},
 		{method: "GET", path: "/database/stats", role: R, h: s.getDBStats},

@@ -110,6 +110,10 @@
         if (!st.workers[d.worker]) st.workers[d.worker] = { worker: d.worker };
         renderWorkers();
         break;
+      case "repository.status":
+        $("#repo-state").textContent = d.state;
+        if (d.state !== "building") refreshRepository();
+        break;
       case "build.completed":
       case "build.failed":
         if (st.live) st.live = { done: d.done, total: d.total, counts: d.counts };
@@ -122,7 +126,7 @@
 
   function scheduleRefresh() {
     clearTimeout(st.refresh);
-    st.refresh = setTimeout(() => { refreshResults(); refreshQueue(); refreshHistory(); }, 300);
+    st.refresh = setTimeout(() => { refreshResults(); refreshQueue(); refreshHistory(); refreshFarm(); }, 300);
   }
 
   // --- rendering -----------------------------------------------------------
@@ -312,9 +316,31 @@
     svg.replaceChildren(...kids);
   }
 
+  async function refreshRepository() {
+    const r = (await api("GET", "/repository?profile=" + encodeURIComponent(st.profile))).data[0];
+    if (!r) return;
+    const cur = r.current, last = r.last;
+    $("#repo-url").textContent = r.url;
+    $("#repo-state").textContent = cur ? "published" : "none";
+    const parts = [];
+    if (cur) parts.push(cur.count + " packages, " + (cur.fingerprint ? "signed (sha256 " + cur.fingerprint.slice(0, 16) + "…)" : "unsigned") + ", " + new Date(cur.end).toLocaleString());
+    if (last && last.status !== "ok") parts.push("last build " + last.status + ": " + last.error);
+    $("#repo-detail").textContent = parts.join("; ") || "no repository published yet";
+  }
+
+  async function refreshFarm() {
+    const f = (await api("GET", "/farm?profile=" + encodeURIComponent(st.profile))).data[0];
+    const hosts = (f && f.hosts) || [];
+    $("#farm").hidden = hosts.length === 0;
+    $("#hosts tbody").replaceChildren(...hosts.map((h) => el("tr", { class: "host", "data-host": h.name },
+      el("td", { class: "mono" }, h.name), el("td", { class: "mono" }, h.abi), el("td", {}, h.load_per_cpu.toFixed(2)),
+      el("td", { class: "mono building" }, Object.entries(h.building || {}).map(([n, p]) => n + " (" + p + ")").join(", ") || "idle"),
+      el("td", {}, h.built), el("td", {}, ago(h.last_seen)))));
+  }
+
   async function refreshAll() {
     await refreshStatus();
-    await Promise.all([refreshQueue(), refreshResults(), refreshHistory(), refreshStats(), loadGraph()]);
+    await Promise.all([refreshQueue(), refreshResults(), refreshHistory(), refreshStats(), loadGraph(), refreshRepository(), refreshFarm()]);
   }
 
   // --- wiring ----------------------------------------------------------------

@@ -30,13 +30,13 @@ func startFarm(ctx context.Context, p *plan.Plan) (execute.PortExecutor, func(),
 	if e == nil {
 		return nil, nil, fmt.Errorf("apply -executor temporal: the profile %q has no executor \"temporal\" block (see docs/farm.md)", prof.Name)
 	}
-	gen := 0
+	finished := map[string]int{}
 	if _, err := os.Stat(prof.Records); err == nil {
 		db, err := openRecords(prof.Records, true)
 		if err != nil {
 			return nil, nil, err
 		}
-		gen, err = farm.Generation(db, p.Digest)
+		finished, err = farm.FinishedBuilds(db)
 		db.Close()
 		if err != nil {
 			return nil, nil, err
@@ -51,13 +51,13 @@ func startFarm(ctx context.Context, p *plan.Plan) (execute.PortExecutor, func(),
 	if err != nil {
 		return nil, nil, err
 	}
-	srv := &farm.Server{PackagesDir: prof.PackagesDir, Token: token, StatusFile: filepath.Join(prof.BuildBase, "dsynth.farm.json")}
+	srv := &farm.Server{PackagesDir: prof.PackagesDir, Token: token, StatusFile: filepath.Join(prof.BuildBase, farm.HostsFileName)}
 	stopSrv, err := farm.Listen(srv, e)
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	ex, err := farm.NewExecutor(farm.ExecutorOptions{Client: c, Plan: p, Generation: gen, Server: srv, URL: e.URL, Heartbeat: e.HeartbeatTimeout})
+	ex, err := farm.NewExecutor(farm.ExecutorOptions{Client: c, Plan: p, Finished: finished, Server: srv, URL: e.URL, Heartbeat: e.HeartbeatTimeout})
 	if err != nil {
 		stopSrv()
 		c.Close()

@@ -186,3 +186,57 @@ func TestE2EFarm(t *testing.T) {
 		t.Errorf("the port log was not streamed back:\n%s", log)
 	}
 }
+
+// TestE2EFarmRestarts: the controller SIGKILLed mid-build and started
+// again resumes the run (the port under way is not built again, its
+// workflow's result is taken); the Temporal server restarted mid-build:
+// the run goes on.
+func TestE2EFarmRestarts(t *testing.T) {
+	f := newFarm(t, 2, "10s", "misc/minicat", "misc/slow")
+	ctl := f.apply("p.hcl")
+	f.waitBuilding("misc/slow", ctl.Done())
+	ctl.Kill()
+	ctl2 := f.apply("p.hcl")
+	if code := ctl2.Wait(); code != 0 {
+		t.Fatalf("restarted controller: exit %d\n%s\nfirst:\n%s\nworkers:\n%s\n%s", code, ctl2.Out, ctl.Out, f.workers[0].Out, f.workers[1].Out)
+	}
+	builds := strings.Count(f.workers[0].Out.String()+f.workers[1].Out.String(), "misc/slow: building on slot")
+	if builds != 1 {
+		t.Errorf("misc/slow was built %d times, want once (the restarted controller attaches to its build)", builds)
+	}
+	for _, node := range []string{"ports-mgmt/pkg", "devel/libmini"} {
+		n := 0
+		for _, a := range attemptsOf(t, f.dir, node) {
+			if a.Status == record.AttemptSuccess {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d successful attempts, want 1 (resumed, not rebuilt)", node, n)
+		}
+	}
+	db := e2eRecords(t, f.dir)
+	runs, _ := db.Runs()
+	db.Close()
+	if len(runs) != 2 || runs[0].Status != record.RunCrashed || runs[1].Status != record.RunSuccess {
+		for _, r := range runs {
+			t.Logf("run %s %s", r.ID, r.Status)
+		}
+		t.Errorf("runs: want a crashed one, then a success")
+	}
+
+	// A new version of misc/slow, built while the Temporal server restarts.
+	editFile(t, filepath.Join(f.dir, "ports", "misc", "slow", "Makefile"), func(s string) string {
+		return strings.Replace(s, "PORTVERSION=\t1.0", "PORTVERSION=\t1.1", 1)
+	})
+	ctl3 := f.apply("p.hcl")
+	f.waitBuilding("misc/slow", ctl3.Done())
+	f.tp.Stop()
+	f.tp.Start()
+	if code := ctl3.Wait(); code != 0 {
+		t.Fatalf("apply across a Temporal restart: exit %d\n%s\nworkers:\n%s\n%s", code, ctl3.Out, f.workers[0].Out, f.workers[1].Out)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "base", "packages", "All", "slow-1.1.pkg")); err != nil {
+		t.Errorf("slow-1.1 was not built: %v\n%s", err, ctl3.Out)
+	}
+}

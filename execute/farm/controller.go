@@ -24,11 +24,10 @@ import (
 type ExecutorOptions struct {
 	Client client.Client
 	Plan   *plan.Plan
-	// Generation tells apart the builds of the same plan applied again
-	// after a run of it completed (Generation); a controller restarted in
-	// the middle of a run computes the same one and attaches to the
-	// builds under way.
-	Generation int
+	// Finished counts the finished builds of each node and input key
+	// (FinishedBuilds): they tell a build under way, which a restarted
+	// controller attaches to, from a new one.
+	Finished map[string]int
 	// Server is the package server (already listening), URL what build
 	// hosts reach it at.
 	Server *Server
@@ -73,21 +72,24 @@ func (e *Executor) ABI() ABI { return e.abi }
 // Close stops the workflow worker.
 func (e *Executor) Close() { e.ww.Stop() }
 
-// Generation is the generation of plan digest's builds: how many runs of
-// it completed (success or failed) in the records.
-func Generation(db *record.DB, digest string) (int, error) {
-	runs, err := db.Runs()
+// FinishedBuilds counts the recorded builds that ended (success or
+// failed) per node and input key (FinishedKey).
+func FinishedBuilds(db *record.DB) (map[string]int, error) {
+	atts, err := db.AttemptsSince(time.Time{})
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
-	for _, r := range runs {
-		if r.PlanDigest == digest && (r.Status == record.RunSuccess || r.Status == record.RunFailed) {
-			n++
+	out := map[string]int{}
+	for _, a := range atts {
+		if a.Status == record.AttemptSuccess || a.Status == record.AttemptFailed {
+			out[FinishedKey(a.NodeID, a.InputKey)]++
 		}
 	}
-	return n, nil
+	return out, nil
 }
+
+// FinishedKey is the key of FinishedBuilds.
+func FinishedKey(node, inputKey string) string { return node + "\x00" + inputKey }
 
 // BuildPort dispatches one port build and waits for it.
 func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execute.PortResult {
@@ -116,7 +118,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 	if err != nil {
 		return fail("setup", err.Error())
 	}
-	wid := WorkflowID(prof.Name, req.Plan.Digest, e.o.Generation, n.ID)
+	wid := WorkflowID(prof.Name, n.ID, n.InputKey, e.o.Finished[FinishedKey(n.ID, n.InputKey)])
 	key := KeyOf(wid)
 	job := Job{Key: key, NodeID: n.ID, Plan: pj, Packages: map[string]string{}, Server: e.o.URL,
 		Token: e.o.Server.Token, Queue: e.abi.Queue(), Heartbeat: e.o.Heartbeat}

@@ -54,6 +54,9 @@ type HostStatus struct {
 	LastSeen   time.Time         `json:"last_seen"`
 }
 
+// HostsFileName is the farm's state file under the build base.
+const HostsFileName = "dsynth.farm.json"
+
 // HostsFile is the farm's state for the API: <build_base>/dsynth.farm.json.
 type HostsFile struct {
 	Updated time.Time     `json:"updated"`

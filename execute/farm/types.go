@@ -92,13 +92,15 @@ type Result struct {
 	Lost []execute.LostAttempt `json:"lost,omitempty"`
 }
 
-// WorkflowID is the ID of node's build in the given generation of a plan
-// of profile: fixed, so that a controller started again finds it.
-func WorkflowID(profile, digest string, gen int, node string) string {
-	if len(digest) > 16 {
-		digest = digest[:16]
+// WorkflowID is the ID of the build of node with input key inputKey by
+// profile, after n finished (recorded success or failed) builds of the
+// same: fixed, so that a controller started again while it runs (or
+// before it recorded its end) finds it again, and new once recorded.
+func WorkflowID(profile, node, inputKey string, n int) string {
+	if len(inputKey) > 16 {
+		inputKey = inputKey[:16]
 	}
-	return fmt.Sprintf("dsynth/%s/%s/%d/%s", profile, digest, gen, node)
+	return fmt.Sprintf("dsynth/%s/%s/%s/%d", profile, node, inputKey, n)
 }
 
 // KeyOf is the package server's name for a workflow's build.
