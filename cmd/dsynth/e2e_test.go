@@ -34,14 +34,7 @@ func e2eSetup(t *testing.T, targets ...string) (dir string) {
 	if _, err := exec.LookPath("bmake"); err != nil {
 		t.Skip("bmake not installed")
 	}
-	if e2eBin == "" {
-		bin := filepath.Join(os.TempDir(), fmt.Sprintf("dsynth-e2e-%d", os.Getpid()))
-		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-		if err != nil {
-			t.Fatalf("go build: %v\n%s", err, out)
-		}
-		e2eBin = bin
-	}
+	buildE2EBin(t)
 	dir = t.TempDir()
 	tree := filepath.Join(dir, "ports")
 	if out, err := exec.Command("cp", "-a", "../../testdata/ports/good", tree).CombinedOutput(); err != nil {
@@ -69,6 +62,21 @@ func e2eSetup(t *testing.T, targets ...string) (dir string) {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// buildE2EBin builds the dsynth binary once per test process (removed by
+// TestMain).
+func buildE2EBin(t testing.TB) {
+	t.Helper()
+	if e2eBin != "" {
+		return
+	}
+	bin := filepath.Join(os.TempDir(), fmt.Sprintf("dsynth-e2e-%d", os.Getpid()))
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	e2eBin = bin
 }
 
 // dsynth runs the binary in dir and returns its output and exit code.

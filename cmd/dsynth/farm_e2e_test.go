@@ -95,24 +95,34 @@ func (f *farmEnv) apply(args ...string) *farmtest.Process {
 // and returns the host's index.
 func (f *farmEnv) waitBuilding(node string, until <-chan struct{}) int {
 	f.t.Helper()
+	var i int
+	fmt.Sscanf(waitHostBuilding(f.t, filepath.Join(f.dir, "base"), node, until), "host%d", &i)
+	return i
+}
+
+// waitHostBuilding waits until the farm state of buildBase shows a host
+// with node (any node when "") in its build phase, and returns the host.
+func waitHostBuilding(tb testing.TB, buildBase, node string, until <-chan struct{}) string {
+	tb.Helper()
 	deadline := time.After(2 * time.Minute)
 	for {
 		var hf farm.HostsFile
-		if b, err := os.ReadFile(filepath.Join(f.dir, "base", "dsynth.farm.json")); err == nil && json.Unmarshal(b, &hf) == nil {
+		if b, err := os.ReadFile(filepath.Join(buildBase, farm.HostsFileName)); err == nil && json.Unmarshal(b, &hf) == nil {
 			for _, h := range hf.Hosts {
-				if h.Building[node] == "build" {
-					var i int
-					fmt.Sscanf(h.Name, "host%d", &i)
-					return i
+				for n, phase := range h.Building {
+					if phase == "build" && (node == "" || n == node) {
+						return h.Name
+					}
 				}
 			}
 		}
 		select {
 		case <-until:
-			f.t.Fatalf("the controller ended before %s built", node)
-			return -1
+			tb.Fatalf("the controller ended before %q built on a host", node)
+			return ""
 		case <-deadline:
-			f.t.Fatalf("%s never reached its build phase on a host", node)
+			tb.Fatalf("%q never reached its build phase on a host", node)
+			return ""
 		case <-time.After(50 * time.Millisecond): // polling another process's status file
 		}
 	}

@@ -118,7 +118,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 	if err != nil {
 		return fail("setup", err.Error())
 	}
-	wid := WorkflowID(prof.Name, n.ID, n.InputKey, e.o.Finished[FinishedKey(n.ID, n.InputKey)])
+	wid := WorkflowID(FarmID(prof.Name, e.o.Server.Token), n.ID, n.InputKey, e.o.Finished[FinishedKey(n.ID, n.InputKey)])
 	key := KeyOf(wid)
 	job := Job{Key: key, NodeID: n.ID, Plan: pj, Packages: map[string]string{}, Server: e.o.URL,
 		Token: e.o.Server.Token, Queue: e.abi.Queue(), Heartbeat: e.o.Heartbeat}

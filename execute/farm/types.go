@@ -93,14 +93,22 @@ type Result struct {
 }
 
 // WorkflowID is the ID of the build of node with input key inputKey by
-// profile, after n finished (recorded success or failed) builds of the
-// same: fixed, so that a controller started again while it runs (or
-// before it recorded its end) finds it again, and new once recorded.
-func WorkflowID(profile, node, inputKey string, n int) string {
+// the controller of farm (FarmID: one build base), after n finished
+// (recorded success or failed) builds of the same: fixed, so that a
+// controller started again while it runs (or before it recorded its end)
+// finds it again, and new once recorded.
+func WorkflowID(farm, node, inputKey string, n int) string {
 	if len(inputKey) > 16 {
 		inputKey = inputKey[:16]
 	}
-	return fmt.Sprintf("dsynth/%s/%s/%s/%d", profile, node, inputKey, n)
+	return fmt.Sprintf("dsynth/%s/%s/%s/%d", farm, node, inputKey, n)
+}
+
+// FarmID names a controller's farm in workflow IDs: from its token, so
+// the same across its restarts and different for another build base.
+func FarmID(profile, token string) string {
+	s := sha256.Sum256([]byte(token))
+	return profile + "-" + hex.EncodeToString(s[:6])
 }
 
 // KeyOf is the package server's name for a workflow's build.
