@@ -34,6 +34,9 @@ type profileState struct {
 	// build; the queue waits for it (its item goes first).
 	planning bool
 	wake     chan struct{}
+	// ext is the live status of a run another process makes on the build
+	// base (see follow), nil when none.
+	ext *execute.Status
 }
 
 func (ps *profileState) profile() *spec.Profile { return ps.loaded.Profile }

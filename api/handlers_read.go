@@ -410,6 +410,15 @@ func (s *Server) workersOf(ps *profileState) ([]workerView, error) {
 			}
 			out = append(out, v)
 		}
+	} else if ext := ps.external(); ext != nil {
+		runID = ext.RunID
+		for _, ws := range ext.Workers {
+			v := workerView{ID: ws.Worker, Profile: ps.name, RunID: runID, State: "idle", Node: ws.Node, Phase: ws.Phase, Since: ws.Since}
+			if ws.Node != "" {
+				v.State = "building"
+			}
+			out = append(out, v)
+		}
 	}
 	// Totals (and workers of the last run when none runs) from the records.
 	err := withDB(ps, func(db *record.DB) error {
@@ -719,6 +728,8 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request, _ params) err
 		if b != nil {
 			rid, live := b.snapshot()
 			st.State, st.RunID, st.Live = "building", rid, &live
+		} else if ext := ps.external(); ext != nil {
+			st.State, st.RunID, st.Live = "building", ext.RunID, ext
 		}
 		for _, run := range runs {
 			if run.ProfileName == name && run.ID != st.RunID {

@@ -123,6 +123,8 @@ func New(cfg Config) (*Server, error) {
 		ps := s.profiles[name]
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); ps.runQueue(s.ctx) }()
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); ps.follow(s.ctx) }()
 	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.loadLoop(s.ctx) }()

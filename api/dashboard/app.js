@@ -92,7 +92,7 @@
         if (e.run_id !== st.runID) { st.runID = e.run_id; scheduleRefresh(); }
         st.live = { done: d.done, total: d.total, counts: d.counts };
         renderOverview("running");
-        if (d.kind === "built" || d.kind === "failed" || d.kind === "start") scheduleRefresh();
+        if (d.kind === "built" || d.kind === "failed" || d.kind === "start" || d.kind === "progress") scheduleRefresh();
         break;
       case "worker.status":
         st.workers[d.worker] = { worker: d.worker, node: d.node, phase: d.phase, since: e.timestamp };
