@@ -174,6 +174,9 @@ func (p *Progress) draw() {
 	if el > 0 {
 		rate = float64(p.last.Count.Built) / el.Hours()
 	}
+	// Render again: the bar computes its elapsed time and ETA only when
+	// it renders, which Set alone does between port completions.
+	p.bar.RenderBlank()
 	fmt.Fprintf(&b, "%s  %.0f pkgs/hour  failed %d  skipped %d\n", p.bar.String(), rate, p.last.Count.Failed, p.last.Count.Skipped)
 	p.lines = len(ids) + 1
 	io.WriteString(p.w, b.String())

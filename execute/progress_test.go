@@ -2,9 +2,12 @@ package execute
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 func TestProgress(t *testing.T) {
@@ -46,5 +49,25 @@ func TestProgress(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("tty output lacks %q:\n%q", s, out)
 		}
+	}
+}
+
+// TestProgressClockMoves: the terminal bar's elapsed time moves between
+// port completions (it used to freeze until the next port ended).
+func TestProgressClockMoves(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false)
+	p.tty = true
+	p.bar = progressbar.NewOptions(10, progressbar.OptionSetWriter(io.Discard), progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true), progressbar.OptionThrottle(0))
+	p.start = time.Now()
+	p.bar.Set(1)
+	p.draw()
+	first := buf.String()
+	time.Sleep(1100 * time.Millisecond) // wall time must pass for the clock to show it
+	buf.Reset()
+	p.draw()
+	if second := buf.String(); first == second || !strings.Contains(second, "[1s:") {
+		t.Errorf("the bar did not move in 1.1 s:\n%q\n%q", first, second)
 	}
 }
