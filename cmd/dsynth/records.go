@@ -71,7 +71,10 @@ func (r *recordsFlags) path() (string, error) {
 	}
 	if f := lastRecordsFile(); f != "" {
 		if b, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(b)) != "" {
-			return strings.TrimSpace(string(b)), nil
+			// Say which: the last apply may have been of another profile.
+			p := strings.TrimSpace(string(b))
+			fmt.Fprintf(stderr, "dsynth: reading the records of the last apply, %s (-profile-file PROFILE.hcl or -records FILE reads another)\n", p)
+			return p, nil
 		}
 	}
 	return "", errors.New("no records database: give -records FILE or -profile-file PROFILE.hcl (or set DSYNTH_RECORDS)")

@@ -196,3 +196,24 @@ func TestDamagedRecordsNeverCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestLastRecordsSaysWhich: a reading command without -records or
+// -profile-file reads the last apply's records and says which file that
+// is (the last apply may have been of another profile).
+func TestLastRecordsSaysWhich(t *testing.T) {
+	path, _ := seedRecords(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("DSYNTH_RECORDS", "")
+	rememberRecords(path)
+	code, out, errOut := runCmd(t, "history", "devel/a")
+	if code != 0 || !strings.Contains(out, "devel/a") {
+		t.Fatalf("history: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "reading the records of the last apply, "+path) {
+		t.Errorf("history does not say which records it read: %q", errOut)
+	}
+	code, _, errOut = runCmd(t, "history", "-records", path, "devel/a")
+	if code != 0 || strings.Contains(errOut, "last apply") {
+		t.Errorf("with -records: exit %d %q", code, errOut)
+	}
+}
