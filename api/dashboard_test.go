@@ -72,10 +72,18 @@ func TestDashboardLive(t *testing.T) {
 	ctx, cancelT := context.WithTimeout(ctx, 100*time.Second)
 	defer cancelT()
 
-	// Log in once; the key is kept in the session.
+	// Log in once; the key is kept in the session. Before that, the
+	// dashboard is not shown under the key form.
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(ts.url+"/"),
 		chromedp.WaitVisible("#key"),
+	); err != nil {
+		t.Fatalf("login page: %v", err)
+	}
+	if d, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector("#app")).display`)); err != nil || d != "none" {
+		t.Errorf("the dashboard shows under the login form: display %q %v", d, err)
+	}
+	if err := chromedp.Do(ctx,
 		chromedp.SendKeys("#key", ts.keys["read"]),
 		chromedp.Click(`#login-form button[type="submit"]`),
 		chromedp.WaitVisible("#app"),
@@ -148,6 +156,12 @@ func TestDashboardLive(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll("#results a.log-link").length === 4 && document.querySelectorAll("#chart-slowest rect").length > 0`,
 		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
 		t.Errorf("results and charts not drawn: %v", err)
+	}
+	// The graph is coloured by outcome.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[...document.querySelectorAll("#graph .gnode")].every((g) => g.dataset.outcome === "success")`,
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		outs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#graph .gnode")].map((g) => g.dataset.node + "=" + g.dataset.outcome + " " + g.querySelector("rect").getAttribute("fill"))`))
+		t.Errorf("graph not coloured by outcome: %v %v", err, outs)
 	}
 	// The build hosts and the repository the build published.
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#repo-state").textContent === "published"`,

@@ -217,6 +217,22 @@
         ? el("a", { href: "#", class: "log-link", "data-attempt": p.attempt_id, onclick: (ev) => { ev.preventDefault(); openLog(p.attempt_id, p.node); } }, p.status === "building" ? "live log" : "log")
         : "")));
     $("#results tbody").replaceChildren(...rows);
+    st.outcomes = {};
+    for (const p of b.ports) if (p.status) st.outcomes[p.node] = p.status;
+    colorGraph();
+  }
+
+  // The graph shows what happened (the legend says how), not the plan's
+  // actions: a failed port is red.
+  const outcomeColor = { success: "#bfe8cc", "up-to-date": "#e3ecd9", building: "#c9d9fa", failed: "#f5c2c2",
+    skipped: "#f7e2b5", ignored: "#f7e2b5", interrupted: "#f7e2b5" };
+  function colorGraph() {
+    for (const g of document.querySelectorAll("#graph .gnode")) {
+      const o = (st.outcomes || {})[g.dataset.node];
+      const r = g.querySelector("rect");
+      r.setAttribute("fill", outcomeColor[o] || "#eee");
+      g.dataset.outcome = o || "planned";
+    }
   }
 
   function openLog(attempt, node) {
@@ -314,6 +330,7 @@
       kids.push(gr);
     }
     svg.replaceChildren(...kids);
+    colorGraph();
   }
 
   async function refreshRepository() {
