@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
@@ -80,22 +78,22 @@ func seedRecords(t *testing.T, ts *testServer) *seeded {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
-		if err := record.PutRun(tx, run); err != nil {
+	err = db.Write(func(tx *record.Tx) error {
+		if err := tx.PutRun(run); err != nil {
 			return err
 		}
 		for _, a := range []*record.Attempt{ok, fail, evil} {
-			if err := record.PutAttempt(tx, a); err != nil {
+			if err := tx.PutAttempt(a); err != nil {
 				return err
 			}
 		}
-		if err := record.PutWorker(tx, &record.Worker{RunID: run.ID, Worker: 0, State: "idle", NodeID: "ports-mgmt/pkg", Built: 1}); err != nil {
+		if err := tx.PutWorker(&record.Worker{RunID: run.ID, Worker: 0, State: "idle", NodeID: "ports-mgmt/pkg", Built: 1}); err != nil {
 			return err
 		}
-		if err := record.PutWorker(tx, &record.Worker{RunID: run.ID, Worker: 1, State: "idle", NodeID: "devel/libmini", Failed: 1}); err != nil {
+		if err := tx.PutWorker(&record.Worker{RunID: run.ID, Worker: 1, State: "idle", NodeID: "devel/libmini", Failed: 1}); err != nil {
 			return err
 		}
-		return record.PutPackage(tx, record.Package{NodeID: "ports-mgmt/pkg", Version: pkgNode.Version, PkgFile: pkgNode.PkgFile,
+		return tx.PutPackage(record.Package{NodeID: "ports-mgmt/pkg", Version: pkgNode.Version, PkgFile: pkgNode.PkgFile,
 			SHA256: ok.SHA256, AttemptID: ok.ID, RunID: run.ID, Built: ok.End.Format(time.RFC3339)})
 	})
 	if err != nil {
@@ -471,11 +469,11 @@ func TestReplayArtifactsAndLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		if err := record.PutRun(tx, run); err != nil {
+	err = db.Write(func(tx *record.Tx) error {
+		if err := tx.PutRun(run); err != nil {
 			return err
 		}
-		return record.PutAttempt(tx, at)
+		return tx.PutAttempt(at)
 	})
 	db.Close()
 	if err != nil {

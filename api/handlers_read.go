@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
@@ -877,9 +875,6 @@ func (s *Server) getProfiles(w http.ResponseWriter, r *http.Request, _ params) e
 	return nil
 }
 
-var recordBuckets = [][]byte{record.BucketMeta, record.BucketPortCache, record.BucketCRCIndex, record.BucketRuns,
-	record.BucketAttempts, record.BucketPackages, record.BucketHistory, record.BucketWorkers, record.BucketAPIKeys, record.BucketInputs, record.BucketOperations}
-
 func (s *Server) getDBStats(w http.ResponseWriter, r *http.Request, _ params) error {
 	var out []map[string]any
 	err := s.eachDB(func(ps *profileState, db *record.DB) error {
@@ -887,15 +882,7 @@ func (s *Server) getDBStats(w http.ResponseWriter, r *http.Request, _ params) er
 		if err != nil {
 			return err
 		}
-		counts := map[string]int{}
-		err = db.View(func(tx *bolt.Tx) error {
-			for _, b := range recordBuckets {
-				if bk := tx.Bucket(b); bk != nil {
-					counts[string(b)] = bk.Stats().KeyN
-				}
-			}
-			return nil
-		})
+		counts, err := db.BucketCounts()
 		out = append(out, map[string]any{"path": db.Path(), "profile": ps.name, "size_bytes": st.Size(), "buckets": counts})
 		return err
 	})

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
@@ -229,7 +228,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer a.closeResults()
-	if err := rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, run) }); err != nil {
+	if err := rec.update(func(tx *record.Tx) error { return tx.PutRun(run) }); err != nil {
 		return nil, err
 	}
 	a.b.progress = func(w int, id, phase string) {
@@ -301,9 +300,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 		}
 		pre = append(pre, at)
 	}
-	if err := rec.update(func(tx *bolt.Tx) error {
+	if err := rec.update(func(tx *record.Tx) error {
 		for _, at := range pre {
-			if err := record.PutAttempt(tx, at); err != nil {
+			if err := tx.PutAttempt(at); err != nil {
 				return err
 			}
 		}
@@ -464,11 +463,11 @@ func (a *applier) onStart(w int, id string) {
 	a.mu.Unlock()
 	wk := a.worker(w)
 	wk.State, wk.NodeID, wk.Since = "building", id, at.Start
-	a.rec.update(func(tx *bolt.Tx) error {
-		if err := record.PutAttempt(tx, at); err != nil {
+	a.rec.update(func(tx *record.Tx) error {
+		if err := tx.PutAttempt(at); err != nil {
 			return err
 		}
-		return record.PutWorker(tx, wk)
+		return tx.PutWorker(wk)
 	})
 	a.emit(Event{Kind: EventStart, Node: id, Worker: w})
 }
@@ -523,27 +522,27 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 	} else if !o.Interrupted {
 		wk.Failed++
 	}
-	a.rec.update(func(tx *bolt.Tx) error {
+	a.rec.update(func(tx *record.Tx) error {
 		for _, la := range lost {
-			if err := record.PutAttempt(tx, la); err != nil {
+			if err := tx.PutAttempt(la); err != nil {
 				return err
 			}
 		}
-		if err := record.PutAttempt(tx, at); err != nil {
+		if err := tx.PutAttempt(at); err != nil {
 			return err
 		}
-		if err := record.PutWorker(tx, wk); err != nil {
+		if err := tx.PutWorker(wk); err != nil {
 			return err
 		}
 		// A replay's packages are not in packages_dir: they never become
 		// the latest packages.
 		if o.OK && a.o.ReplayOf == "" {
-			if err := record.PutCRC(tx, id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+			if err := tx.PutCRC(id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
 			// Meta ports get a record without a package file, so that
 			// the next plan finds them up to date.
-			if err := record.PutPackage(tx, record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+			if err := tx.PutPackage(record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
 				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
 				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
 				return err
@@ -568,7 +567,7 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 func (a *applier) onSkip(id, reason string) {
 	at := a.newAttempt(a.node(id))
 	at.Status, at.Error = record.AttemptSkipped, reason
-	a.rec.update(func(tx *bolt.Tx) error { return record.PutAttempt(tx, at) })
+	a.rec.update(func(tx *record.Tx) error { return tx.PutAttempt(at) })
 	a.attempts[id] = at
 	a.count(at)
 	a.emit(Event{Kind: EventSkipped, Node: id, Worker: -1, Reason: reason})
@@ -640,7 +639,7 @@ func (a *applier) abort(err error) (*Summary, error) {
 		a.run.Hooks = a.hooks.end(a.run)
 		a.hooks = nil
 	}
-	a.rec.update(func(tx *bolt.Tx) error { return record.PutRun(tx, a.run) })
+	a.rec.update(func(tx *record.Tx) error { return tx.PutRun(a.run) })
 	a.live.remove()
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: a.run.Status, Duration: a.run.End.Sub(a.run.Start)})
 	return nil, err
@@ -652,7 +651,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 		if r.State == JobInterrupted {
 			if at := a.attempts[id]; at != nil && at.Status == record.AttemptBuilding {
 				at.Status, at.Error, at.End = record.AttemptInterrupted, "interrupted", time.Now().UTC()
-				a.rec.update(func(tx *bolt.Tx) error { return record.PutAttempt(tx, at) })
+				a.rec.update(func(tx *record.Tx) error { return tx.PutAttempt(at) })
 				a.evMu.Lock()
 				a.lastResult(at)
 				a.evMu.Unlock()
@@ -699,13 +698,13 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 		a.hooks = nil
 	}
 	a.rec.err = nil
-	a.rec.update(func(tx *bolt.Tx) error {
+	a.rec.update(func(tx *record.Tx) error {
 		for _, wk := range a.workers {
-			if err := record.PutWorker(tx, wk); err != nil {
+			if err := tx.PutWorker(wk); err != nil {
 				return err
 			}
 		}
-		return record.PutRun(tx, r)
+		return tx.PutRun(r)
 	})
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
 	a.live.remove()
@@ -744,10 +743,10 @@ func (r *recorder) open(ro bool) (*record.DB, error) {
 	return db, nil
 }
 
-func (r *recorder) update(fn func(tx *bolt.Tx) error) error {
+func (r *recorder) update(fn func(tx *record.Tx) error) error {
 	db, err := r.open(false)
 	if err == nil {
-		err = db.Update(fn)
+		err = db.Write(fn)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}
@@ -824,17 +823,17 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 			if end.IsZero() {
 				end = time.Now().UTC()
 			}
-			err = db.Update(func(tx *bolt.Tx) error {
+			err = db.Write(func(tx *record.Tx) error {
 				for _, at := range atts {
 					if at.Status == record.AttemptBuilding {
 						at.Status, at.Error, at.End = record.AttemptInterrupted, "the run crashed", latest(end, at.Start)
-						if err := record.PutAttempt(tx, at); err != nil {
+						if err := tx.PutAttempt(at); err != nil {
 							return err
 						}
 					}
 				}
 				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
-				return record.PutRun(tx, r)
+				return tx.PutRun(r)
 			})
 			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 				// A full disk: the finding stands (and is returned), the

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
@@ -56,11 +54,11 @@ func TestRecoverCrashedByLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		if err := record.PutRun(tx, run); err != nil {
+	err = db.Write(func(tx *record.Tx) error {
+		if err := tx.PutRun(run); err != nil {
 			return err
 		}
-		return record.PutAttempt(tx, at)
+		return tx.PutAttempt(at)
 	})
 	db.Close()
 	if err != nil {

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
@@ -325,14 +323,12 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(p.Profile.PackagesDir, stagingDir)); len(ents) != 0 {
 		t.Errorf("staging left: %v", ents)
 	}
-	if err := db.View(func(tx *bolt.Tx) error {
-		e, ok, err := record.GetCRC(tx, "misc/prog")
-		if err != nil || !ok || e.CRC32 != "0000abcd" || e.InputKey != "key-misc/prog" {
-			t.Errorf("crc index: %+v %v %v", e, ok, err)
-		}
-		return nil
-	}); err != nil {
+	crcs, err := db.CRCIndex()
+	if err != nil {
 		t.Fatal(err)
+	}
+	if e, ok := crcs["misc/prog"]; !ok || e.CRC32 != "0000abcd" || e.InputKey != "key-misc/prog" {
+		t.Errorf("crc index: %+v %v", e, ok)
 	}
 	ws, _ := db.RunWorkers(run.ID)
 	if len(ws) != 2 || ws[0].Built+ws[1].Built != 7 || ws[0].Failed+ws[1].Failed != 1 {
@@ -444,14 +440,14 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	doneEnd := time.Now().Add(-30 * time.Minute).UTC()
 	deadDone := &record.Attempt{ID: "dead-done", RunID: "dead-run", NodeID: "devel/gone", Origin: "devel/gone", Status: record.AttemptSuccess,
 		Start: doneEnd.Add(-time.Minute), End: doneEnd}
-	if err := rec.update(func(tx *bolt.Tx) error {
-		if err := record.PutRun(tx, dead); err != nil {
+	if err := rec.update(func(tx *record.Tx) error {
+		if err := tx.PutRun(dead); err != nil {
 			return err
 		}
-		if err := record.PutAttempt(tx, deadDone); err != nil {
+		if err := tx.PutAttempt(deadDone); err != nil {
 			return err
 		}
-		return record.PutAttempt(tx, deadAt)
+		return tx.PutAttempt(deadAt)
 	}); err != nil {
 		t.Fatal(err)
 	}

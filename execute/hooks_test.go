@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
-	bolt "go.etcd.io/bbolt"
 )
 
 // writeHook writes an executable shell script.
@@ -112,8 +111,8 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		return record.PutAttempt(tx, &record.Attempt{ID: "old", RunID: "old-run", NodeID: "devel/lib", Origin: "devel/lib",
+	err = db.Write(func(tx *record.Tx) error {
+		return tx.PutAttempt(&record.Attempt{ID: "old", RunID: "old-run", NodeID: "devel/lib", Origin: "devel/lib",
 			Status: record.AttemptSuccess, PkgFile: "lib-0.9.pkg", Start: time.Now().Add(-time.Hour)})
 	})
 	db.Close()

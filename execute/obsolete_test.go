@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
@@ -45,12 +43,12 @@ func TestObsoletePackages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
+	err = db.Write(func(tx *record.Tx) error {
 		i := 0
 		for f, id := range made {
 			i++
 			origin, _, _ := strings.Cut(id, "@")
-			if err := record.PutAttempt(tx, &record.Attempt{ID: f, RunID: "r", NodeID: id, Origin: origin,
+			if err := tx.PutAttempt(&record.Attempt{ID: f, RunID: "r", NodeID: id, Origin: origin,
 				Status: record.AttemptSuccess, PkgFile: f, Start: time.Unix(int64(i), 0)}); err != nil {
 				return err
 			}

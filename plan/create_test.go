@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -251,14 +249,12 @@ func TestCacheDropsReplacedEntries(t *testing.T) {
 	a, b, c := prof("a", "-O2"), prof("b", "-O3"), prof("c", "-O2") // c scans as a does
 	scans := func() int {
 		n := 0
-		db.View(func(tx *bolt.Tx) error {
-			return tx.Bucket(record.BucketPortCache).ForEach(func(k, _ []byte) error {
-				if !strings.HasPrefix(string(k), "sha256:") {
-					n++
-				}
-				return nil
-			})
-		})
+		keys, _ := db.CacheKeys(record.BucketPortCache)
+		for _, k := range keys {
+			if !strings.HasPrefix(k, "sha256:") {
+				n++
+			}
+		}
 		return n
 	}
 	plan := func(p *spec.Profile, wantMakes int, wantScans int) {

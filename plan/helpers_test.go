@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
-	bolt "go.etcd.io/bbolt"
 )
 
 // miniMk is a few lines of bsd.port.mk semantics, enough for unit tests
@@ -139,13 +138,13 @@ func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 	if err := os.MkdirAll(all, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
+	err := db.Write(func(tx *record.Tx) error {
 		for i := range p.Ports {
 			n := &p.Ports[i]
 			if n.Action != ActionBuild {
 				continue
 			}
-			if err := record.PutCRC(tx, n.ID, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
+			if err := tx.PutCRC(n.ID, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
 				return err
 			}
 			if n.Meta {
@@ -160,7 +159,7 @@ func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 				s := sha256.Sum256(content)
 				rec.SHA256 = hex.EncodeToString(s[:])
 			}
-			if err := record.PutPackage(tx, rec); err != nil {
+			if err := tx.PutPackage(rec); err != nil {
 				return err
 			}
 		}

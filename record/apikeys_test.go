@@ -25,7 +25,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("verify: %+v %v", got, err)
 	}
 	// The secret is stored nowhere.
-	if err := db.View(func(tx *bolt.Tx) error {
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(BucketAPIKeys).ForEach(func(_, v []byte) error {
 			if bytes.Contains(v, []byte(key[len(key)-64:])) {
 				t.Error("secret stored in clear")
@@ -68,26 +68,26 @@ func TestExportAndClean(t *testing.T) {
 	if err := db.CreateRun(&Run{ID: "run1", Plan: []byte("PLANBYTES"), Start: t0, Status: RunSuccess}); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Update(func(tx *bolt.Tx) error {
-		if err := PutAttempt(tx, &Attempt{ID: "att1", RunID: "run1", NodeID: "a/b", Origin: "a/b", Start: t0}); err != nil {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := putAttempt(tx, &Attempt{ID: "att1", RunID: "run1", NodeID: "a/b", Origin: "a/b", Start: t0}); err != nil {
 			return err
 		}
-		if err := PutAttempt(tx, &Attempt{ID: "att2", RunID: "run1", NodeID: "a/c", Origin: "a/c", Start: t0}); err != nil {
+		if err := putAttempt(tx, &Attempt{ID: "att2", RunID: "run1", NodeID: "a/c", Origin: "a/c", Start: t0}); err != nil {
 			return err
 		}
 		if err := tx.Bucket(BucketAttempts).Delete([]byte("att2")); err != nil {
 			return err
 		}
-		if err := PutWorker(tx, &Worker{RunID: "run1", Worker: 0}); err != nil {
+		if err := putWorker(tx, &Worker{RunID: "run1", Worker: 0}); err != nil {
 			return err
 		}
-		if err := PutWorker(tx, &Worker{RunID: "gone", Worker: 0}); err != nil {
+		if err := putWorker(tx, &Worker{RunID: "gone", Worker: 0}); err != nil {
 			return err
 		}
-		if err := PutPackage(tx, Package{NodeID: "a/b", PkgFile: "b-1.pkg"}); err != nil {
+		if err := putPackage(tx, Package{NodeID: "a/b", PkgFile: "b-1.pkg"}); err != nil {
 			return err
 		}
-		return PutPackage(tx, Package{NodeID: "a/d", PkgFile: "d-1.pkg"})
+		return putPackage(tx, Package{NodeID: "a/d", PkgFile: "d-1.pkg"})
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -103,9 +103,9 @@ func histKeys(a *Attempt, t time.Time) [][]byte {
 	}
 }
 
-// PutAttempt writes a. A new attempt is added to the history index; an
+// putAttempt writes a. A new attempt is added to the history index; an
 // existing one is overwritten in place.
-func PutAttempt(tx *bolt.Tx, a *Attempt) error {
+func putAttempt(tx *bolt.Tx, a *Attempt) error {
 	b, err := json.Marshal(a)
 	if err != nil {
 		return fmt.Errorf("encode attempt %s: %w", a.ID, err)
@@ -133,8 +133,8 @@ func PutAttempt(tx *bolt.Tx, a *Attempt) error {
 	return nil
 }
 
-// GetAttempt reads attempt id.
-func GetAttempt(tx *bolt.Tx, id string) (*Attempt, error) {
+// getAttempt reads attempt id.
+func getAttempt(tx *bolt.Tx, id string) (*Attempt, error) {
 	v := tx.Bucket(BucketAttempts).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("attempt %s: %w", id, ErrNotFound)
@@ -151,7 +151,7 @@ func scanIndex(tx *bolt.Tx, prefix string) ([]*Attempt, error) {
 	c := tx.Bucket(BucketHistory).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
-		a, err := GetAttempt(tx, string(v))
+		a, err := getAttempt(tx, string(v))
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func (db *DB) Attempt(id string) (*Attempt, error) {
 	var a *Attempt
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		a, err = GetAttempt(tx, id)
+		a, err = getAttempt(tx, id)
 		if err == nil || len(id) < 4 {
 			return err
 		}
@@ -182,7 +182,7 @@ func (db *DB) Attempt(id string) (*Attempt, error) {
 		if found == nil {
 			return err
 		}
-		a, err = GetAttempt(tx, string(found))
+		a, err = getAttempt(tx, string(found))
 		return err
 	})
 	return a, err
@@ -231,7 +231,7 @@ func (db *DB) AttemptsSince(since time.Time) ([]*Attempt, error) {
 			start = []byte(fmt.Sprintf("t/%020d", since.UnixNano()))
 		}
 		for k, v := c.Seek(start); k != nil && bytes.HasPrefix(k, []byte("t/")); k, v = c.Next() {
-			a, err := GetAttempt(tx, string(v))
+			a, err := getAttempt(tx, string(v))
 			if err != nil {
 				return err
 			}

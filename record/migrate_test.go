@@ -135,8 +135,8 @@ func TestMigrateFromV1(t *testing.T) {
 	if r, err := db.Run("run-1"); err != nil || r.Status != RunSuccess {
 		t.Errorf("Run(run-1) after migration = %+v, %v", r, err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		return PutAttempt(tx, att("a4", "devel/a", AttemptSuccess, t0.Add(3*time.Hour), 7*time.Second))
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return putAttempt(tx, att("a4", "devel/a", AttemptSuccess, t0.Add(3*time.Hour), 7*time.Second))
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,8 @@ type Package struct {
 	Built string `json:"built"`
 }
 
-// PutPackage records p as the latest successful package of p.NodeID.
-func PutPackage(tx *bolt.Tx, p Package) error {
+// putPackage records p as the latest successful package of p.NodeID.
+func putPackage(tx *bolt.Tx, p Package) error {
 	b, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("encode package %s: %w", p.NodeID, err)

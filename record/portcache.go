@@ -124,8 +124,8 @@ type CRCEntry struct {
 	InputKey string `json:"input_key"`
 }
 
-// PutCRC records the CRC index entry of node id.
-func PutCRC(tx *bolt.Tx, id string, e CRCEntry) error {
+// putCRC records the CRC index entry of node id.
+func putCRC(tx *bolt.Tx, id string, e CRCEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode crc %s: %w", id, err)
@@ -133,8 +133,8 @@ func PutCRC(tx *bolt.Tx, id string, e CRCEntry) error {
 	return tx.Bucket(BucketCRCIndex).Put([]byte(id), b)
 }
 
-// GetCRC returns the CRC index entry of node id.
-func GetCRC(tx *bolt.Tx, id string) (CRCEntry, bool, error) {
+// getCRC returns the CRC index entry of node id.
+func getCRC(tx *bolt.Tx, id string) (CRCEntry, bool, error) {
 	v := tx.Bucket(BucketCRCIndex).Get([]byte(id))
 	if v == nil {
 		return CRCEntry{}, false, nil

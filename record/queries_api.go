@@ -227,7 +227,7 @@ func (db *DB) ResolveRun(id string) (*Run, error) {
 	}
 	var out *Run
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		r, err := GetRun(tx, id)
+		r, err := getRun(tx, id)
 		if err == nil || len(id) < 4 {
 			out = r
 			return err
@@ -243,7 +243,7 @@ func (db *DB) ResolveRun(id string) (*Run, error) {
 		if found == nil {
 			return err
 		}
-		out, err = GetRun(tx, string(found))
+		out, err = getRun(tx, string(found))
 		return err
 	})
 	return out, err

@@ -83,8 +83,8 @@ func (r *Run) Duration() time.Duration {
 // ErrNotFound is returned when a record does not exist.
 var ErrNotFound = errors.New("not found")
 
-// PutRun writes r.
-func PutRun(tx *bolt.Tx, r *Run) error {
+// putRun writes r.
+func putRun(tx *bolt.Tx, r *Run) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return fmt.Errorf("encode run %s: %w", r.ID, err)
@@ -95,8 +95,8 @@ func PutRun(tx *bolt.Tx, r *Run) error {
 	return nil
 }
 
-// GetRun reads run id.
-func GetRun(tx *bolt.Tx, id string) (*Run, error) {
+// getRun reads run id.
+func getRun(tx *bolt.Tx, id string) (*Run, error) {
 	v := tx.Bucket(BucketRuns).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("run %s: %w", id, ErrNotFound)
@@ -159,18 +159,18 @@ func (db *DB) Run(id string) (*Run, error) {
 // UpdateRun applies fn to run id and writes it back in one transaction.
 func (db *DB) UpdateRun(id string, fn func(*Run) error) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		r, err := GetRun(tx, id)
+		r, err := getRun(tx, id)
 		if err != nil {
 			return err
 		}
 		if err := fn(r); err != nil {
 			return err
 		}
-		return PutRun(tx, r)
+		return putRun(tx, r)
 	})
 }
 
 // CreateRun writes a new run.
 func (db *DB) CreateRun(r *Run) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return PutRun(tx, r) })
+	return db.bolt.Update(func(tx *bolt.Tx) error { return putRun(tx, r) })
 }

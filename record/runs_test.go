@@ -57,13 +57,13 @@ func TestRunsAndAttempts(t *testing.T) {
 		{ID: "a5", RunID: r2.ID, NodeID: "x/y", Origin: "x/y", Status: AttemptSkipped, Error: "skipped: lang/p failed"},
 	}
 	for _, a := range atts {
-		if err := db.Update(func(tx *bolt.Tx) error { return PutAttempt(tx, a) }); err != nil {
+		if err := db.bolt.Update(func(tx *bolt.Tx) error { return putAttempt(tx, a) }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Overwriting does not duplicate the index.
 	atts[0].SHA256 = "abc"
-	if err := db.Update(func(tx *bolt.Tx) error { return PutAttempt(tx, atts[0]) }); err != nil {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return putAttempt(tx, atts[0]) }); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(as []*Attempt) (s []string) {
@@ -122,13 +122,13 @@ func TestRunsAndAttempts(t *testing.T) {
 
 func TestWorkers(t *testing.T) {
 	db := openTemp(t)
-	err := db.Update(func(tx *bolt.Tx) error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for i := 2; i >= 0; i-- {
-			if err := PutWorker(tx, &Worker{RunID: "r", Worker: i, State: "idle", Built: i}); err != nil {
+			if err := putWorker(tx, &Worker{RunID: "r", Worker: i, State: "idle", Built: i}); err != nil {
 				return err
 			}
 		}
-		if err := PutWorker(tx, &Worker{RunID: "s", Worker: 0}); err != nil {
+		if err := putWorker(tx, &Worker{RunID: "s", Worker: 0}); err != nil {
 			return err
 		}
 		return nil

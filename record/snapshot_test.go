@@ -26,10 +26,10 @@ func TestSnapshotHoldsNoLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := PutPackage(tx, Package{NodeID: "a/b", InputKey: "ik", PkgFile: "b-1.pkg"}); err != nil {
+		if err := putPackage(tx, Package{NodeID: "a/b", InputKey: "ik", PkgFile: "b-1.pkg"}); err != nil {
 			return err
 		}
-		return PutCRC(tx, "a/b", CRCEntry{CRC32: "00000001", InputKey: "ik"})
+		return putCRC(tx, "a/b", CRCEntry{CRC32: "00000001", InputKey: "ik"})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,8 @@ type Worker struct {
 
 func workerKey(runID string, n int) []byte { return []byte(fmt.Sprintf("%s/%03d", runID, n)) }
 
-// PutWorker writes w.
-func PutWorker(tx *bolt.Tx, w *Worker) error {
+// putWorker writes w.
+func putWorker(tx *bolt.Tx, w *Worker) error {
 	b, err := json.Marshal(w)
 	if err != nil {
 		return fmt.Errorf("encode worker %d: %w", w.Worker, err)
@@ -55,10 +55,3 @@ func (db *DB) RunWorkers(runID string) ([]*Worker, error) {
 	})
 	return out, err
 }
-
-// Update runs fn in a read-write transaction (one fsync per call: apply
-// batches each port's records in one Update).
-func (db *DB) Update(fn func(tx *bolt.Tx) error) error { return db.bolt.Update(fn) }
-
-// View runs fn in a read-only transaction.
-func (db *DB) View(fn func(tx *bolt.Tx) error) error { return db.bolt.View(fn) }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -39,12 +37,12 @@ func seedRecords(t *testing.T) (string, *record.Run) {
 		{ID: "aaaa0003", RunID: run.ID, NodeID: "x/c", Origin: "x/c", Version: "1.0", Action: "build", Status: record.AttemptSkipped,
 			Error: "skipped: devel/b failed in build phase", Start: t0},
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		if err := record.PutRun(tx, run); err != nil {
+	err = db.Write(func(tx *record.Tx) error {
+		if err := tx.PutRun(run); err != nil {
 			return err
 		}
 		for _, a := range atts {
-			if err := record.PutAttempt(tx, a); err != nil {
+			if err := tx.PutAttempt(a); err != nil {
 				return err
 			}
 		}
