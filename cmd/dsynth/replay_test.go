@@ -67,7 +67,8 @@ func TestE2EReplayAndDiff(t *testing.T) {
 	out, code = dsynth(t, dir, "diff", "-json", orig, rep.ReplayRun)
 	mustCode(t, out, code, 0, "diff")
 	var d rundiff.Diff
-	if err := json.Unmarshal([]byte(out), &d); err != nil {
+	// (stdout and stderr together: stderr says which records were read)
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &d); err != nil {
 		t.Fatalf("diff -json: %v\n%s", err, out)
 	}
 	if len(d.Ports) != 1 || d.Ports[0].Node != "misc/nondeterministic" || len(d.Ports[0].Inputs) != 0 ||
