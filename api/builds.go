@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
@@ -285,7 +284,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	b.tails = newTailers(s, ps.name, p.Profile.LogsDir)
 	defer close(b.done)
 	defer b.tails.stopAll()
-	release, err := lock.TryLock(p.Profile.BuildBase)
+	release, err := execute.LockBuildBase(p.Profile.BuildBase)
 	if err != nil {
 		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})

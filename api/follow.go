@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -44,7 +43,7 @@ func (ps *profileState) follow(ctx context.Context) {
 		var st *execute.Status
 		if ps.current() == nil {
 			if s, err := execute.ReadStatus(base); err == nil {
-				if pid, live, err := lock.Holder(base); err == nil && live && pid == s.PID {
+				if pid, live, err := execute.RunningHere(base); err == nil && live && pid == s.PID {
 					st = s
 				}
 			}

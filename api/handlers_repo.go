@@ -13,7 +13,6 @@ import (
 	"github.com/go-dsynth/dsynth/execute/farm"
 	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/internal/fsutil"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -90,7 +89,7 @@ func (s *Server) postRepository(w http.ResponseWriter, r *http.Request, _ params
 		return err
 	}
 	prof := ps.profile()
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := execute.LockBuildBase(prof.BuildBase)
 	if err != nil {
 		return errf(http.StatusConflict, CodeConflict, err.Error())
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
@@ -140,3 +141,14 @@ func RepositoryPkgFile(prof *spec.Profile, p *plan.Plan) string {
 	}
 	return newest
 }
+
+// LockBuildBase takes the build-base lock of buildBase (see isolate/lock):
+// one run, repository build or clean at a time. It fails with a
+// lock.HeldError naming the live holder.
+func LockBuildBase(buildBase string) (release func() error, err error) {
+	return lock.TryLock(buildBase)
+}
+
+// RunningHere reports whether a live process holds buildBase's lock and
+// its PID: a run on that build base is alive only while it does.
+func RunningHere(buildBase string) (pid int, live bool, err error) { return lock.Holder(buildBase) }

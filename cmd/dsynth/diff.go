@@ -4,8 +4,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/go-dsynth/dsynth/plan/rundiff"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/record/rundiff"
 )
 
 func init() {

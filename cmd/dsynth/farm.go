@@ -47,12 +47,22 @@ func startFarm(ctx context.Context, p *plan.Plan) (execute.PortExecutor, func(),
 		return nil, nil, err
 	}
 	host, _ := os.Hostname()
-	c, err := farm.DialExecutor(ctx, e, "dsynth-controller@"+host)
+	var tc *tls.Config
+	if e.TLS != nil {
+		if tc, err = farm.ClientTLS(e.TLS.CAFile, e.TLS.CertFile, e.TLS.KeyFile, e.TLS.ServerName); err != nil {
+			return nil, nil, fmt.Errorf("executor: %w", err)
+		}
+	}
+	c, err := farm.Dial(ctx, e.Address, e.Namespace, "dsynth-controller@"+host, tc)
 	if err != nil {
 		return nil, nil, err
 	}
 	srv := &farm.Server{PackagesDir: prof.PackagesDir, Token: token, StatusFile: filepath.Join(prof.BuildBase, farm.HostsFileName)}
-	stopSrv, err := farm.Listen(srv, e)
+	cert, key := "", ""
+	if e.TLS != nil {
+		cert, key = e.TLS.ListenCertFile, e.TLS.ListenKeyFile
+	}
+	stopSrv, err := farm.Listen(srv, e.Listen, cert, key)
 	if err != nil {
 		c.Close()
 		return nil, nil, err

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/go-dsynth/dsynth/execute/replay"
-	"github.com/go-dsynth/dsynth/record/rundiff"
+	"github.com/go-dsynth/dsynth/plan/rundiff"
 )
 
 // dsynth plan + apply a plan file from a git tree, then replay it: the

@@ -18,8 +18,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // ClientTLS is the TLS configuration of a Temporal connection or of the
@@ -64,18 +62,6 @@ func Dial(ctx context.Context, address, namespace, identity string, tc *tls.Conf
 	return c, nil
 }
 
-// DialExecutor connects to the executor block's Temporal server.
-func DialExecutor(ctx context.Context, e *spec.Executor, identity string) (client.Client, error) {
-	var tc *tls.Config
-	if e.TLS != nil {
-		var err error
-		if tc, err = ClientTLS(e.TLS.CAFile, e.TLS.CertFile, e.TLS.KeyFile, e.TLS.ServerName); err != nil {
-			return nil, fmt.Errorf("executor: %w", err)
-		}
-	}
-	return Dial(ctx, e.Address, e.Namespace, identity, tc)
-}
-
 // Token is the farm's bearer token, kept in <build_base>/farm.token
 // (created on first use, mode 0600): the same across controller restarts,
 // so that builds under way can still upload.
@@ -103,19 +89,19 @@ func Token(buildBase string) (string, error) {
 	return t, nil
 }
 
-// Listen serves s on e.Listen (TLS with listen_cert_file) until stop.
-func Listen(s *Server, e *spec.Executor) (stop func(), err error) {
+// Listen serves s on addr (TLS when certFile is set) until stop.
+func Listen(s *Server, addr, certFile, keyFile string) (stop func(), err error) {
 	var tc *tls.Config
-	if e.TLS != nil && e.TLS.ListenCertFile != "" {
-		kp, err := tls.LoadX509KeyPair(e.TLS.ListenCertFile, e.TLS.ListenKeyFile)
+	if certFile != "" {
+		kp, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("farm: package server certificate: %w", err)
 		}
 		tc = &tls.Config{Certificates: []tls.Certificate{kp}, MinVersion: tls.VersionTLS12}
 	}
-	ln, err := net.Listen("tcp", e.Listen)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("farm: package server on %s: %w", e.Listen, err)
+		return nil, fmt.Errorf("farm: package server on %s: %w", addr, err)
 	}
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)

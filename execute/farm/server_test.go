@@ -19,8 +19,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // selfSigned writes a certificate for 127.0.0.1 and its key.
@@ -65,7 +63,7 @@ func TestPackageServer(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	srv := &Server{PackagesDir: pk, Token: strings.Repeat("t", 64)}
-	stop, err := Listen(srv, &spec.Executor{Listen: addr, TLS: &spec.TLS{ListenCertFile: cert, ListenKeyFile: key}})
+	stop, err := Listen(srv, addr, cert, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // WorkerOptions configure a build host (`dsynth worker`).
@@ -189,10 +188,8 @@ func (h *host) localPlan(job Job) (*plan.Plan, error) {
 	if h.o.SystemDir != "" {
 		prof.SystemDir = h.o.SystemDir
 	}
+	// The controller's mounts are paths of its host, not of this one.
 	prof.Environment.Mounts = nil
-	for _, m := range h.o.Mounts {
-		prof.Environment.Mounts = append(prof.Environment.Mounts, specMount(m))
-	}
 	p.Tree.Path = h.o.PortsDir
 	for _, d := range []string{prof.PackagesDir + "/All", prof.LogsDir, prof.DistfilesDir, prof.OptionsDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -428,8 +425,4 @@ func fileSum(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func specMount(m isolate.Mount) spec.Mount {
-	return spec.Mount{Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly}
 }

@@ -5,8 +5,8 @@ import (
 	"os"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/rundiff"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/record/rundiff"
 )
 
 // Source is what a replay rebuilds: a plan and, when it came from the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/isolate"
-	"github.com/go-dsynth/dsynth/record/rundiff"
+	"github.com/go-dsynth/dsynth/plan/rundiff"
 )
 
 func TestMain(m *testing.M) {

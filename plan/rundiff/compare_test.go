@@ -125,7 +125,7 @@ func TestRenderGolden(t *testing.T) {
 		}
 		want, err := os.ReadFile(path)
 		if err != nil {
-			t.Fatalf("%v (run go test ./record/rundiff -run Golden -update)", err)
+			t.Fatalf("%v (run go test ./plan/rundiff -run Golden -update)", err)
 		}
 		if !bytes.Equal(w.Bytes(), want) {
 			t.Errorf("%s differs (run with -update if intended):\n%s", path, w.String())
