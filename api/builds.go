@@ -284,7 +284,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	b.tails = newTailers(s, ps.name, p.Profile.LogsDir)
 	defer close(b.done)
 	defer b.tails.stopAll()
-	release, err := execute.LockBuildBase(p.Profile.BuildBase)
+	release, err := execute.LockBuildBase(p.Profile.BuildBase, func(m string) { s.log.Warn(m) })
 	if err != nil {
 		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})

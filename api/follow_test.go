@@ -29,7 +29,7 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	for _, d := range []string{ts.prof.PackagesDir + "/All", ts.prof.DistfilesDir, ts.prof.OptionsDir} {
 		os.MkdirAll(d, 0o755)
 	}
-	release, err := lock.TryLock(ts.prof.BuildBase)
+	release, err := lock.TryLock(ts.prof.BuildBase, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func (s *Server) postRepository(w http.ResponseWriter, r *http.Request, _ params
 		return err
 	}
 	prof := ps.profile()
-	release, err := execute.LockBuildBase(prof.BuildBase)
+	release, err := execute.LockBuildBase(prof.BuildBase, func(m string) { s.log.Warn(m) })
 	if err != nil {
 		return errf(http.StatusConflict, CodeConflict, err.Error())
 	}

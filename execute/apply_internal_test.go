@@ -66,7 +66,7 @@ func TestRecoverCrashedByLock(t *testing.T) {
 	}
 
 	// While this process holds the lock, the run is alive.
-	release, err := lock.TryLock(base)
+	release, err := lock.TryLock(base, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,9 +144,10 @@ func RepositoryPkgFile(prof *spec.Profile, p *plan.Plan) string {
 
 // LockBuildBase takes the build-base lock of buildBase (see isolate/lock):
 // one run, repository build or clean at a time. It fails with a
-// lock.HeldError naming the live holder.
-func LockBuildBase(buildBase string) (release func() error, err error) {
-	return lock.TryLock(buildBase)
+// lock.HeldError naming the live holder; warn (may be nil) hears of a
+// dead holder's lock taken over.
+func LockBuildBase(buildBase string, warn func(string)) (release func() error, err error) {
+	return lock.TryLock(buildBase, warn)
 }
 
 // RunningHere reports whether a live process holds buildBase's lock and

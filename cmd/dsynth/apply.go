@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
@@ -27,7 +26,6 @@ import (
 var stdin io.Reader = os.Stdin
 
 func init() {
-	cleanupSlots = isolate.Cleanup
 	register(&command{
 		name:     "apply",
 		synopsis: "Build a saved plan (or plan a profile, confirm and build it)",
@@ -107,8 +105,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		return nil
 	}
 
-	lock.Warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", a...) }
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
@@ -141,7 +138,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		Verify:    execute.VerifyPlan,
 		Publisher: execute.PlanPublisher(p),
 		Observers: []execute.Observer{prog.Observe},
-		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
+		Warn:      func(s string) { fmt.Fprintf(stderr, "dsynth: warning: %s\n", s) },
 	})
 	if err != nil {
 		var se *execute.StaleError
@@ -185,7 +182,7 @@ func makePlan(ctx context.Context, l *spec.Loaded, keepGoing bool) (*plan.Plan, 
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version, KeepGoing: keepGoing})
 	if st != nil {
-		fmt.Fprintf(os.Stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
+		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
 	}
 	return p, err
@@ -214,11 +211,11 @@ func interruptContext() (context.Context, func()) {
 		for range sigs {
 			n++
 			if n == 1 {
-				fmt.Fprintln(os.Stderr, "\ndsynth: interrupted: stopping the builds and tearing down the slots (press Ctrl-C again to exit at once)")
+				fmt.Fprintln(stderr, "\ndsynth: interrupted: stopping the builds and tearing down the slots (press Ctrl-C again to exit at once)")
 				cancel()
 				continue
 			}
-			fmt.Fprintln(os.Stderr, "dsynth: exiting at once")
+			fmt.Fprintln(stderr, "dsynth: exiting at once")
 			os.Exit(130)
 		}
 	}()

@@ -31,7 +31,7 @@ func TestApplyRefusals(t *testing.T) {
 		t.Errorf("a declined apply wrote records")
 	}
 
-	release, err := lock.TryLock(filepath.Join(dir, "base"))
+	release, err := lock.TryLock(filepath.Join(dir, "base"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

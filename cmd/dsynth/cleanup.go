@@ -52,7 +52,7 @@ func runCleanup(buildBase string, w io.Writer) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("build base %s is not a directory", buildBase)
 	}
-	release, err := lock.TryLock(buildBase)
+	release, err := lock.TryLock(buildBase, lockWarn)
 	if err != nil {
 		var held *lock.HeldError
 		if errors.As(err, &held) {

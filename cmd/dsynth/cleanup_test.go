@@ -31,7 +31,7 @@ func TestCleanupCommand(t *testing.T) {
 			wantOut: "nothing to clean: build base " + filepath.Join(base, "nope") + " does not exist\n"},
 		{name: "held", args: []string{"cleanup", "-build-base", base},
 			setup: func(t *testing.T) func() {
-				release, err := lock.TryLock(base)
+				release, err := lock.TryLock(base, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

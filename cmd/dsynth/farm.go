@@ -141,14 +141,14 @@ func init() {
 func runWorker(o farm.WorkerOptions, addr, ns string, tc *tls.Config, ca string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	release, err := lock.TryLock(o.BuildBase)
+	release, err := lock.TryLock(o.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
 	defer release()
 	cleaned, err := isolate.Cleanup(o.BuildBase)
 	for _, c := range cleaned {
-		fmt.Fprintf(os.Stderr, "dsynth worker: cleaned up a leftover slot: %s\n", c)
+		fmt.Fprintf(stderr, "dsynth worker: cleaned up a leftover slot: %s\n", c)
 	}
 	if err != nil {
 		return err

@@ -71,8 +71,7 @@ func runFetch(arg string, pf *profileFlags, workers int) error {
 		return err
 	}
 	prof := &p.Profile
-	lock.Warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", a...) }
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to fetch: %w", err)
 	}
@@ -88,13 +87,13 @@ func runFetch(arg string, pf *profileFlags, workers int) error {
 	})
 	if res != nil {
 		for _, c := range res.Cleaned {
-			fmt.Fprintf(os.Stderr, "dsynth: cleaned a crashed run's %s\n", c)
+			fmt.Fprintf(stderr, "dsynth: cleaned a crashed run's %s\n", c)
 		}
 		distfiles.PrintResult(stdout, res)
 		fmt.Fprintf(stdout, "Distfiles: %s   Logs: %s\n", prof.DistfilesDir, prof.LogsDir+"/fetch")
 	}
 	if err := distfiles.Record(prof.Records, distfiles.FetchOperation(prof.Name, start, res, ferr)); err != nil {
-		fmt.Fprintf(os.Stderr, "dsynth: warning: %v\n", err)
+		fmt.Fprintf(stderr, "dsynth: warning: %v\n", err)
 	} else {
 		rememberRecords(prof.Records)
 	}

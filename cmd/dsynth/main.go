@@ -96,7 +96,7 @@ func setGCPercent() {
 var stdout io.Writer = os.Stdout
 
 func run(args []string, out, errw io.Writer) int {
-	stdout = out
+	stdout, stderr = out, errw
 	if len(args) == 0 {
 		usage(errw)
 		return exitError
@@ -196,3 +196,6 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// lockWarn reports a dead holder's build-base lock taken over.
+func lockWarn(msg string) { fmt.Fprintf(stderr, "dsynth: warning: %s\n", msg) }

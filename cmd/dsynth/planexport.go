@@ -13,12 +13,12 @@ import (
 // it writes the exact plan file bytes a past run applied.
 func runPlanExport(args []string) error {
 	fs := flag.NewFlagSet("dsynth plan export", flag.ContinueOnError)
-	fs.SetOutput(os.Stderr)
+	fs.SetOutput(stderr)
 	var rf recordsFlags
 	rf.register(fs)
 	out := fs.String("out", "", "write the plan to `FILE` (required)")
 	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "Usage: dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE\n\nWrite the plan a past run applied, byte for byte.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: dsynth plan export [-records FILE | -profile-file PROFILE.hcl] RUN_ID|last -out FILE\n\nWrite the plan a past run applied, byte for byte.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after RUN_ID.

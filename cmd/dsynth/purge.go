@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -101,7 +100,7 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 			len(u.Files), u.Dir, len(p.Ports), distfiles.FormatBytes(u.Bytes), u.Bytes)
 		return nil
 	}
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		var held *lock.HeldError
 		if errors.As(err, &held) {
@@ -125,7 +124,7 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 func recordPurge(prof *spec.Profile, start time.Time, rm *distfiles.Removed, err error) {
 	op := distfiles.PurgeOperation(prof.Name, prof.DistfilesDir, start, rm, err)
 	if rerr := distfiles.Record(prof.Records, op); rerr != nil {
-		fmt.Fprintf(os.Stderr, "dsynth: warning: %v\n", rerr)
+		fmt.Fprintf(stderr, "dsynth: warning: %v\n", rerr)
 		return
 	}
 	rememberRecords(prof.Records)

@@ -86,8 +86,7 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 	}
 	p := src.Plan
 
-	lock.Warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", a...) }
-	release, err := lock.TryLock(p.Profile.BuildBase)
+	release, err := lock.TryLock(p.Profile.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
@@ -97,7 +96,7 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 	if o.json {
 		msgs = stderr
 	}
-	warn := func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) }
+	warn := func(s string) { fmt.Fprintf(stderr, "dsynth: warning: %s\n", s) }
 	pr, err := replay.Prepare(ctx, src, replay.Options{Records: records, PackagesDir: o.packagesDir,
 		Workers: o.workers, Warn: warn})
 	if err != nil {

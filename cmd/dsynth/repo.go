@@ -41,7 +41,7 @@ func init() {
 				}
 				ctx, stop := interruptContext()
 				defer stop()
-				release, err := lock.TryLock(prof.BuildBase)
+				release, err := lock.TryLock(prof.BuildBase, lockWarn)
 				if err != nil {
 					return err
 				}
@@ -135,7 +135,7 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 		}
 	}
 	prof := &p.Profile
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to clean packages while the build base is in use: %w", err)
 	}

@@ -45,7 +45,7 @@ func init() {
 				if err != nil {
 					return err
 				}
-				log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+				log := slog.New(slog.NewTextHandler(stderr, nil))
 				srv, err := api.New(api.Config{Profiles: loaded, Version: Version, MetricsPublic: *metricsPublic,
 					Rate: rate.Limit(*rps), Burst: *burst, Workers: *workers, Log: log})
 				if err != nil {

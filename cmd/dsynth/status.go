@@ -9,13 +9,10 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
-
-// cleanupSlots removes what a crashed run left in a build base (set by
-// apply.go to the isolate implementation).
-var cleanupSlots func(buildBase string) ([]string, error)
 
 func init() {
 	register(&command{
@@ -125,8 +122,8 @@ func runStatus(rf *recordsFlags, jsonOut bool) (*record.Run, error) {
 			continue
 		}
 		out.Crashed = append(out.Crashed, crashed...)
-		if _, live, err := lock.Holder(base); cleanupSlots != nil && err == nil && !live {
-			cl, err := cleanupSlots(base)
+		if _, live, err := lock.Holder(base); err == nil && !live {
+			cl, err := isolate.Cleanup(base)
 			if err != nil {
 				return nil, fmt.Errorf("clean %s: %w", base, err)
 			}

@@ -67,8 +67,7 @@ func runTest(profPath, origin string, pf *profileFlags, interactive bool) error 
 		return err
 	}
 	prof := &p.Profile
-	lock.Warnf = func(format string, a ...any) { fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", a...) }
-	release, err := lock.TryLock(prof.BuildBase)
+	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func applyDeps(ctx context.Context, dp *plan.Plan) error {
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(dp)),
 		Publisher: execute.PlanPublisher(dp),
 		Observers: []execute.Observer{prog.Observe},
-		Warn:      func(s string) { fmt.Fprintf(os.Stderr, "dsynth: warning: %s\n", s) },
+		Warn:      func(s string) { fmt.Fprintf(stderr, "dsynth: warning: %s\n", s) },
 	})
 	if sum != nil {
 		execute.PrintSummary(stdout, sum)

@@ -33,18 +33,12 @@ func (e *HeldError) Error() string {
 	return fmt.Sprintf("build base is in use by dsynth process %d (lock %s)", e.PID, e.Path)
 }
 
-// Warnf reports taking over a dead holder's lock. Replace it to redirect
-// or silence the warning.
-var Warnf = func(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "dsynth: warning: "+format+"\n", args...)
-}
-
 // TryLock takes the lock of buildBase (creating the directory if needed)
 // without waiting. It fails with a *HeldError naming the holder's PID while
 // a live process holds it. A lock file left by a dead holder is taken
-// over, with a warning through Warnf. release empties the file and drops
-// the lock.
-func TryLock(buildBase string) (release func() error, err error) {
+// over, with a warning to warn (nil: none). release empties the file and
+// drops the lock.
+func TryLock(buildBase string, warn func(string)) (release func() error, err error) {
 	if err := os.MkdirAll(buildBase, 0o755); err != nil {
 		return nil, fmt.Errorf("lock %s: %w", buildBase, err)
 	}
@@ -61,8 +55,8 @@ func TryLock(buildBase string) (release func() error, err error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", p, err)
 	}
-	if old := readPID(f); old != 0 && old != os.Getpid() {
-		Warnf("taking over the lock %s of dsynth process %d, which is gone", p, old)
+	if old := readPID(f); old != 0 && old != os.Getpid() && warn != nil {
+		warn(fmt.Sprintf("taking over the lock %s of dsynth process %d, which is gone", p, old))
 	}
 	if err := writePID(f, os.Getpid()); err != nil {
 		f.Close()

@@ -15,7 +15,7 @@ import (
 // A child process holding the lock: the test binary re-executed.
 func TestMain(m *testing.M) {
 	if base := os.Getenv("LOCK_TEST_HOLD"); base != "" {
-		if _, err := lock.TryLock(base); err != nil {
+		if _, err := lock.TryLock(base, nil); err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 func TestLockCycle(t *testing.T) {
 	base := t.TempDir() + "/build"
-	release, err := lock.TryLock(base)
+	release, err := lock.TryLock(base, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestLockCycle(t *testing.T) {
 	if err != nil || !live || pid != os.Getpid() {
 		t.Fatalf("Holder = %d %v %v, want %d live", pid, live, err, os.Getpid())
 	}
-	_, err = lock.TryLock(base)
+	_, err = lock.TryLock(base, nil)
 	var held *lock.HeldError
 	if !errors.As(err, &held) || held.PID != os.Getpid() {
 		t.Fatalf("second TryLock: %v, want HeldError with our pid", err)
@@ -47,7 +47,7 @@ func TestLockCycle(t *testing.T) {
 	if pid, live, _ := lock.Holder(base); live || pid != 0 {
 		t.Fatalf("after release Holder = %d %v", pid, live)
 	}
-	release, err = lock.TryLock(base)
+	release, err = lock.TryLock(base, nil)
 	if err != nil {
 		t.Fatalf("relock: %v", err)
 	}
@@ -67,7 +67,7 @@ func TestLockHeldByOtherProcessAndTakeover(t *testing.T) {
 	if _, err := out.Read(buf); err != nil || string(buf) != "locked\n" {
 		t.Fatalf("child: %q %v", buf, err)
 	}
-	_, err := lock.TryLock(base)
+	_, err := lock.TryLock(base, nil)
 	var held *lock.HeldError
 	if !errors.As(err, &held) || held.PID != cmd.Process.Pid {
 		t.Fatalf("TryLock with live holder: %v, want HeldError pid %d", err, cmd.Process.Pid)
@@ -79,10 +79,7 @@ func TestLockHeldByOtherProcessAndTakeover(t *testing.T) {
 	cmd.Wait()
 
 	var warned string
-	orig := lock.Warnf
-	lock.Warnf = func(f string, a ...any) { warned = fmt.Sprintf(f, a...) }
-	defer func() { lock.Warnf = orig }()
-	release, err := lock.TryLock(base)
+	release, err := lock.TryLock(base, func(m string) { warned = m })
 	if err != nil {
 		t.Fatalf("takeover: %v", err)
 	}

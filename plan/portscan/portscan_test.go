@@ -277,12 +277,9 @@ func TestQueryHangsAndFloods(t *testing.T) {
 	}
 	dir := t.TempDir()
 	env := []string{"PATH=" + os.Getenv("PATH")}
-	old := QueryTimeout
-	QueryTimeout = time.Second
-	defer func() { QueryTimeout = old }()
 	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("X!= sleep 300; echo done\nPKGNAME=x-1\nall:\n"), 0o644)
 	t0 := time.Now()
-	_, err := Query(context.Background(), "bmake", dir, "", env)
+	_, err := QueryWithin(context.Background(), time.Second, "bmake", dir, "", env)
 	var me *MakeError
 	if !errors.As(err, &me) || !strings.Contains(err.Error(), "timed out after 1s") {
 		t.Fatalf("hanging make -V: %v", err)
@@ -294,7 +291,6 @@ func TestQueryHangsAndFloods(t *testing.T) {
 		t.Errorf("processes of the timed-out make are left: %s", out)
 	}
 
-	QueryTimeout = old
 	os.WriteFile(filepath.Join(dir, "Makefile"), []byte("J!= head -c 20000000 /dev/zero >&2\nPKGNAME=x-1\nall:\n"), 0o644)
 	v, err := Query(context.Background(), "bmake", dir, "", env)
 	if err != nil || v["PKGNAME"] != "x-1" {

@@ -88,7 +88,7 @@ const maxStderrLines = 5
 // QueryTimeout bounds one make -V: a port whose makefiles hang (a != shell
 // assignment that never ends, say) fails with a timeout instead of holding
 // the plan forever.
-var QueryTimeout = 2 * time.Minute
+const QueryTimeout = 2 * time.Minute
 
 // Bounds on what a make -V may print: its values (a whole port's
 // metadata) and its standard error (only the start is kept).
@@ -102,6 +102,11 @@ const (
 // default flavor. make runs in its own process group, killed whole on
 // cancellation or after QueryTimeout.
 func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (map[string]string, error) {
+	return QueryWithin(ctx, QueryTimeout, makeCmd, portDir, flavor, env)
+}
+
+// QueryWithin is Query with another timeout.
+func QueryWithin(ctx context.Context, timeout time.Duration, makeCmd, portDir, flavor string, env []string) (map[string]string, error) {
 	args := []string{"-C", portDir}
 	if flavor != "" {
 		args = append(args, "FLAVOR="+flavor)
@@ -109,7 +114,7 @@ func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (
 	for _, v := range Vars {
 		args = append(args, "-V", "${"+v+"}")
 	}
-	qctx, cancel := context.WithTimeoutCause(ctx, QueryTimeout, errQueryTimeout)
+	qctx, cancel := context.WithTimeoutCause(ctx, timeout, errQueryTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(qctx, makeCmd, args...)
 	cmd.Env = env
@@ -130,7 +135,7 @@ func Query(ctx context.Context, makeCmd, portDir, flavor string, env []string) (
 		}
 		if context.Cause(qctx) == errQueryTimeout {
 			return nil, &MakeError{Dir: portDir, Flavor: flavor, Status: -1,
-				Err: fmt.Errorf("timed out after %s", QueryTimeout), Stderr: firstLines(stderr.String(), maxStderrLines)}
+				Err: fmt.Errorf("timed out after %s", timeout), Stderr: firstLines(stderr.String(), maxStderrLines)}
 		}
 		me := &MakeError{Dir: portDir, Flavor: flavor, Status: -1, Err: err, Stderr: firstLines(stderr.String(), maxStderrLines)}
 		var ee *exec.ExitError
