@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/runreport"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -96,6 +97,7 @@ type nodeResult struct {
 	LastPhase string  `json:"last_phase,omitempty"`
 	Error     string  `json:"error,omitempty"`
 	PkgFile   string  `json:"pkgfile,omitempty"`
+	Host      string  `json:"host,omitempty"`
 	Match     bool    `json:"as_planned"`
 }
 
@@ -121,33 +123,18 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	if err != nil {
 		return fmt.Errorf("plan of run %s: %w", run.ID, err)
 	}
-	byNode := map[string]*record.Attempt{}
-	for _, a := range atts {
-		if prev := byNode[a.NodeID]; prev == nil || a.Start.After(prev.Start) || prev.Status == record.AttemptBuilding {
-			byNode[a.NodeID] = a
+	rep := runreport.Compare(run, pl, atts, nil)
+	nodes := []nodeResult{}
+	for _, pt := range rep.Ports {
+		nr := nodeResult{Node: pt.Node, Planned: pt.PlannedAction, Reason: pt.Reason, Worker: pt.Worker,
+			AttemptID: pt.AttemptID, DurationS: pt.Actual.Seconds(), LastPhase: pt.LastPhase, Error: pt.Detail,
+			PkgFile: pt.PkgFile, Host: pt.Host, Match: pt.AsPlanned}
+		if pt.Outcome != runreport.NotRun {
+			nr.Status = pt.Outcome
 		}
+		nodes = append(nodes, nr)
 	}
-	var nodes []nodeResult
-	if pl != nil {
-		for i := range pl.Ports {
-			n := &pl.Ports[i]
-			nr := nodeResult{Node: n.ID, Planned: string(n.Action), Reason: n.Reason, Worker: -1}
-			if a := byNode[n.ID]; a != nil {
-				nr.Status, nr.AttemptID, nr.Worker, nr.DurationS = a.Status, a.ID, a.Worker, a.Duration().Seconds()
-				nr.LastPhase, nr.Error, nr.PkgFile = a.LastPhase, a.Error, a.PkgFile
-			}
-			want := map[plan.Action]string{plan.ActionBuild: record.AttemptSuccess, plan.ActionSkip: record.AttemptUpToDate,
-				plan.ActionIgnored: record.AttemptIgnored, plan.ActionSkipped: record.AttemptSkipped,
-				plan.ActionFailed: record.AttemptFailed}[n.Action]
-			nr.Match = nr.Status == want || (n.Action == plan.ActionBuild && nr.Status == record.AttemptUpToDate)
-			nodes = append(nodes, nr)
-		}
-	}
-	var sum *plan.Summary
-	if pl != nil {
-		x := plan.Summarize(pl)
-		sum = &x
-	}
+	sum := rep.Planned
 	s.writeData(w, r, http.StatusOK, map[string]any{"build": s.viewRun(run), "planned": sum,
 		"actual": run.Counts, "ports": nonNil(nodes)})
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -24,7 +26,9 @@ func seedRecords(t *testing.T) (string, *record.Run) {
 	}
 	defer db.Close()
 	t0 := time.Now().Add(-time.Hour).UTC()
-	run := &record.Run{ID: "11112222-aaaa", PlanDigest: "abcdef0123456789", Plan: []byte(`{"format_version":1,"ports":[{"id":"devel/a","action":"build","version":"1.0","pkgfile":"a-1.0.pkg"},{"id":"devel/never","action":"build","version":"2.0"}]}` + "\n"),
+	planBytes := fixturePlan(t, dir, []plan.Node{{ID: "devel/a", Origin: "devel/a", PkgName: "a-1.0", Action: plan.ActionBuild, Version: "1.0", PkgFile: "a-1.0.pkg"},
+		{ID: "devel/never", Origin: "devel/never", PkgName: "never-2.0", Action: plan.ActionBuild, Version: "2.0", PkgFile: "never-2.0.pkg"}})
+	run := &record.Run{ID: "11112222-aaaa", PlanDigest: "abcdef0123456789", Plan: planBytes,
 		ProfileName: "test", Start: t0, End: t0.Add(time.Minute), Status: record.RunFailed, Workers: 2,
 		Counts: record.Counts{Planned: 4, Built: 1, Failed: 1, Skipped: 1}}
 	log := filepath.Join(dir, "devel___a.log")
@@ -214,4 +218,31 @@ func TestLastRecordsSaysWhich(t *testing.T) {
 	if code != 0 || strings.Contains(errOut, "last apply") {
 		t.Errorf("with -records: exit %d %q", code, errOut)
 	}
+}
+
+// fixturePlan is a real plan file (digested, checked by plan.Decode) of
+// the given nodes, with the profile of a golden plan.
+func fixturePlan(t *testing.T, dir string, nodes []plan.Node) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/plan/good-all.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("$TREE"), []byte(filepath.Join(dir, "ports"))), []byte("$BASE"), []byte(filepath.Join(dir, "base")))
+	var p plan.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	p.Ports, p.Order, p.PkgNode = nodes, nil, ""
+	for _, n := range nodes {
+		p.Order = append(p.Order, n.ID)
+	}
+	out, err := plan.Encode(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plan.Decode(out); err != nil {
+		t.Fatalf("fixture plan: %v", err)
+	}
+	return out
 }

@@ -3,39 +3,26 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/runreport"
 	"github.com/go-dsynth/dsynth/record"
 )
 
-// RunPort is one port of `dsynth show RUN_ID`: what the plan said and
-// what happened.
-type RunPort struct {
-	Node           string        `json:"node"`
-	PlannedAction  string        `json:"planned_action"`
-	PlannedVersion string        `json:"planned_version"`
-	PlannedPkgFile string        `json:"planned_pkgfile,omitempty"`
-	Outcome        string        `json:"outcome"` // an attempt status, or "not run"
-	PkgFile        string        `json:"pkgfile,omitempty"`
-	SHA256         string        `json:"sha256,omitempty"`
-	Expected       time.Duration `json:"expected_ns,omitempty"`
-	Actual         time.Duration `json:"actual_ns,omitempty"`
-	FailedPhase    string        `json:"failed_phase,omitempty"`
-	Detail         string        `json:"detail,omitempty"`
-	AttemptID      string        `json:"attempt_id,omitempty"`
-}
-
-// RunReport is `dsynth show -json RUN_ID`.
+// RunReport is `dsynth show -json RUN_ID`: the run's plan versus actual
+// (runreport, the report the API serves too), a one-line summary and the
+// operations that followed the run.
 type RunReport struct {
-	Run     *record.Run `json:"run"`
-	Ports   []RunPort   `json:"ports"`
-	Summary string      `json:"summary"`
+	*runreport.Report
+	Summary string `json:"summary"`
 	// Operations followed the run: the repository it published.
 	Operations []*record.Operation `json:"operations"`
+	// PlanError says why the run's stored plan could not be read (then
+	// only the attempts are shown).
+	PlanError string `json:"plan_error,omitempty"`
 }
 
 // showRun renders a recorded run: plan versus actual.
@@ -64,71 +51,27 @@ func runReport(db *record.DB, arg string) (*RunReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Expected durations: the latest success of each node before the run.
 	all, err := db.AttemptsSince(time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	expected := map[string]time.Duration{}
-	for _, a := range all {
-		if a.Status == record.AttemptSuccess && a.Duration() > 0 && a.End.Before(r.Start) {
-			expected[a.NodeID] = a.Duration()
+	var pl *plan.Plan
+	planErr := ""
+	if len(r.Plan) > 0 {
+		if pl, err = plan.Decode(r.Plan); err != nil {
+			pl, planErr = nil, err.Error()
 		}
 	}
-	ports := map[string]*RunPort{}
-	var pl plan.Plan
-	if len(r.Plan) > 0 && json.Unmarshal(r.Plan, &pl) == nil {
-		for _, n := range pl.Ports {
-			ports[n.ID] = &RunPort{Node: n.ID, PlannedAction: string(n.Action), PlannedVersion: n.Version,
-				PlannedPkgFile: n.PkgFile, Outcome: "not run", Expected: expected[n.ID]}
-		}
-	}
-	for _, a := range atts {
-		p := ports[a.NodeID]
-		if p == nil {
-			p = &RunPort{Node: a.NodeID, PlannedAction: a.Action, PlannedVersion: a.Version, Expected: expected[a.NodeID]}
-			ports[a.NodeID] = p
-		}
-		p.Outcome, p.PkgFile, p.SHA256, p.Actual, p.Detail, p.AttemptID = a.Status, a.PkgFile, a.SHA256, a.Duration(), a.Error, a.ID
-		if a.Status == record.AttemptFailed {
-			p.FailedPhase = a.LastPhase
-		}
-	}
-	rep := &RunReport{Run: r, Operations: []*record.Operation{}}
+	rep := &RunReport{Report: runreport.Compare(r, pl, atts, runreport.Expected(all, r.Start)), Operations: []*record.Operation{}, PlanError: planErr}
 	ops, err := db.RunOperations(r.ID)
 	if err != nil {
 		return nil, err
 	}
 	rep.Operations = append(rep.Operations, ops...)
-	matched := 0
-	for _, p := range ports {
-		rep.Ports = append(rep.Ports, *p)
-		if asPlanned(p) {
-			matched++
-		}
-	}
-	sort.Slice(rep.Ports, func(i, j int) bool { return rep.Ports[i].Node < rep.Ports[j].Node })
 	c := r.Counts
 	rep.Summary = fmt.Sprintf("Run %s %s: %d planned, %d built, %d failed, %d skipped, %d ignored, %d up to date; %d of %d ports went as planned.",
-		short(r.ID), r.Status, c.Planned, c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate, matched, len(ports))
+		short(r.ID), r.Status, c.Planned, c.Built, c.Failed, c.Skipped, c.Ignored, c.UpToDate, rep.Matched, len(rep.Ports))
 	return rep, nil
-}
-
-// asPlanned is true when the outcome is the one the plan announced.
-func asPlanned(p *RunPort) bool {
-	switch plan.Action(p.PlannedAction) {
-	case plan.ActionBuild:
-		return p.Outcome == record.AttemptSuccess || p.Outcome == record.AttemptUpToDate
-	case plan.ActionSkip:
-		return p.Outcome == record.AttemptUpToDate
-	case plan.ActionIgnored:
-		return p.Outcome == record.AttemptIgnored
-	case plan.ActionSkipped:
-		return p.Outcome == record.AttemptSkipped
-	case plan.ActionFailed:
-		return p.Outcome == record.AttemptFailed
-	}
-	return false
 }
 
 func printRunReport(rep *RunReport) {
@@ -156,6 +99,9 @@ func printRunReport(rep *RunReport) {
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\n%s\n", rep.Summary)
+	if rep.PlanError != "" {
+		fmt.Fprintf(stdout, "The run's stored plan cannot be read (%s): only its attempts are shown.\n", rep.PlanError)
+	}
 	for _, op := range rep.Operations {
 		fmt.Fprintf(stdout, "%s\n", operationLine(op))
 	}
