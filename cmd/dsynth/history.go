@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/go-dsynth/dsynth/record"
@@ -110,6 +111,9 @@ func printHistory(origin string, atts []*record.Attempt, jsonOut bool) error {
 		detail := a.Error
 		if a.Status == record.AttemptFailed {
 			detail = "phase " + a.LastPhase + ": " + a.Error
+		}
+		if a.Host != "" {
+			detail = strings.TrimSpace("on " + a.Host + " " + detail)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", short(a.ID), short(a.RunID), started, a.NodeID,
 			a.Version, a.Status, fmtDur(a.Duration()), short12(a.InputKey), short12(a.SHA256), detail)
