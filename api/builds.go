@@ -338,26 +338,7 @@ func (ps *profileState) observe(b *activeBuild, e execute.Event) {
 		b.ended = true
 	}
 	st := &b.status
-	st.Updated, st.Done, st.Total, st.Counts = e.Time, e.Done, e.Total, e.Count
-	setWorker := func(ws execute.WorkerStatus) {
-		for i := range st.Workers {
-			if st.Workers[i].Worker == ws.Worker {
-				st.Workers[i] = ws
-				return
-			}
-		}
-		st.Workers = append(st.Workers, ws)
-	}
-	switch e.Kind {
-	case execute.EventStart:
-		setWorker(execute.WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: "start", Since: e.Time})
-	case execute.EventPhase:
-		setWorker(execute.WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: e.Phase, Since: e.Time})
-	case execute.EventBuilt, execute.EventFailed:
-		if e.Worker >= 0 {
-			setWorker(execute.WorkerStatus{Worker: e.Worker})
-		}
-	}
+	st.Apply(e)
 	busy := 0
 	for _, w := range st.Workers {
 		if w.Node != "" {

@@ -104,39 +104,55 @@ type liveStatus struct {
 	s    Status
 }
 
-func (l *liveStatus) apply(e Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.s.Updated, l.s.Done, l.s.Total, l.s.Counts = e.Time, e.Done, e.Total, e.Count
+// Apply folds event e into s: the one status reducer behind the live
+// status file, `dsynth status`, the API and the dashboard.
+func (s *Status) Apply(e Event) {
+	if e.Kind == EventRunStart {
+		if s.RunID == "" {
+			s.RunID = e.RunID
+		}
+		if s.Start.IsZero() {
+			s.Start = e.Time
+		}
+	}
+	s.Updated, s.Done, s.Total, s.Counts = e.Time, e.Done, e.Total, e.Count
 	set := func(ws WorkerStatus) {
-		for i := range l.s.Workers {
-			if l.s.Workers[i].Worker == ws.Worker {
-				l.s.Workers[i] = ws
+		for i := range s.Workers {
+			if s.Workers[i].Worker == ws.Worker {
+				s.Workers[i] = ws
 				return
 			}
 		}
-		l.s.Workers = append(l.s.Workers, ws)
-		sort.Slice(l.s.Workers, func(a, b int) bool { return l.s.Workers[a].Worker < l.s.Workers[b].Worker })
+		s.Workers = append(s.Workers, ws)
+		sort.Slice(s.Workers, func(a, b int) bool { return s.Workers[a].Worker < s.Workers[b].Worker })
 	}
 	switch e.Kind {
 	case EventStart:
 		set(WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: "start", Since: e.Time})
 	case EventPhase:
-		for i := range l.s.Workers {
-			if l.s.Workers[i].Worker == e.Worker {
-				l.s.Workers[i].Phase = e.Phase
+		since := e.Time
+		for _, w := range s.Workers {
+			if w.Worker == e.Worker && w.Node == e.Node {
+				since = w.Since // the port's start, not the phase's
 			}
 		}
+		set(WorkerStatus{Worker: e.Worker, Node: e.Node, Phase: e.Phase, Since: since})
 	case EventBuilt, EventFailed:
 		if e.Worker >= 0 {
 			set(WorkerStatus{Worker: e.Worker})
 		}
 	case EventThrottle:
-		l.s.Throttle = e.Reason
+		s.Throttle = e.Reason
 		if !strings.Contains(e.Reason, "(") { // back to every worker
-			l.s.Throttle = ""
+			s.Throttle = ""
 		}
 	}
+}
+
+func (l *liveStatus) apply(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.s.Apply(e)
 	if l.path == "" {
 		return
 	}
