@@ -290,7 +290,6 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})
 		return
 	}
-	defer release()
 	ps.mu.Lock()
 	ps.cur = b
 	ps.mu.Unlock()
@@ -300,6 +299,9 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 		ps.mu.Unlock()
 		s.metrics.setWorkers(0, 0, 0)
 	}()
+	// Released before the build is no longer current: once /status says
+	// idle, the build base is free (a repository build may take it).
+	defer release()
 	o := execute.Options{Plan: p, PlanBytes: planBytes, Workers: b.workers, Isolator: s.cfg.NewIsolator(&p.Profile),
 		Gate: b.gate, Publisher: execute.PlanPublisher(p), Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
 		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}

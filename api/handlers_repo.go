@@ -61,13 +61,9 @@ func (s *Server) repositoryOf(ps *profileState) (*repositoryView, error) {
 }
 
 func (s *Server) getRepository(w http.ResponseWriter, r *http.Request, _ params) error {
-	names := s.order
-	if pn := r.URL.Query().Get("profile"); pn != "" {
-		ps, err := s.profileParam(pn)
-		if err != nil {
-			return err
-		}
-		names = []string{ps.name}
+	names, err := s.profilesParam(r)
+	if err != nil {
+		return err
 	}
 	out := []*repositoryView{}
 	for _, name := range names {
@@ -140,13 +136,9 @@ type farmView struct {
 }
 
 func (s *Server) getFarm(w http.ResponseWriter, r *http.Request, _ params) error {
-	names := s.order
-	if pn := r.URL.Query().Get("profile"); pn != "" {
-		ps, err := s.profileParam(pn)
-		if err != nil {
-			return err
-		}
-		names = []string{ps.name}
+	names, err := s.profilesParam(r)
+	if err != nil {
+		return err
 	}
 	out := []*farmView{}
 	for _, name := range names {
@@ -165,4 +157,17 @@ func (s *Server) getFarm(w http.ResponseWriter, r *http.Request, _ params) error
 	}
 	s.writeData(w, r, http.StatusOK, out)
 	return nil
+}
+
+// profilesParam is the profile ?profile= names, every served one without.
+func (s *Server) profilesParam(r *http.Request) ([]string, error) {
+	pn := r.URL.Query().Get("profile")
+	if pn == "" {
+		return s.order, nil
+	}
+	ps, err := s.profileParam(pn)
+	if err != nil {
+		return nil, err
+	}
+	return []string{ps.name}, nil
 }

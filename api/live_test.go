@@ -362,7 +362,23 @@ func TestLiveBuild(t *testing.T) {
 	noSlotsLeft(t, ts.prof.BuildBase)
 
 	// The build published the repository; POST /repository publishes it
-	// again; both are recorded operations.
+	// again (once the build is over: its lock is released before /status
+	// says idle); both are recorded operations.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var st struct {
+			Profiles []struct {
+				State string `json:"state"`
+			} `json:"profiles"`
+		}
+		ts.mustOK("GET", "/api/v1/status", "read", nil, 200).data(t, &st)
+		if st.Profiles[0].State == "idle" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the build never ended")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's state
+	}
 	var repos []repositoryView
 	ts.mustOK("GET", "/api/v1/repository", "read", nil, 200).data(t, &repos)
 	if len(repos) != 1 || repos[0].Current == nil || repos[0].Current.RunID != start.RunID || repos[0].Current.Count != 3 ||

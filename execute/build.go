@@ -606,3 +606,6 @@ func fileSHA256(path string) (string, int64, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
+
+// FileSHA256 returns the hex SHA-256 and size of a file.
+func FileSHA256(path string) (string, int64, error) { return fileSHA256(path) }

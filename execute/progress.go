@@ -26,7 +26,7 @@ type Progress struct {
 	bar     *progressbar.ProgressBar
 	workers map[int]*WorkerStatus
 	start   time.Time
-	lines   int // lines drawn by the last frame
+	frame   TermFrame
 	last    Event
 	stop    chan struct{}
 	stopped chan struct{}
@@ -47,10 +47,7 @@ func (p *Progress) Observe(e Event) {
 	case EventRunStart:
 		p.start = e.Time
 		if p.tty {
-			p.bar = progressbar.NewOptions(e.Total, progressbar.OptionSetWriter(io.Discard),
-				progressbar.OptionSetWidth(30), progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
-				progressbar.OptionSetRenderBlankState(true), progressbar.OptionThrottle(0))
+			p.bar = NewTermBar(e.Total)
 			p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 			go p.loop()
 		} else {
@@ -147,39 +144,61 @@ func (p *Progress) loop() {
 }
 
 // clearFrame erases the worker lines and the bar drawn last.
-func (p *Progress) clearFrame() {
-	if p.lines == 0 {
-		return
-	}
-	fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.lines)
-	p.lines = 0
-}
+func (p *Progress) clearFrame() { p.frame.Clear(p.w) }
 
 func (p *Progress) draw() {
 	if p.bar == nil {
 		return
-	}
-	ids := make([]int, 0, len(p.workers))
-	for w := range p.workers {
-		ids = append(ids, w)
-	}
-	sort.Ints(ids)
-	var b strings.Builder
-	for _, w := range ids {
-		ws := p.workers[w]
-		fmt.Fprintf(&b, "  worker %2d  %-40s %-16s %s\n", w, ws.Node, ws.Phase, time.Since(ws.Since).Round(time.Second))
 	}
 	el := time.Since(p.start)
 	rate := 0.0
 	if el > 0 {
 		rate = float64(p.last.Count.Built) / el.Hours()
 	}
+	p.frame.Draw(p.w, p.workers, p.bar, fmt.Sprintf("%.0f pkgs/hour  failed %d  skipped %d", rate, p.last.Count.Failed, p.last.Count.Skipped))
+}
+
+// TermFrame is the block a terminal display redraws in place: one line
+// per worker (its port, phase and time in it) above the bar. The
+// progress displays of apply and fetch share it.
+type TermFrame struct{ lines int }
+
+// Clear erases the block drawn last.
+func (f *TermFrame) Clear(w io.Writer) {
+	if f.lines == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\r\x1b[%dA\x1b[J", f.lines)
+	f.lines = 0
+}
+
+// Draw writes the block: the workers by number, then the bar followed by
+// extra.
+func (f *TermFrame) Draw(w io.Writer, workers map[int]*WorkerStatus, bar *progressbar.ProgressBar, extra string) {
+	ids := make([]int, 0, len(workers))
+	for n := range workers {
+		ids = append(ids, n)
+	}
+	sort.Ints(ids)
+	var b strings.Builder
+	for _, n := range ids {
+		ws := workers[n]
+		fmt.Fprintf(&b, "  worker %2d  %-40s %-16s %s\n", n, ws.Node, ws.Phase, time.Since(ws.Since).Round(time.Second))
+	}
 	// Render again: the bar computes its elapsed time and ETA only when
-	// it renders, which Set alone does between port completions.
-	p.bar.RenderBlank()
-	fmt.Fprintf(&b, "%s  %.0f pkgs/hour  failed %d  skipped %d\n", p.bar.String(), rate, p.last.Count.Failed, p.last.Count.Skipped)
-	p.lines = len(ids) + 1
-	io.WriteString(p.w, b.String())
+	// it renders, which Set alone does between completions.
+	bar.RenderBlank()
+	fmt.Fprintf(&b, "%s  %s\n", bar.String(), extra)
+	f.lines = len(ids) + 1
+	io.WriteString(w, b.String())
+}
+
+// NewTermBar is the bar of a terminal display of total items.
+func NewTermBar(total int) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total, progressbar.OptionSetWriter(io.Discard),
+		progressbar.OptionSetWidth(30), progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetRenderBlankState(true), progressbar.OptionThrottle(0))
 }
 
 // PrintSummary prints the final summary of a run.

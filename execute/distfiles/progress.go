@@ -3,12 +3,12 @@ package distfiles
 import (
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/go-dsynth/dsynth/execute"
 )
 
 // Progress displays a fetch as execute.Progress displays a run: with a
@@ -21,22 +21,17 @@ type Progress struct {
 
 	mu      sync.Mutex
 	bar     *progressbar.ProgressBar
-	workers map[int]*workerLine
-	lines   int
+	workers map[int]*execute.WorkerStatus
+	frame   execute.TermFrame
 	failed  int
 	stop    chan struct{}
 	stopped chan struct{}
 }
 
-type workerLine struct {
-	id, phase string
-	since     time.Time
-}
-
 // NewProgress returns a display writing to w; tty selects the terminal
 // display.
 func NewProgress(w io.Writer, tty bool) *Progress {
-	return &Progress{w: w, tty: tty, workers: map[int]*workerLine{}}
+	return &Progress{w: w, tty: tty, workers: map[int]*execute.WorkerStatus{}}
 }
 
 // Observe is the Options.Observe of the display.
@@ -46,20 +41,17 @@ func (p *Progress) Observe(e Event) {
 	switch e.Kind {
 	case EventStart:
 		if p.tty {
-			p.bar = progressbar.NewOptions(e.Total, progressbar.OptionSetWriter(io.Discard),
-				progressbar.OptionSetWidth(30), progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
-				progressbar.OptionSetRenderBlankState(true), progressbar.OptionThrottle(0))
+			p.bar = execute.NewTermBar(e.Total)
 			p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 			go p.loop()
 		} else {
 			fmt.Fprintf(p.w, "fetch: %d ports with distfiles to check\n", e.Total)
 		}
 	case EventPort:
-		p.workers[e.Worker] = &workerLine{id: e.ID, phase: "start", since: e.Time}
+		p.workers[e.Worker] = &execute.WorkerStatus{Worker: e.Worker, Node: e.ID, Phase: "start", Since: e.Time}
 	case EventPhase:
 		if wl := p.workers[e.Worker]; wl != nil {
-			wl.phase = e.Phase
+			wl.Phase = e.Phase
 		}
 	case EventDone:
 		delete(p.workers, e.Worker)
@@ -118,31 +110,12 @@ func (p *Progress) loop() {
 	}
 }
 
-func (p *Progress) clearFrame() {
-	if p.lines == 0 {
-		return
-	}
-	fmt.Fprintf(p.w, "\r\x1b[%dA\x1b[J", p.lines)
-	p.lines = 0
-}
+func (p *Progress) clearFrame() { p.frame.Clear(p.w) }
 
 func (p *Progress) draw() {
-	if p.bar == nil {
-		return
+	if p.bar != nil {
+		p.frame.Draw(p.w, p.workers, p.bar, fmt.Sprintf("failed %d", p.failed))
 	}
-	ids := make([]int, 0, len(p.workers))
-	for w := range p.workers {
-		ids = append(ids, w)
-	}
-	sort.Ints(ids)
-	var b strings.Builder
-	for _, w := range ids {
-		wl := p.workers[w]
-		fmt.Fprintf(&b, "  worker %2d  %-40s %-16s %s\n", w, wl.id, wl.phase, time.Since(wl.since).Round(time.Second))
-	}
-	fmt.Fprintf(&b, "%s  failed %d\n", p.bar.String(), p.failed)
-	p.lines = len(ids) + 1
-	io.WriteString(p.w, b.String())
 }
 
 // PrintResult prints the summary of a fetch: the counts, the bytes

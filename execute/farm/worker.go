@@ -414,15 +414,8 @@ func (l *logStream) close() {
 	}
 }
 
+// fileSum is the hex SHA-256 of a file.
 func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum, _, err := execute.FileSHA256(path)
+	return sum, err
 }

@@ -2,11 +2,8 @@ package replay
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -316,7 +313,7 @@ func (pr *Prepared) explain(r *PortResult, o Original) {
 		dir = run.PackagesDir
 	}
 	orig := filepath.Join(dir, "All", o.PkgFile)
-	if sum, err := fileSHA256(orig); err != nil || sum != o.SHA256 {
+	if sum, _, err := execute.FileSHA256(orig); err != nil || sum != o.SHA256 {
 		r.Note = "the original package is no longer in packages_dir: hashes only"
 		return
 	}
@@ -325,19 +322,6 @@ func (pr *Prepared) explain(r *PortResult, o Original) {
 	if err != nil {
 		r.Note = "comparing the archives: " + err.Error()
 	}
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // SetObservers sets the observers of the replay's events (progress).
