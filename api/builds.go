@@ -192,7 +192,7 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force, 
 		sort.Strings(prof.Targets)
 		prof.Targets = slices.Compact(prof.Targets)
 	}
-	db, err := record.LoadSnapshot(prof.Records, 30*time.Second)
+	db, err := plan.RecordsStore(prof.Records)
 	if err != nil {
 		return nil, 0, err
 	}

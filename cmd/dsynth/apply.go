@@ -169,15 +169,9 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 
 // makePlan plans a loaded profile (the `apply PROFILE.hcl` form).
 func makePlan(ctx context.Context, l *spec.Loaded, keepGoing bool) (*plan.Plan, error) {
-	var db plan.Store
-	if l.Profile.Records != "" {
-		// Like before any apply: no records file is created by planning
-		// alone (a declined apply leaves nothing behind).
-		if _, err := os.Stat(l.Profile.Records); err == nil {
-			if db, err = loadSnapshot(l.Profile.Records); err != nil {
-				return nil, err
-			}
-		}
+	db, err := loadSnapshot(l.Profile.Records)
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version, KeepGoing: keepGoing})

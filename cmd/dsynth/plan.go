@@ -60,11 +60,9 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var db plan.Store
-	if l.Profile.Records != "" {
-		if db, err = loadSnapshot(l.Profile.Records); err != nil {
-			return err
-		}
+	db, err := loadSnapshot(l.Profile.Records)
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -158,6 +159,6 @@ func short(id string) string {
 // loadSnapshot copies the planner's view of the records at path (see
 // record.Snapshot): planning never holds the records lock while make runs.
 // A damaged database is reported as such.
-func loadSnapshot(path string) (*record.Snapshot, error) {
-	return guardRecords(path, func() (*record.Snapshot, error) { return record.LoadSnapshot(path, 30*time.Second) })
+func loadSnapshot(path string) (plan.Store, error) {
+	return guardRecords(path, func() (plan.Store, error) { return plan.RecordsStore(path) })
 }
