@@ -205,7 +205,7 @@ func (db *DB) RunSummaries() ([]*Run, error) {
 				return fmt.Errorf("decode run %s: %w", k, err)
 			}
 			out = append(out, &r.Run)
-			return nil
+			return liveCounts(tx, &r.Run)
 		})
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })

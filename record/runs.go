@@ -105,7 +105,7 @@ func getRun(tx *bolt.Tx, id string) (*Run, error) {
 	if err := json.Unmarshal(v, &r); err != nil {
 		return nil, fmt.Errorf("decode run %s: %w", id, err)
 	}
-	return &r, nil
+	return &r, liveCounts(tx, &r)
 }
 
 // Runs returns every run, oldest first.
@@ -118,7 +118,7 @@ func (db *DB) Runs() ([]*Run, error) {
 				return fmt.Errorf("decode run %s: %w", k, err)
 			}
 			out = append(out, &r)
-			return nil
+			return liveCounts(tx, &r)
 		})
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
@@ -173,4 +173,35 @@ func (db *DB) UpdateRun(id string, fn func(*Run) error) error {
 // CreateRun writes a new run.
 func (db *DB) CreateRun(r *Run) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error { return putRun(tx, r) })
+}
+
+// liveCounts gives a run still running (or one that crashed, which never
+// wrote its end) the counts of its attempts so far (the run record's own
+// counts are written when it ends): every reader (show, status, the API)
+// then says the same during a run as after it.
+func liveCounts(tx *bolt.Tx, r *Run) error {
+	if r.Status != RunRunning && r.Status != RunCrashed {
+		return nil
+	}
+	atts, err := scanIndex(tx, "r/"+r.ID+"/")
+	if err != nil {
+		return err
+	}
+	c := Counts{Planned: r.Counts.Planned}
+	for _, a := range atts {
+		switch a.Status {
+		case AttemptSuccess:
+			c.Built++
+		case AttemptFailed:
+			c.Failed++
+		case AttemptSkipped:
+			c.Skipped++
+		case AttemptIgnored:
+			c.Ignored++
+		case AttemptUpToDate:
+			c.UpToDate++
+		}
+	}
+	r.Counts = c
+	return nil
 }

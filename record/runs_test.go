@@ -2,6 +2,7 @@ package record
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -139,5 +140,45 @@ func TestWorkers(t *testing.T) {
 	ws, err := db.RunWorkers("r")
 	if err != nil || len(ws) != 3 || ws[0].Worker != 0 || ws[2].Built != 2 {
 		t.Errorf("RunWorkers = %v, %v", ws, err)
+	}
+}
+
+// TestLiveCounts: a run still running reads with the counts of its
+// attempts so far, whichever query reads it; an ended run keeps its own.
+func TestLiveCounts(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "r.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Now().UTC()
+	r := &Run{ID: "run-live", Start: t0, Status: RunRunning, Counts: Counts{Planned: 5}}
+	err = db.Write(func(tx *Tx) error {
+		if err := tx.PutRun(r); err != nil {
+			return err
+		}
+		for i, st := range []string{AttemptSuccess, AttemptSuccess, AttemptFailed, AttemptBuilding} {
+			if err := tx.PutAttempt(&Attempt{ID: fmt.Sprint("a", i), RunID: r.ID, NodeID: fmt.Sprint("n/", i), Status: st, Start: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Counts{Planned: 5, Built: 2, Failed: 1}
+	byRun, _ := db.Run("run-live")
+	sums, _ := db.RunSummaries()
+	res, _ := db.ResolveRun("last")
+	for name, got := range map[string]*Run{"Run": byRun, "RunSummaries": sums[0], "ResolveRun": res} {
+		if got == nil || got.Counts != want {
+			t.Errorf("%s: %+v, want counts %+v", name, got, want)
+		}
+	}
+	r.Status, r.Counts = RunFailed, Counts{Planned: 5, Built: 2, Failed: 2}
+	db.Write(func(tx *Tx) error { return tx.PutRun(r) })
+	if got, _ := db.Run("run-live"); got.Counts != r.Counts {
+		t.Errorf("an ended run: %+v", got.Counts)
 	}
 }
