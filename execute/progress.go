@@ -127,16 +127,21 @@ func (p *Progress) eventLine(e Event) string {
 }
 
 func (p *Progress) loop() {
-	defer close(p.stopped)
+	Redraw(&p.mu, p.stop, p.stopped, func() { p.clearFrame(); p.draw() })
+}
+
+// Redraw calls draw, holding mu, four times a second until stop is
+// closed, then closes stopped: the loop of a terminal display.
+func Redraw(mu *sync.Mutex, stop <-chan struct{}, stopped chan<- struct{}, draw func()) {
+	defer close(stopped)
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
 	for {
-		p.mu.Lock()
-		p.clearFrame()
-		p.draw()
-		p.mu.Unlock()
+		mu.Lock()
+		draw()
+		mu.Unlock()
 		select {
-		case <-p.stop:
+		case <-stop:
 			return
 		case <-t.C:
 		}

@@ -94,20 +94,7 @@ func portLine(e Event) string {
 }
 
 func (p *Progress) loop() {
-	defer close(p.stopped)
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		p.mu.Lock()
-		p.clearFrame()
-		p.draw()
-		p.mu.Unlock()
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-		}
-	}
+	execute.Redraw(&p.mu, p.stop, p.stopped, func() { p.clearFrame(); p.draw() })
 }
 
 func (p *Progress) clearFrame() { p.frame.Clear(p.w) }
