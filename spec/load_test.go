@@ -116,3 +116,27 @@ profile "p" {
 		}
 	}
 }
+
+// TestVariableTypoHint: a mistyped variable name, given with -var, in a
+// variables file or referred to, is answered with the name it resembles.
+func TestVariableTypoHint(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p.hcl")
+	os.WriteFile(path, []byte("variable \"build_base\" {\n  default = \"/b\"\n}\nprofile \"p\" {\n  ports_dir  = \"ports\"\n  build_base = var.build_base\n  ports      = [\"devel/foo\"]\n}\n"), 0o600)
+	vf := filepath.Join(dir, "v.hcl")
+	os.WriteFile(vf, []byte("biuld_base = \"/c\"\n"), 0o600)
+	for _, opt := range []Options{{Vars: []string{"build_bas=/x"}}, {VarFiles: []string{vf}}} {
+		_, diags := Load(path, opt)
+		if !diags.HasErrors() || !strings.Contains(diags.Error(), `Did you mean "build_base"?`) {
+			t.Errorf("%+v: %v", opt, diags)
+		}
+	}
+	ref := filepath.Join(dir, "r.hcl")
+	os.WriteFile(ref, []byte("variable \"build_base\" {\n  default = \"/b\"\n}\nprofile \"p\" {\n  ports_dir  = \"ports\"\n  build_base = var.build_bsae\n  ports      = [\"devel/foo\"]\n}\n"), 0o600)
+	if _, diags := Load(ref, Options{}); !strings.Contains(diags.Error(), `Did you mean "build_base"?`) {
+		t.Errorf("reference: %v", diags)
+	}
+	if Suggest("zzzz", []string{"build_base"}) != "" {
+		t.Error("a far name is suggested")
+	}
+}

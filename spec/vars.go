@@ -160,7 +160,7 @@ func (ld *loader) readVarFile(file string) {
 		v := ld.vars[name]
 		if v == nil {
 			ld.errorf(a.NameRange.Ptr(), "Value for undeclared variable",
-				"The profile declares no variable %q (variable %q {} block).", name, name)
+				"The profile declares no variable %q (variable %q {} block).%s", name, name, ld.varHint(name))
 			continue
 		}
 		val, ok := ld.evalConst(a.Expr, "a variables file")
@@ -190,7 +190,7 @@ func (ld *loader) setVarArg(arg string) {
 	v := ld.vars[name]
 	if v == nil {
 		ld.errorf(nil, "Value for undeclared variable",
-			"-var %s: the profile declares no variable %q (variable %q {} block).", arg, name, name)
+			"-var %s: the profile declares no variable %q (variable %q {} block).%s", arg, name, name, ld.varHint(name))
 		return
 	}
 	fake := fmt.Sprintf("<value for var.%s>", name)
@@ -328,7 +328,7 @@ func (ld *loader) checkRefs(expr hcl.Expression) bool {
 			}
 			if root == "var" && ld.vars[name] == nil {
 				ld.errorf(tr.SourceRange().Ptr(), "Reference to undeclared input variable",
-					"There is no variable %q {} block in this file.", name)
+					"There is no variable %q {} block in this file.%s", name, ld.varHint(name))
 				ok = false
 			}
 			if root == "local" && ld.locals[name] == nil {
@@ -362,4 +362,16 @@ func (ld *loader) eval(expr hcl.Expression) (cty.Value, bool) {
 		return cty.NilVal, false
 	}
 	return val, true
+}
+
+// varHint is " Did you mean "x"?" for a mistyped variable name, or "".
+func (ld *loader) varHint(name string) string {
+	names := make([]string, 0, len(ld.vars))
+	for n := range ld.vars {
+		names = append(names, n)
+	}
+	if s := Suggest(name, names); s != "" {
+		return fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return ""
 }
