@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/internal/testtool"
+
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -46,9 +48,7 @@ func catalogOf(t *testing.T, dir string) (string, map[string][]byte) {
 // lists them; `dsynth repo` republishes on demand.
 func TestE2ERepositoryAndPkgclean(t *testing.T) {
 	dir := e2eSetup(t, "misc/versioned", "misc/minicat")
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("no openssl")
-	}
+	testtool.Need(t, "openssl")
 	if out, err := exec.Command("openssl", "genrsa", "-out", filepath.Join(dir, "repo.key"), "2048").CombinedOutput(); err != nil {
 		t.Fatalf("openssl genrsa: %v\n%s", err, out)
 	}

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/dsynth/internal/testtool"
+
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
@@ -65,9 +67,7 @@ func fetchEnv(t *testing.T, srv string) (dir string, p *plan.Plan) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (real slots)")
 	}
-	if _, err := exec.LookPath("bmake"); err != nil {
-		t.Skip("bmake not installed")
-	}
+	testtool.Need(t, "bmake")
 	dir = t.TempDir()
 	if out, err := exec.Command("cp", "-rL", "../../testdata/ports/fetch", filepath.Join(dir, "ports")).CombinedOutput(); err != nil {
 		t.Fatalf("copy tree: %v: %s", err, out)

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/internal/testtool"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/go-dsynth/dsynth/execute"
@@ -62,9 +64,7 @@ var (
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	buildtest.Need(t)
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("no openssl")
-	}
+	testtool.Need(t, "openssl")
 	fixOnce.Do(func() {
 		e := buildtest.New(&onceT{T: t}, "good", []string{"misc/minicat", "misc/versioned"}, "")
 		p, sum := e.Apply()

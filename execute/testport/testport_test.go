@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/dsynth/internal/testtool"
+
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/testport"
 	"github.com/go-dsynth/dsynth/isolate"
@@ -29,12 +31,7 @@ func setup(t *testing.T, target string) (*plan.Plan, string) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (slots)")
 	}
-	if testing.Short() {
-		t.Skip("-short")
-	}
-	if _, err := exec.LookPath("bmake"); err != nil {
-		t.Skip("bmake not installed")
-	}
+	testtool.Need(t, "bmake")
 	dir := t.TempDir()
 	if out, err := exec.Command("cp", "-rL", "../../testdata/ports/testport", filepath.Join(dir, "ports")).CombinedOutput(); err != nil {
 		t.Fatalf("copy tree: %v\n%s", err, out)

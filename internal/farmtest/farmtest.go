@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/dsynth/internal/testtool"
+
 	"github.com/go-dsynth/dsynth/execute/farm"
 )
 
@@ -41,17 +43,16 @@ func TemporalBin() string {
 	return ""
 }
 
-// Need skips t unless it runs as root with ip and the temporal CLI.
+// Need skips t unless it runs as root (slots, network namespaces), and
+// fails it without ip or the temporal CLI (make test-deps installs both).
 func Need(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces, slots)")
 	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("no ip (iproute2)")
-	}
+	testtool.Need(t, "ip")
 	if TemporalBin() == "" {
-		t.Skip("no temporal CLI (go install github.com/temporalio/cli/cmd/temporal@v1.5.1)")
+		t.Fatal("the temporal CLI is not installed: run `make test-deps` (.ci/install-temporal: go install github.com/temporalio/cli/cmd/temporal@v1.5.1)")
 	}
 }
 

@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-dsynth/dsynth/internal/testtool"
 )
 
 // repoManifest is the part of a packagesite.yaml line the tests check.
@@ -92,9 +94,7 @@ func opensslVerify(t *testing.T, pub string, msg, sig []byte) {
 // rsa:KEY, signing_command) and checks the catalog against files (the
 // package files under pkgdir/All).
 func checkRepo(t *testing.T, run func(string, ...string) string, pkgStatic, pkgdir string, files []string) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("no openssl")
-	}
+	testtool.Need(t, "openssl")
 	keys := t.TempDir()
 	priv, pub := writeKey(t, keys)
 	signer := filepath.Join(keys, "sign.sh")
