@@ -58,21 +58,11 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 	ctx, stop := interruptContext()
 	defer stop()
 
-	var p *plan.Plan
-	var planBytes []byte
-	if plan.IsPlanFile(arg) {
-		var err error
-		if p, planBytes, err = plan.ReadFile(arg); err != nil {
-			return err
-		}
-	} else {
-		if err := notPlanNorProfile(arg); err != nil {
-			return err
-		}
-		l, err := pf.load(arg)
-		if err != nil {
-			return err
-		}
+	p, planBytes, l, err := readPlanOrProfile(arg, pf)
+	if err != nil {
+		return err
+	}
+	if p == nil {
 		if p, err = makePlan(ctx, l, keepGoing); err != nil {
 			if p != nil {
 				plan.RenderChanges(stdout, p)

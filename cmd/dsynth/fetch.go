@@ -42,18 +42,11 @@ func init() {
 // loadPlanArg reads a plan file, or plans a profile file (every target
 // planned: -keep-going), for the commands that take either.
 func loadPlanArg(ctx context.Context, arg string, pf *profileFlags) (*plan.Plan, error) {
-	if plan.IsPlanFile(arg) {
-		p, _, err := plan.ReadFile(arg)
+	p, _, l, err := readPlanOrProfile(arg, pf)
+	if err != nil || p != nil {
 		return p, err
 	}
-	if err := notPlanNorProfile(arg); err != nil {
-		return nil, err
-	}
-	l, err := pf.load(arg)
-	if err != nil {
-		return nil, err
-	}
-	p, err := makePlan(ctx, l, true)
+	p, err = makePlan(ctx, l, true)
 	if err != nil && p == nil {
 		return nil, err
 	}

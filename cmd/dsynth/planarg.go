@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/spec"
 )
 
 // planArgHead is how much of an argument file notPlanNorProfile reads.
@@ -47,4 +48,19 @@ func notPlanNorProfile(path string) error {
 		return fmt.Errorf("%s: %w (not a JSON object with a format_version), nor a profile file (no profile block)", path, plan.ErrNotPlan)
 	}
 	return nil
+}
+
+// readPlanOrProfile reads arg for the commands that take a plan file or a
+// profile file: the plan and its bytes, or the loaded profile (the
+// other ones nil).
+func readPlanOrProfile(arg string, pf *profileFlags) (*plan.Plan, []byte, *spec.Loaded, error) {
+	if plan.IsPlanFile(arg) {
+		p, b, err := plan.ReadFile(arg)
+		return p, b, nil, err
+	}
+	if err := notPlanNorProfile(arg); err != nil {
+		return nil, nil, nil, err
+	}
+	l, err := pf.load(arg)
+	return nil, nil, l, err
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute/distfiles"
 	"github.com/go-dsynth/dsynth/isolate/lock"
-	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/spec"
 )
 
@@ -42,20 +41,13 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 	ctx, stop := interruptContext()
 	defer stop()
 	var prof spec.Profile
-	if plan.IsPlanFile(arg) {
-		p, _, err := plan.ReadFile(arg)
-		if err != nil {
-			return err
-		}
-		prof = p.Profile
-	} else {
-		if err := notPlanNorProfile(arg); err != nil {
-			return err
-		}
-		l, err := pf.load(arg)
-		if err != nil {
-			return err
-		}
+	pa, _, l, err := readPlanOrProfile(arg, pf)
+	switch {
+	case err != nil:
+		return err
+	case pa != nil:
+		prof = pa.Profile
+	default:
 		prof = *l.Profile
 	}
 	if d := filepath.Clean(prof.DistfilesDir); d == filepath.Clean(prof.BuildBase) || d == filepath.Clean(prof.PortsDir) || d == "/" {

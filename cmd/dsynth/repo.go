@@ -72,19 +72,12 @@ func init() {
 // profileOrPlan loads arg, a plan file or a profile; p is nil for a
 // profile (no scan is made).
 func profileOrPlan(arg string, pf *profileFlags) (*spec.Profile, *plan.Plan, error) {
-	if plan.IsPlanFile(arg) {
-		p, _, err := plan.ReadFile(arg)
-		if err != nil {
-			return nil, nil, err
-		}
+	p, _, l, err := readPlanOrProfile(arg, pf)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case p != nil:
 		return &p.Profile, p, nil
-	}
-	if err := notPlanNorProfile(arg); err != nil {
-		return nil, nil, err
-	}
-	l, err := pf.load(arg)
-	if err != nil {
-		return nil, nil, err
 	}
 	return l.Profile, nil, nil
 }
@@ -114,25 +107,11 @@ func runRepo(ctx context.Context, prof *spec.Profile, p *plan.Plan, w io.Writer)
 func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 	ctx, stop := interruptContext()
 	defer stop()
-	var p *plan.Plan
-	if plan.IsPlanFile(arg) {
-		var err error
-		if p, _, err = plan.ReadFile(arg); err != nil {
-			return err
-		}
-	} else {
-		if err := notPlanNorProfile(arg); err != nil {
-			return err
-		}
-		l, err := pf.load(arg)
-		if err != nil {
-			return err
-		}
-		// A port that fails to plan keeps its packages (see
-		// execute.ObsoletePackages): plan the rest.
-		if p, err = makePlan(ctx, l, true); err != nil {
-			return err
-		}
+	// A port that fails to plan keeps its packages (see
+	// execute.ObsoletePackages): the rest is planned.
+	p, err := loadPlanArg(ctx, arg, pf)
+	if err != nil {
+		return err
 	}
 	prof := &p.Profile
 	release, err := lock.TryLock(prof.BuildBase, lockWarn)
