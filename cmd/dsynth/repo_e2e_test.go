@@ -1,17 +1,15 @@
 package main
 
 import (
-	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/internal/repotest"
 	"github.com/go-dsynth/dsynth/internal/testtool"
 
 	"github.com/go-dsynth/dsynth/record"
@@ -21,23 +19,7 @@ import (
 // packagesite.yaml lines and the archive members.
 func catalogOf(t *testing.T, dir string) (string, map[string][]byte) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "base", "packages", ".latest", "packagesite.pkg"))
-	if err != nil {
-		t.Fatalf("no published catalog: %v", err)
-	}
-	defer f.Close()
-	m := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		m[h.Name], _ = io.ReadAll(tr)
-	}
+	m := repotest.Members(t, filepath.Join(dir, "base", "packages", ".latest", "packagesite.pkg"))
 	return string(m["packagesite.yaml"]), m
 }
 
@@ -73,12 +55,7 @@ func TestE2ERepositoryAndPkgclean(t *testing.T) {
 			t.Errorf("the catalog lacks %s:\n%s", want, site)
 		}
 	}
-	sum := sha256.Sum256([]byte(site))
-	os.WriteFile(filepath.Join(dir, "digest"), []byte(hex.EncodeToString(sum[:])), 0o644)
-	os.WriteFile(filepath.Join(dir, "sig"), members["signature"], 0o644)
-	if out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", filepath.Join(dir, "repo.pub"), "-signature", filepath.Join(dir, "sig"), filepath.Join(dir, "digest")).CombinedOutput(); err != nil {
-		t.Fatalf("openssl does not verify the catalog: %v\n%s", err, out)
-	}
+	repotest.VerifySignature(t, filepath.Join(dir, "repo.pub"), []byte(site), members["signature"])
 
 	out, code = dsynth(t, dir, "show", "last")
 	mustCode(t, out, code, 0, "show last")

@@ -3,27 +3,20 @@
 package publish_test
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/internal/repotest"
 	"github.com/go-dsynth/dsynth/internal/testtool"
 
 	"golang.org/x/sys/unix"
@@ -75,14 +68,10 @@ func setup(t *testing.T) *fixture {
 		}
 		keys := filepath.Join(e.Base, "keys")
 		os.MkdirAll(keys, 0o755)
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
+		if _, _, err := repotest.WriteKey(keys); err != nil {
 			fixErr = err.Error()
 			return
 		}
-		pb, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
-		os.WriteFile(filepath.Join(keys, "repo.key"), pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o600)
-		os.WriteFile(filepath.Join(keys, "repo.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pb}), 0o644)
 		// poudriere's signing_command protocol; the folder is mounted at
 		// /signer in the slot.
 		os.WriteFile(filepath.Join(keys, "sign.sh"), []byte(`#!/bin/sh
@@ -127,24 +116,7 @@ func catalog(t *testing.T, dir string) (map[string]map[string]any, map[string][]
 	if _, err := os.Stat(filepath.Join(dir, "meta.conf")); err != nil {
 		t.Fatalf("no meta.conf: %v", err)
 	}
-	f, err := os.Open(filepath.Join(dir, "packagesite.pkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	members := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(tr)
-		members[h.Name] = b
-	}
+	members := repotest.Members(t, filepath.Join(dir, "packagesite.pkg"))
 	pkgs := map[string]map[string]any{}
 	sc := bufio.NewScanner(bytes.NewReader(members["packagesite.yaml"]))
 	for sc.Scan() {
@@ -164,17 +136,6 @@ func catalog(t *testing.T, dir string) (map[string]map[string]any, map[string][]
 		pkgs[filepath.Base(path)] = m
 	}
 	return pkgs, members
-}
-
-func verify(t *testing.T, pub string, msg, sig []byte) {
-	t.Helper()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "m"), msg, 0o644)
-	os.WriteFile(filepath.Join(dir, "s"), sig, 0o644)
-	out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", pub, "-signature", filepath.Join(dir, "s"), filepath.Join(dir, "m")).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Verified OK") {
-		t.Fatalf("openssl does not verify the catalog signature: %v\n%s", err, out)
-	}
 }
 
 func latest(t *testing.T, f *fixture) string {
@@ -233,8 +194,7 @@ func TestPublishUnsignedThenSigned(t *testing.T) {
 		t.Errorf("the previous repository %s is gone: %v", first, err)
 	}
 	_, members = catalog(t, filepath.Join(f.opts.PackagesDir, publish.Latest))
-	sum := sha256.Sum256(members["packagesite.yaml"])
-	verify(t, filepath.Join(f.keys, "repo.pub"), []byte(hex.EncodeToString(sum[:])), members["signature"])
+	repotest.VerifySignature(t, filepath.Join(f.keys, "repo.pub"), members["packagesite.yaml"], members["signature"])
 	pub, _ := os.ReadFile(filepath.Join(f.keys, "repo.pub"))
 	fp := sha256.Sum256(pub)
 	if op.Fingerprint != hex.EncodeToString(fp[:]) {
@@ -254,8 +214,7 @@ func TestPublishUnsignedThenSigned(t *testing.T) {
 		t.Fatalf("signing_command publish: %v", err)
 	}
 	_, members = catalog(t, filepath.Join(f.opts.PackagesDir, publish.Latest))
-	sum = sha256.Sum256(members["packagesite.yaml"])
-	verify(t, filepath.Join(f.keys, "repo.pub"), []byte(hex.EncodeToString(sum[:])), members["packagesite.yaml.sig"])
+	repotest.VerifySignature(t, filepath.Join(f.keys, "repo.pub"), members["packagesite.yaml"], members["packagesite.yaml.sig"])
 	if op.Fingerprint != hex.EncodeToString(fp[:]) {
 		t.Errorf("signing_command fingerprint %q, want %x", op.Fingerprint, fp)
 	}

@@ -1,24 +1,18 @@
 package portgen
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/internal/repotest"
 	"github.com/go-dsynth/dsynth/internal/testtool"
 )
 
@@ -28,75 +22,16 @@ type repoManifest struct {
 	PkgSize                          int64 `json:"pkgsize"`
 }
 
-// readCatalog returns the members of packagesite.pkg.
-func readCatalog(t *testing.T, file string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[h.Name] = b
-	}
-}
-
-// writeKey writes a new RSA private key (PEM) and its public key; it
-// returns their paths.
-func writeKey(t *testing.T, dir string) (priv, pub string) {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	priv, pub = filepath.Join(dir, "repo.key"), filepath.Join(dir, "repo.pub")
-	pb, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pb}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return priv, pub
-}
-
-// opensslVerify checks sig, the RSA-SHA256 signature of msg, with the
-// public key file pub, as openssl does.
-func opensslVerify(t *testing.T, pub string, msg, sig []byte) {
-	t.Helper()
-	dir := t.TempDir()
-	m, s := filepath.Join(dir, "msg"), filepath.Join(dir, "sig")
-	os.WriteFile(m, msg, 0o644)
-	os.WriteFile(s, sig, 0o644)
-	out, err := exec.Command("openssl", "dgst", "-sha256", "-verify", pub, "-signature", s, m).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Verified OK") {
-		t.Fatalf("openssl does not verify the signature: %v\n%s", err, out)
-	}
-}
-
 // checkRepo runs `pkg-static repo` over pkgdir three ways (unsigned,
 // rsa:KEY, signing_command) and checks the catalog against files (the
 // package files under pkgdir/All).
 func checkRepo(t *testing.T, run func(string, ...string) string, pkgStatic, pkgdir string, files []string) {
 	testtool.Need(t, "openssl")
 	keys := t.TempDir()
-	priv, pub := writeKey(t, keys)
+	priv, pub, err := repotest.WriteKey(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	signer := filepath.Join(keys, "sign.sh")
 	os.WriteFile(signer, []byte("#!/bin/sh\nread sum\necho SIGNATURE\nprintf %s \"$sum\" | openssl dgst -sha256 -sign "+priv+
 		" -binary\necho\necho CERT\ncat "+pub+"\necho END\n"), 0o755)
@@ -115,7 +50,7 @@ func checkRepo(t *testing.T, run func(string, ...string) string, pkgStatic, pkgd
 		if err != nil || !strings.Contains(string(meta), `manifests = "packagesite.yaml"`) {
 			t.Fatalf("%s: meta.conf: %v %q", tc.name, err, meta)
 		}
-		cat := readCatalog(t, filepath.Join(out, "packagesite.pkg"))
+		cat := repotest.Members(t, filepath.Join(out, "packagesite.pkg"))
 		site, ok := cat["packagesite.yaml"]
 		if !ok {
 			t.Fatalf("%s: packagesite.pkg has no packagesite.yaml: %v", tc.name, cat)
@@ -145,17 +80,15 @@ func checkRepo(t *testing.T, run func(string, ...string) string, pkgStatic, pkgd
 		if len(seen) != len(files) {
 			t.Errorf("%s: catalog has %d packages, want %d", tc.name, len(seen), len(files))
 		}
-		sum := sha256.Sum256(site)
-		digest := []byte(hex.EncodeToString(sum[:]))
 		switch tc.name {
 		case "unsigned":
 			if len(cat) != 1 {
 				t.Errorf("unsigned catalog has members %v", cat)
 			}
 		case "rsa":
-			opensslVerify(t, pub, digest, cat["signature"])
+			repotest.VerifySignature(t, pub, site, cat["signature"])
 		case "command":
-			opensslVerify(t, pub, digest, cat["packagesite.yaml.sig"])
+			repotest.VerifySignature(t, pub, site, cat["packagesite.yaml.sig"])
 			want, _ := os.ReadFile(pub)
 			if got := cat["packagesite.yaml.pub"]; !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
 				t.Errorf("packagesite.yaml.pub = %q, want %q", got, want)
