@@ -30,39 +30,42 @@ type PortRequest struct {
 	Progress func(phase string)
 }
 
-// JobPlan is the part of plan p that building node id needs: the node,
+// Jobs cuts a plan into the parts its ports' builds need (a farm
+// dispatching each port to a build host): made once per plan, so that
+// each port costs only its own dependencies.
+type Jobs struct{ b *builder }
+
+// NewJobs indexes plan p.
+func NewJobs(p *plan.Plan) *Jobs { return &Jobs{newBuilder(p, nil, nil)} }
+
+// Plan is the part of the plan that building node id needs: the node,
 // the dependencies it installs (Deps kept, for their closure) and
-// ports-mgmt/pkg, with p's profile, tree and environment. A build host
-// builds from it (BuildOne) without the whole plan.
-func JobPlan(p *plan.Plan, id string) (*plan.Plan, error) {
-	b := newBuilder(p, nil, nil)
+// ports-mgmt/pkg, with the plan's profile, tree and environment. A build
+// host builds from it (BuildOne) without the whole plan.
+func (j *Jobs) Plan(id string) (*plan.Plan, error) {
+	b := j.b
 	n := b.nodes[id]
 	if n == nil {
 		return nil, fmt.Errorf("job plan: no node %s in the plan", id)
 	}
-	keep := map[string]bool{id: true}
-	for _, d := range b.installSet(n) {
-		keep[d.ID] = true
+	keep := []*plan.Node{n}
+	keep = append(keep, b.installSet(n)...)
+	if b.pkgNode != nil && b.pkgNode.ID != id {
+		keep = append(keep, b.pkgNode)
 	}
-	if b.pkgNode != nil {
-		keep[b.pkgNode.ID] = true
+	sub := *b.p
+	sub.Ports, sub.Order = make([]plan.Node, 0, len(keep)), nil
+	for _, k := range keep {
+		sub.Ports = append(sub.Ports, *k)
 	}
-	sub := *p
-	sub.Ports = nil
-	sub.Order = nil
-	for i := range p.Ports {
-		if keep[p.Ports[i].ID] {
-			sub.Ports = append(sub.Ports, p.Ports[i])
-		}
-	}
-	sort.Slice(sub.Ports, func(i, j int) bool { return sub.Ports[i].ID < sub.Ports[j].ID })
+	sort.Slice(sub.Ports, func(a, c int) bool { return sub.Ports[a].ID < sub.Ports[c].ID })
 	return &sub, nil
 }
 
-// InstallFiles are the package files building node id of p installs
-// first (its install set, then ports-mgmt/pkg).
-func InstallFiles(p *plan.Plan, id string) []string {
-	b := newBuilder(p, nil, nil)
+// InstallFiles are the package files building node id installs first
+// (its install set, then ports-mgmt/pkg).
+func (j *Jobs) InstallFiles(id string) []string {
+	b := j.b
 	n := b.nodes[id]
 	if n == nil {
 		return nil
@@ -78,7 +81,7 @@ func InstallFiles(p *plan.Plan, id string) []string {
 }
 
 // OneBuild is one port built on this host outside Apply (a build host of
-// a farm): the plan (a JobPlan, its profile's folders this host's own),
+// a farm): the plan (a Jobs.Plan, its profile's folders this host's own),
 // the slot to build in and where progress and the log go.
 type OneBuild struct {
 	Plan     *plan.Plan

@@ -54,6 +54,17 @@ func ObsoletePackages(p *plan.Plan, db *record.DB) ([]Obsolete, error) {
 		origins[n.Origin] = true
 		nodes[n.ID] = n
 	}
+	// Only files no planned node makes need the records.
+	unplanned := false
+	for _, e := range ents {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") && !want[e.Name()] {
+			unplanned = true
+			break
+		}
+	}
+	if !unplanned {
+		return nil, nil
+	}
 	maker := map[string]string{} // package file -> node ID
 	if db != nil {
 		atts, err := db.AttemptsSince(time.Time{})

@@ -175,12 +175,12 @@ func (db *DB) CreateRun(r *Run) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error { return putRun(tx, r) })
 }
 
-// liveCounts gives a run still running (or one that crashed, which never
-// wrote its end) the counts of its attempts so far (the run record's own
-// counts are written when it ends): every reader (show, status, the API)
-// then says the same during a run as after it.
+// liveCounts gives a run still running the counts of its attempts so far
+// (the run record's own counts are written when it ends, or when crash
+// recovery, which reads it through here, marks it crashed): every reader
+// (show, status, the API) then says the same during a run as after it.
 func liveCounts(tx *bolt.Tx, r *Run) error {
-	if r.Status != RunRunning && r.Status != RunCrashed {
+	if r.Status != RunRunning {
 		return nil
 	}
 	atts, err := scanIndex(tx, "r/"+r.ID+"/")

@@ -40,6 +40,7 @@ type ExecutorOptions struct {
 type Executor struct {
 	o    ExecutorOptions
 	abi  ABI
+	jobs *execute.Jobs
 	ww   worker.Worker
 	mu   sync.Mutex
 	sums map[string]sumEntry // package file -> SHA-256
@@ -57,7 +58,7 @@ func NewExecutor(o ExecutorOptions) (*Executor, error) {
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
 	}
-	e := &Executor{o: o, abi: ABIOf(o.Plan.Environment.Vars), sums: map[string]sumEntry{}}
+	e := &Executor{o: o, abi: ABIOf(o.Plan.Environment.Vars), jobs: execute.NewJobs(o.Plan), sums: map[string]sumEntry{}}
 	e.ww = worker.New(o.Client, WorkflowQueue, worker.Options{Identity: "dsynth-controller"})
 	e.ww.RegisterWorkflowWithOptions(BuildPortWorkflow, workflow.RegisterOptions{Name: WorkflowName})
 	if err := e.ww.Start(); err != nil {
@@ -110,7 +111,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 		res.Outcome, res.End = execute.Outcome{OK: true}, time.Now()
 		return res
 	}
-	sub, err := execute.JobPlan(req.Plan, n.ID)
+	sub, err := e.jobs.Plan(n.ID)
 	if err != nil {
 		return fail("setup", err.Error())
 	}
@@ -122,7 +123,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 	key := KeyOf(wid)
 	job := Job{Key: key, NodeID: n.ID, Plan: pj, Packages: map[string]string{}, Server: e.o.URL,
 		Token: e.o.Server.Token, Queue: e.abi.Queue(), Heartbeat: e.o.Heartbeat}
-	for _, f := range execute.InstallFiles(req.Plan, n.ID) {
+	for _, f := range e.jobs.InstallFiles(n.ID) {
 		path := filepath.Join(prof.PackagesDir, "All", f)
 		sum, err := e.sum(path)
 		if err != nil {

@@ -54,7 +54,7 @@ type Job struct {
 	// hash of the workflow ID.
 	Key    string `json:"key"`
 	NodeID string `json:"node_id"`
-	// Plan is the execute.JobPlan, as JSON.
+	// Plan is the port's part of the plan (execute.Jobs.Plan), as JSON.
 	Plan []byte `json:"plan"`
 	// Packages maps the package files to install first to their SHA-256.
 	Packages map[string]string `json:"packages"`
