@@ -18,7 +18,6 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // seeded is what seedRecords wrote.
@@ -40,7 +39,7 @@ func seedRecords(t *testing.T, ts *testServer) *seeded {
 		Plan   json.RawMessage `json:"plan"`
 	}
 	r.data(t, &pr)
-	p, err := plan.Decode(pr.Plan)
+	p, err := decodePlan(pr.Plan)
 	if err != nil {
 		t.Fatalf("POST /plans returned an invalid plan: %v", err)
 	}
@@ -196,7 +195,7 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 		Plan json.RawMessage `json:"plan"`
 	}
 	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{"packages": []string{"misc/does-not-exist"}, "keep_going": true}, 201).data(t, &kg)
-	if kp, err := plan.Decode(kg.Plan); err != nil || kp.Node("misc/does-not-exist") == nil || kp.Node("misc/does-not-exist").Action != plan.ActionFailed {
+	if kp, err := decodePlan(kg.Plan); err != nil || kp.Node("misc/does-not-exist") == nil || kp.Node("misc/does-not-exist").Action != plan.ActionFailed {
 		t.Errorf("keep_going plan: %v %s", err, kg.Plan)
 	}
 	ts.mustErr("POST", "/api/v1/builds", "build", []byte("not a plan"), 400, CodeBadRequest)
@@ -206,12 +205,12 @@ func TestBodyLimitsAndBadInput(t *testing.T) {
 		Plan json.RawMessage `json:"plan"`
 	}
 	r.data(t, &pr)
-	p, err := plan.Decode(pr.Plan)
+	p, err := decodePlan(pr.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Profile.Name = "elsewhere"
-	other, err := plan.Encode(p)
+	p.Settings.Name = "elsewhere"
+	other, err := encodePlan(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,20 +500,20 @@ func TestUploadedPlanMustUseServedProfile(t *testing.T) {
 		Plan json.RawMessage `json:"plan"`
 	}
 	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201).data(t, &pr)
-	p, err := plan.Decode(pr.Plan)
+	p, err := decodePlan(pr.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Profile.Environment.Mounts = append(p.Profile.Environment.Mounts, spec.Mount{Target: "/host-root", Source: "/"})
-	b, err := plan.Encode(p)
+	p.Settings.Environment.Mounts = append(p.Settings.Environment.Mounts, plan.Mount{Target: "/host-root", Source: "/"})
+	b, err := encodePlan(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.mustErr("POST", "/api/v1/builds", "build", b, 409, CodeConflict)
 	// A plan that breaks a profile rule is refused before it is compared.
-	p, _ = plan.Decode(pr.Plan)
-	p.Profile.PackagesDir = "/"
-	if b, err = plan.Encode(p); err != nil {
+	p, _ = decodePlan(pr.Plan)
+	p.Settings.PackagesDir = "/"
+	if b, err = encodePlan(p); err != nil {
 		t.Fatal(err)
 	}
 	r := ts.mustErr("POST", "/api/v1/builds", "build", b, 400, CodeBadRequest)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -55,7 +56,7 @@ type QueueItem struct {
 	// Uploaded is true when the build applies an uploaded plan file.
 	Uploaded bool `json:"uploaded_plan,omitempty"`
 
-	plan    *plan.Plan
+	plan    *planfile.File
 	verify  bool
 	started chan startResult
 	// planner: the item of a request that found the builder free and
@@ -185,7 +186,7 @@ func (it *QueueItem) signal(r startResult) {
 
 // planItem makes the plan of a request (the profile with the requested
 // targets), reading and writing the records' port cache.
-func (ps *profileState) planItem(ctx context.Context, packages []string, force, keepGoing bool) (*plan.Plan, time.Duration, error) {
+func (ps *profileState) planItem(ctx context.Context, packages []string, force, keepGoing bool) (*planfile.File, time.Duration, error) {
 	prof := *ps.profile()
 	if len(packages) > 0 {
 		prof.Targets = slices.Clone(packages)
@@ -208,9 +209,8 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force, 
 	if err != nil {
 		return nil, 0, errf(http.StatusUnprocessableEntity, CodePlanFailed, excerptMessage(err.Error()))
 	}
-	// Encode sets the plan's format version and digest (the answer
-	// carries the digest); the bytes are made again when it is applied.
-	if _, err := plan.Encode(p); err != nil {
+	f, err := planfile.Encode(p)
+	if err != nil {
 		return nil, 0, err
 	}
 	var exp map[string]time.Duration
@@ -220,14 +220,14 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force, 
 	}); err != nil {
 		return nil, 0, err
 	}
-	return p, estimate(p, exp, ps.workers(p)), nil
+	return f, estimate(p, exp, ps.workers(p)), nil
 }
 
 func (ps *profileState) workers(p *plan.Plan) int {
 	if ps.s.cfg.Workers > 0 {
 		return ps.s.cfg.Workers
 	}
-	return max(1, p.Profile.Workers.Count)
+	return max(1, p.Settings.Workers.Count)
 }
 
 // estimate is the expected wall time of p's builds from history: the sum
@@ -262,29 +262,25 @@ func estimate(p *plan.Plan, exp map[string]time.Duration, workers int) time.Dura
 // runItem plans (when needed) and applies one queued build.
 func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	s := ps.s
-	p := item.plan
-	if p == nil {
+	f := item.plan
+	if f == nil {
 		var err error
-		p, _, err = ps.planItem(ctx, item.Packages, item.Force, item.KeepGoing)
+		f, _, err = ps.planItem(ctx, item.Packages, item.Force, item.KeepGoing)
 		if err != nil {
 			s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 			item.signal(startResult{err: err})
 			return
 		}
 	}
-	planBytes, err := plan.Encode(p)
-	if err != nil {
-		item.signal(startResult{err: err})
-		return
-	}
+	p := f.Plan()
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	b := &activeBuild{item: item, plan: p, workers: ps.workers(p), cancel: cancel, gate: execute.NewWorkerGate(),
 		done: make(chan struct{})}
-	b.tails = newTailers(s, ps.name, p.Profile.LogsDir)
+	b.tails = newTailers(s, ps.name, p.Settings.LogsDir)
 	defer close(b.done)
 	defer b.tails.stopAll()
-	release, err := execute.LockBuildBase(p.Profile.BuildBase, func(m string) { s.log.Warn(m) })
+	release, err := execute.LockBuildBase(p.Settings.BuildBase, func(m string) { s.log.Warn(m) })
 	if err != nil {
 		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})
@@ -302,7 +298,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	// Released before the build is no longer current: once /status says
 	// idle, the build base is free (a repository build may take it).
 	defer release()
-	o := execute.Options{Plan: p, PlanBytes: planBytes, Workers: b.workers, Isolator: s.cfg.NewIsolator(&p.Profile),
+	o := execute.Options{Plan: f, Workers: b.workers, Isolator: s.cfg.NewIsolator(p),
 		Gate: b.gate, Publisher: execute.PlanPublisher(p), Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
 		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}
 	if item.verify {

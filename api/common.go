@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -169,28 +169,24 @@ type planStore struct {
 	m   map[string]*list.Element
 }
 
-type storedPlan struct {
-	digest string
-	p      *plan.Plan
-	bytes  []byte
-}
+type storedPlan = planfile.File
 
 func newPlanStore(n int) *planStore {
 	return &planStore{max: n, lru: list.New(), m: map[string]*list.Element{}}
 }
 
-func (ps *planStore) put(p *plan.Plan, b []byte) {
+func (ps *planStore) put(f *planfile.File) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
-	if e, ok := ps.m[p.Digest]; ok {
+	if e, ok := ps.m[f.Digest()]; ok {
 		ps.lru.MoveToFront(e)
 		return
 	}
-	ps.m[p.Digest] = ps.lru.PushFront(&storedPlan{p.Digest, p, b})
+	ps.m[f.Digest()] = ps.lru.PushFront(f)
 	for ps.lru.Len() > ps.max {
 		e := ps.lru.Back()
 		ps.lru.Remove(e)
-		delete(ps.m, e.Value.(*storedPlan).digest)
+		delete(ps.m, e.Value.(*storedPlan).Digest())
 	}
 }
 
@@ -206,26 +202,26 @@ func (ps *planStore) get(digest string) *storedPlan {
 
 // runPlan decodes the plan a run applied (cached by digest), reading it
 // from the records when r is a summary.
-func (s *Server) runPlan(r *record.Run) (*plan.Plan, []byte, error) {
+func (s *Server) runPlan(r *record.Run) (*planfile.File, error) {
 	if sp := s.plans.get(r.PlanDigest); sp != nil && r.PlanDigest != "" {
-		return sp.p, sp.bytes, nil
+		return sp, nil
 	}
 	if len(r.Plan) == 0 && r.PlanDigest != "" {
 		full, err := s.findRun(r.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		r = full
 	}
 	if len(r.Plan) == 0 {
-		return nil, nil, nil
+		return nil, nil
 	}
-	p, err := plan.Decode(r.Plan)
+	f, err := planfile.Decode(r.Plan)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	s.plans.put(p, r.Plan)
-	return p, r.Plan, nil
+	s.plans.put(f)
+	return f, nil
 }
 
 // redactKey reports whether a variable's value must not be shown.
@@ -254,3 +250,6 @@ func redactMap(m map[string]string, all bool) map[string]string {
 	}
 	return out
 }
+
+// ptr is &v.
+func ptr[T any](v T) *T { return &v }

@@ -41,7 +41,7 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	firstBuilt := make(chan struct{})
 	go func() {
 		held := false
-		sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
+		sum, err := execute.Apply(context.Background(), execute.Options{Plan: mustPlanFile(t, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
 			Gate: gate, Observers: []execute.Observer{func(e execute.Event) {
 				if e.Kind == execute.EventBuilt && !held {
 					held = true

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // BuildRequest is the JSON body of POST /builds, POST /queue and POST
@@ -109,7 +109,7 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 	if !free {
 		return s.queueItem(w, r, ps, item)
 	}
-	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
+	f, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
 	if err != nil {
 		ps.mu.Lock()
 		ps.planning = false
@@ -120,7 +120,7 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 		}
 		return err
 	}
-	item.plan = p
+	item.plan = f
 	// Enqueuing it (first) ends the planning.
 	return s.startPlanned(w, r, ps, item, est)
 }
@@ -131,10 +131,11 @@ func (s *Server) startRequest(w http.ResponseWriter, r *http.Request, ps *profil
 // request that cannot be planned. The build is planned again when its
 // turn comes: the running build changes what is up to date.
 func (s *Server) queueItem(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem) error {
-	p, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
+	f, est, err := ps.planItem(r.Context(), item.Packages, item.Force, item.KeepGoing)
 	if err != nil {
 		return err
 	}
+	p := f.Plan()
 	e := est.Seconds()
 	resp := buildResponse{QueueID: item.ID, Profile: ps.name, Status: "queued",
 		PackagesQueued: plan.Summarize(p).Build, Planned: len(p.Ports), EstimatedS: &e}
@@ -144,7 +145,7 @@ func (s *Server) queueItem(w http.ResponseWriter, r *http.Request, ps *profileSt
 }
 
 func (s *Server) startPlanned(w http.ResponseWriter, r *http.Request, ps *profileState, item *QueueItem, est time.Duration) error {
-	p := item.plan
+	p := item.plan.Plan()
 	sum := plan.Summarize(p)
 	e := est.Seconds()
 	resp := buildResponse{QueueID: item.ID, Profile: ps.name, PlanDigest: p.Digest, PackagesQueued: sum.Build,
@@ -170,30 +171,31 @@ func (s *Server) postPlanFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return bodyError(err)
 	}
-	p, err := plan.Decode(body)
+	f, err := planfile.Decode(bytes.Clone(body))
 	if err != nil {
 		// The decoder's messages may quote the file (JSON errors, node
 		// names): the answer holds an excerpt.
 		msg := err.Error()
-		if !errors.Is(err, plan.ErrInvalid) {
+		if !errors.Is(err, planfile.ErrInvalid) {
 			msg = "invalid plan file: " + msg
 		}
 		return errf(http.StatusBadRequest, CodeBadRequest, excerptMessage(msg))
 	}
-	ps := s.profiles[p.Profile.Name]
+	p := f.Plan()
+	ps := s.profiles[p.Settings.Name]
 	if ps == nil {
-		return errf(http.StatusNotFound, CodeProfileNotFound, "the plan's profile "+excerpt(p.Profile.Name)+" is not served")
+		return errf(http.StatusNotFound, CodeProfileNotFound, "the plan's profile "+excerpt(p.Settings.Name)+" is not served")
 	}
 	// The plan's profile says what the slots mount and where packages go:
 	// it must be the served one (the targets aside: plans of some ports
 	// are fine), or an uploaded plan could mount any host folder.
-	if !sameProfile(&p.Profile, ps.profile()) {
+	if !planfile.SameSettings(&p.Settings, ptr(plan.SettingsOf(ps.profile()))) {
 		return errf(http.StatusConflict, CodeConflict, "the plan's profile differs from the served profile "+ps.name+
 			" (another version of the profile file, or another profile): plan it again")
 	}
 	item := newItem(r, ps.name, nil, false)
-	item.plan, item.verify, item.Uploaded = p, true, true
-	s.plans.put(p, bytes.Clone(body))
+	item.plan, item.verify, item.Uploaded = f, true, true
+	s.plans.put(f)
 	var est time.Duration
 	if err := withDB(ps, func(db *record.DB) error {
 		exp, err := db.ExpectedDurations()
@@ -326,18 +328,14 @@ func (s *Server) postPlan(w http.ResponseWriter, r *http.Request, _ params) erro
 	if err != nil {
 		return err
 	}
-	p, est, err := ps.planItem(r.Context(), req.Packages, req.Force, req.KeepGoing)
+	f, est, err := ps.planItem(r.Context(), req.Packages, req.Force, req.KeepGoing)
 	if err != nil {
 		return err
 	}
-	b, err := plan.Encode(p)
-	if err != nil {
-		return err
-	}
-	s.plans.put(p, b)
-	sum := plan.Summarize(p)
-	s.writeData(w, r, http.StatusCreated, map[string]any{"digest": p.Digest, "profile": ps.name,
-		"summary": sum, "summary_text": sum.String(), "estimated_duration_s": est.Seconds(), "plan": json.RawMessage(b)})
+	s.plans.put(f)
+	sum := plan.Summarize(f.Plan())
+	s.writeData(w, r, http.StatusCreated, map[string]any{"digest": f.Digest(), "profile": ps.name,
+		"summary": sum, "summary_text": sum.String(), "estimated_duration_s": est.Seconds(), "plan": json.RawMessage(f.Bytes())})
 	return nil
 }
 
@@ -351,12 +349,12 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request, p params) error
 		}
 		for _, run := range runs {
 			if run.PlanDigest == d {
-				pl, b, err := s.runPlan(run)
+				f, err := s.runPlan(run)
 				if err != nil {
 					return err
 				}
-				if pl != nil {
-					sp = &storedPlan{d, pl, b}
+				if f != nil {
+					sp = f
 					break
 				}
 			}
@@ -367,14 +365,14 @@ func (s *Server) getPlan(w http.ResponseWriter, r *http.Request, p params) error
 	}
 	if r.URL.Query().Get("format") == "graph" {
 		var buf bytes.Buffer
-		if err := plan.RenderGraphJSON(&buf, sp.p); err != nil {
+		if err := plan.RenderGraphJSON(&buf, sp.Plan()); err != nil {
 			return err
 		}
 		s.writeData(w, r, http.StatusOK, map[string]any{"digest": d, "graph": json.RawMessage(buf.Bytes())})
 		return nil
 	}
-	sum := plan.Summarize(sp.p)
-	s.writeData(w, r, http.StatusOK, map[string]any{"digest": d, "summary": sum, "plan": json.RawMessage(sp.bytes)})
+	sum := plan.Summarize(sp.Plan())
+	s.writeData(w, r, http.StatusOK, map[string]any{"digest": d, "summary": sum, "plan": json.RawMessage(sp.Bytes())})
 	return nil
 }
 
@@ -434,14 +432,4 @@ func (s *Server) pauseWorker(w http.ResponseWriter, r *http.Request, p params) e
 
 func (s *Server) resumeWorker(w http.ResponseWriter, r *http.Request, p params) error {
 	return s.setPaused(w, r, p, false)
-}
-
-// sameProfile reports whether a and b are the same resolved profile but
-// for their targets.
-func sameProfile(a, b *spec.Profile) bool {
-	ca, cb := *a, *b
-	ca.Targets, cb.Targets = nil, nil
-	ja, err1 := json.Marshal(&ca)
-	jb, err2 := json.Marshal(&cb)
-	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/plan/runreport"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -108,9 +109,13 @@ func (s *Server) getBuild(w http.ResponseWriter, r *http.Request, p params) erro
 	}); err != nil {
 		return err
 	}
-	pl, _, err := s.runPlan(run)
+	f, err := s.runPlan(run)
 	if err != nil {
 		return fmt.Errorf("plan of run %s: %w", run.ID, err)
+	}
+	var pl *plan.Plan
+	if f != nil {
+		pl = f.Plan()
 	}
 	rep := runreport.Compare(run, pl, atts, nil)
 	nodes := []nodeResult{}

@@ -118,10 +118,11 @@ func (s *Server) latestNode(origin string) (*plan.Node, *plan.Plan) {
 		runs = runs[:latestPlans]
 	}
 	for _, r := range runs {
-		p, _, err := s.runPlan(r)
-		if err != nil || p == nil {
+		f, err := s.runPlan(r)
+		if err != nil || f == nil {
 			continue
 		}
+		p := f.Plan()
 		if n := p.Node(origin); n != nil {
 			return n, p
 		}

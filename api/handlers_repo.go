@@ -13,6 +13,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute/farm"
 	"github.com/go-dsynth/dsynth/execute/publish"
 	"github.com/go-dsynth/dsynth/internal/fsutil"
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -92,7 +93,7 @@ func (s *Server) postRepository(w http.ResponseWriter, r *http.Request, _ params
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 	defer cancel()
-	op, err := execute.PublishRepository(ctx, prof, nil)
+	op, err := execute.PublishRepository(ctx, ptr(plan.SettingsOf(prof)), nil)
 	if op == nil {
 		return errf(http.StatusInternalServerError, CodeInternal, err.Error())
 	}

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/go-dsynth/dsynth/isolate"
+	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -228,4 +230,32 @@ func (ts *testServer) mustErr(method, path, key string, body any, status int, co
 		ts.t.Fatalf("%s %s: got %d %s, want %d %s", method, path, r.code, r.body, status, code)
 	}
 	return r
+}
+
+// decodePlan decodes and verifies a plan file.
+func decodePlan(b []byte) (*plan.Plan, error) {
+	f, err := planfile.Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	return f.Plan(), nil
+}
+
+// encodePlan is the plan file of p.
+func encodePlan(p *plan.Plan) ([]byte, error) {
+	f, err := planfile.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	return f.Bytes(), nil
+}
+
+// mustPlanFile is planfile.Encode(p); it fails the test on an error.
+func mustPlanFile(t testing.TB, p *plan.Plan) *planfile.File {
+	t.Helper()
+	f, err := planfile.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

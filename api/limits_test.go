@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"unicode"
-
-	"github.com/go-dsynth/dsynth/plan"
 )
 
 // maxAnswer bounds the size of an error answer: a short message, an
@@ -178,12 +176,12 @@ func TestErrorsEchoOnlyExcerpts(t *testing.T) {
 		Plan json.RawMessage `json:"plan"`
 	}
 	ts.mustOK("POST", "/api/v1/plans", "build", map[string]any{}, 201).data(t, &pr)
-	p, err := plan.Decode(pr.Plan)
+	p, err := decodePlan(pr.Plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Profile.Environment.Network = evil + long
-	b, err := plan.Encode(p)
+	p.Settings.Environment.Network = evil + long
+	b, err := encodePlan(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -39,7 +40,7 @@ type Config struct {
 	Burst int
 	// NewIsolator returns the isolator of a profile's builds (default:
 	// real slots, execute.SlotIsolator).
-	NewIsolator func(p *spec.Profile) execute.Isolator
+	NewIsolator func(p *plan.Plan) execute.Isolator
 	// Workers overrides the profiles' worker counts when > 0.
 	Workers int
 	// Log receives request and build logs (default: discard).
@@ -84,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Burst = max(1, int(math.Ceil(float64(cfg.Rate))))
 	}
 	if cfg.NewIsolator == nil {
-		cfg.NewIsolator = func(p *spec.Profile) execute.Isolator { return execute.SlotIsolator(execute.ProfileLayout(p)) }
+		cfg.NewIsolator = func(p *plan.Plan) execute.Isolator { return execute.SlotIsolator(execute.SlotLayout(p)) }
 	}
 	if cfg.LoadInterval == 0 {
 		cfg.LoadInterval = 5 * time.Second

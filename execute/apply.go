@@ -16,16 +16,15 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // Options configure Apply.
 type Options struct {
-	Plan *plan.Plan
-	// PlanBytes is the plan file as read; the run record keeps it so the
-	// plan can be exported again.
-	PlanBytes []byte
+	// Plan is the plan with its file: the run record keeps the file, so
+	// that the plan can be shown, exported and replayed again.
+	Plan *planfile.File
 	// Workers overrides the profile's worker count when > 0.
 	Workers  int
 	Isolator Isolator
@@ -114,15 +113,15 @@ func (s *Summary) PkgsPerHour() float64 {
 // ends, running builds are killed, the run is recorded as interrupted and
 // Apply returns the summary with Status interrupted.
 func Apply(ctx context.Context, o Options) (*Summary, error) {
-	p := o.Plan
-	if p == nil {
+	if o.Plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
+	p := o.Plan.Plan()
 	if o.Isolator == nil {
 		return nil, errors.New("apply: no isolator")
 	}
 	if o.Records == "" {
-		o.Records = p.Profile.Records
+		o.Records = p.Settings.Records
 	}
 	if o.Warn == nil {
 		o.Warn = func(string) {}
@@ -133,7 +132,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	o.Warn = func(s string) { abnormal.add(s); userWarn(s) }
 	workers := o.Workers
 	if workers <= 0 {
-		workers = max(p.Profile.Workers.Count, 1)
+		workers = max(p.Settings.Workers.Count, 1)
 	}
 	if o.Verify != nil {
 		changes, err := o.Verify(ctx, p)
@@ -144,13 +143,13 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 			return nil, &StaleError{Changes: changes}
 		}
 	}
-	if err := hostDirs(&p.Profile); err != nil {
+	if err := hostDirs(&p.Settings); err != nil {
 		return nil, err
 	}
 	rec := &recorder{path: o.Records}
 
 	// Crash recovery: runs left "running" by dead processes.
-	crashed, err := RecoverCrashed(o.Records, p.Profile.BuildBase)
+	crashed, err := RecoverCrashed(o.Records, p.Settings.BuildBase)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +158,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	cleaned, err := o.Isolator.Cleanup()
 	if err != nil {
-		return nil, fmt.Errorf("clean build base %s: %w", p.Profile.BuildBase, err)
+		return nil, fmt.Errorf("clean build base %s: %w", p.Settings.BuildBase, err)
 	}
 	for _, c := range cleaned {
 		o.Warn("cleaning up a leftover slot: " + c)
@@ -210,18 +209,18 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 
 	host, _ := os.Hostname()
-	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.PlanBytes,
-		ProfileName: p.Profile.Name, ProfileFile: p.Profile.File, BuildBase: p.Profile.BuildBase,
+	run := &record.Run{ID: uuid.NewString(), PlanDigest: p.Digest, Plan: o.Plan.Bytes(),
+		ProfileName: p.Settings.Name, ProfileFile: p.Settings.File, BuildBase: p.Settings.BuildBase,
 		Workers: workers, Start: time.Now().UTC(), Status: record.RunRunning, PID: os.Getpid(), Host: host,
 		ReplayOf: o.ReplayOf, PackagesDir: o.PackagesDir}
 	run.Counts.Planned = len(p.Ports)
 	a := &applier{o: o, p: p, run: run, rec: rec, b: newBuilder(p, o.Isolator, o.SourceDateEpoch), abnormal: abnormal,
 		results: map[string]*PortResult{}, attempts: map[string]*record.Attempt{}, attemptIDs: map[string]string{},
-		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Profile.BuildBase)}}
+		workers: map[int]*record.Worker{}, live: &liveStatus{path: StatusFile(p.Settings.BuildBase)}}
 	a.live.s = Status{RunID: run.ID, PID: run.PID, Start: run.Start, Total: len(p.Ports)}
 	// Everything that can fail before the run is recorded fails here, so
 	// that no run is left "running" by an early error.
-	if err := os.MkdirAll(p.Profile.BuildBase, 0o755); err != nil {
+	if err := os.MkdirAll(p.Settings.BuildBase, 0o755); err != nil {
 		return nil, fmt.Errorf("build base: %w", err)
 	}
 	if err := a.openResults(); err != nil {
@@ -234,7 +233,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	a.b.progress = func(w int, id, phase string) {
 		a.emit(Event{Kind: EventPhase, Node: id, Worker: w, Phase: phase})
 	}
-	if p.Profile.Hooks != nil {
+	if p.Settings.Hooks != nil {
 		a.hooks = newHooks(p, o.Warn)
 	}
 	a.emit(Event{Kind: EventRunStart, Worker: -1})
@@ -324,9 +323,9 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	if gate == nil {
 		gate = NewWorkerGate()
 	}
-	ccBefore, ccOK := readCCacheStats(p.Profile.Workers.CCacheDir)
+	ccBefore, ccOK := readCCacheStats(p.Settings.Workers.CCacheDir)
 	stopThrottle := func() {}
-	if !p.Profile.Workers.NoThrottle {
+	if !p.Settings.Workers.NoThrottle {
 		sample := o.sampleHost
 		if sample == nil {
 			sample = sampleHost
@@ -339,7 +338,7 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	res, err := Schedule(sctx, jobs, workers, a.runJob, Hooks{Start: a.onStart, Done: a.onDone, Skip: a.onSkip, Gate: gate})
 	stopThrottle() // no throttle event after the run's end
-	ccAfter, ccOK2 := readCCacheStats(p.Profile.Workers.CCacheDir)
+	ccAfter, ccOK2 := readCCacheStats(p.Settings.Workers.CCacheDir)
 	a.ccache = ccacheLine(ccBefore, ccOK, ccAfter, ccOK2)
 	if err != nil {
 		return a.abort(err)
@@ -389,7 +388,7 @@ func (a *applier) packageIntact(n *plan.Node, prev *record.Attempt) bool {
 	if prev.PkgFile != n.PkgFile {
 		return false
 	}
-	sum, _, err := fileSHA256(filepath.Join(a.p.Profile.PackagesDir, "All", n.PkgFile))
+	sum, _, err := fileSHA256(filepath.Join(a.p.Settings.PackagesDir, "All", n.PkgFile))
 	return err == nil && sum == prev.SHA256
 }
 
@@ -456,7 +455,7 @@ func (a *applier) runJob(ctx context.Context, w int, id string) Outcome {
 func (a *applier) onStart(w int, id string) {
 	at := a.newAttempt(a.node(id))
 	at.Worker, at.Status, at.Start = w, record.AttemptBuilding, time.Now().UTC()
-	at.LogPath = filepath.Join(a.p.Profile.LogsDir, LogName(id))
+	at.LogPath = filepath.Join(a.p.Settings.LogsDir, LogName(id))
 	a.attempts[id] = at
 	a.mu.Lock()
 	a.attemptIDs[id] = at.ID
@@ -681,7 +680,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	// The repository, before run_end's hook (which may ship it).
 	var repo *record.Operation
 	var repoErr error
-	if a.o.Publisher != nil && a.o.PackagesDir == "" && a.p.PkgNode != "" && a.p.Profile.RepositoryConfig().PublishAfterRun &&
+	if a.o.Publisher != nil && a.o.PackagesDir == "" && a.p.PkgNode != "" && a.p.Settings.RepositoryConfig().PublishAfterRun &&
 		r.Counts.Built > 0 && a.fatal == nil && ctx.Err() == nil && recErr == nil {
 		a.emit(Event{Kind: EventRepository, Worker: -1, Reason: "building"})
 		repo, repoErr = a.o.Publisher.Publish(ctx, r.ID)
@@ -708,7 +707,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 	})
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
 	a.live.remove()
-	os.Remove(filepath.Join(a.p.Profile.PackagesDir, stagingDir)) // when empty
+	os.Remove(filepath.Join(a.p.Settings.PackagesDir, stagingDir)) // when empty
 	if err := a.writeSummaryLogs(); err != nil {
 		a.o.Warn(err.Error())
 	}
@@ -882,7 +881,7 @@ func ExpectedDurations(byNode map[string]time.Duration) func(id string) time.Dur
 // options, the sources of writable mount blocks) and the logs folder, and
 // checks that the sources of read-only mount blocks exist, before anything
 // is recorded or built.
-func hostDirs(prof *spec.Profile) error {
+func hostDirs(prof *plan.Settings) error {
 	for _, d := range []string{prof.DistfilesDir, filepath.Join(prof.PackagesDir, "All"), prof.OptionsDir, prof.LogsDir, prof.Workers.CCacheDir} {
 		if d == "" || d == "All" {
 			continue

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/isolate/lock"
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 func TestExpectedDurations(t *testing.T) {
@@ -94,8 +94,8 @@ func TestRecoverCrashedByLock(t *testing.T) {
 
 func TestHostDirs(t *testing.T) {
 	dir := t.TempDir()
-	prof := &spec.Profile{DistfilesDir: filepath.Join(dir, "distfiles"), PackagesDir: filepath.Join(dir, "packages")}
-	prof.Environment.Mounts = []spec.Mount{{Target: "/var/cache/ccache", Source: filepath.Join(dir, "ccache")}}
+	prof := &plan.Settings{DistfilesDir: filepath.Join(dir, "distfiles"), PackagesDir: filepath.Join(dir, "packages")}
+	prof.Environment.Mounts = []plan.Mount{{Target: "/var/cache/ccache", Source: filepath.Join(dir, "ccache")}}
 	if err := hostDirs(prof); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestHostDirs(t *testing.T) {
 			t.Errorf("%s not created: %v", d, err)
 		}
 	}
-	prof.Environment.Mounts = append(prof.Environment.Mounts, spec.Mount{Target: "/usr/src", Source: filepath.Join(dir, "src"), ReadOnly: true})
+	prof.Environment.Mounts = append(prof.Environment.Mounts, plan.Mount{Target: "/usr/src", Source: filepath.Join(dir, "src"), ReadOnly: true})
 	if err := hostDirs(prof); err == nil || !strings.Contains(err.Error(), `mount "/usr/src": its source `+filepath.Join(dir, "src")+" does not exist") {
 		t.Errorf("read-only mount of a missing source: %v", err)
 	}

@@ -176,10 +176,10 @@ func (s *fakeSlot) Run(ctx context.Context, c isolate.Cmd) (int, error) {
 // deps written kind:id.
 func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 	t.Helper()
-	p := &plan.Plan{FormatVersion: plan.FormatVersion, Digest: "digest-" + filepath.Base(dir)}
-	p.Profile = spec.Profile{Name: "test", BuildBase: filepath.Join(dir, "base"), PackagesDir: filepath.Join(dir, "packages"),
+	p := &plan.Plan{Digest: "digest-" + filepath.Base(dir)}
+	p.Settings = plan.Settings{Name: "test", BuildBase: filepath.Join(dir, "base"), PackagesDir: filepath.Join(dir, "packages"),
 		LogsDir: filepath.Join(dir, "logs"), Records: filepath.Join(dir, "records.db"), PackageSuffix: ".pkg",
-		MakeCommand: "bmake", Workers: spec.Workers{Count: 2, MaxJobs: 1, NoThrottle: true}}
+		MakeCommand: "bmake", Workers: plan.Workers{Count: 2, MaxJobs: 1, NoThrottle: true}}
 	p.Environment.Vars = map[string]string{"OPSYS": "DragonFly"}
 	p.PkgNode = "ports-mgmt/pkg"
 	for _, s := range specs {
@@ -212,12 +212,12 @@ func testPlan(t *testing.T, dir string, specs ...string) *plan.Plan {
 }
 
 func newFake(p *plan.Plan) *fakeIso {
-	return &fakeIso{pkgsDir: p.Profile.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}, network: map[string]bool{}}
+	return &fakeIso{pkgsDir: p.Settings.PackagesDir, builds: map[string]int{}, installed: map[string][]string{}, network: map[string]bool{}}
 }
 
 func openRecords(t *testing.T, p *plan.Plan) *record.DB {
 	t.Helper()
-	db, err := record.Open(p.Profile.Records, record.Options{ReadOnly: true})
+	db, err := record.Open(p.Settings.Records, record.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	iso := newFake(p)
 	iso.fail = map[string]string{"devel/fails": "build"}
 	var events []Event
-	sum, err := Apply(context.Background(), Options{Plan: p, PlanBytes: []byte("PLAN"), Isolator: iso,
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso,
 		Observers: []Observer{func(e Event) { events = append(events, e) }}})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 
 	db := openRecords(t, p)
 	run, err := db.Run("last")
-	if err != nil || run.ID != sum.RunID || string(run.Plan) != "PLAN" || run.Status != record.RunFailed || run.Counts != want {
+	if err != nil || run.ID != sum.RunID || !validPlanFile(run.Plan, run.PlanDigest) || run.Status != record.RunFailed || run.Counts != want {
 		t.Fatalf("run record %+v, %v", run, err)
 	}
 	atts, _ := db.RunAttempts(run.ID)
@@ -317,10 +317,10 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	if err != nil || pk["misc/prog"].SHA256 != prog.SHA256 || pk["devel/fails"].NodeID != "" || pk["meta/all"].NodeID != "meta/all" || pk["meta/all"].PkgFile != "" {
 		t.Errorf("packages: %+v %v", pk, err)
 	}
-	if sum, _, _ := fileSHA256(filepath.Join(p.Profile.PackagesDir, "All", "prog-1.0.pkg")); sum != prog.SHA256 {
+	if sum, _, _ := fileSHA256(filepath.Join(p.Settings.PackagesDir, "All", "prog-1.0.pkg")); sum != prog.SHA256 {
 		t.Errorf("package file sha %s, record %s", sum, prog.SHA256)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(p.Profile.PackagesDir, stagingDir)); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(p.Settings.PackagesDir, stagingDir)); len(ents) != 0 {
 		t.Errorf("staging left: %v", ents)
 	}
 	crcs, err := db.CRCIndex()
@@ -336,7 +336,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	}
 
 	// Logs.
-	log, _ := os.ReadFile(filepath.Join(p.Profile.LogsDir, "misc___data@py3.log"))
+	log, _ := os.ReadFile(filepath.Join(p.Settings.LogsDir, "misc___data@py3.log"))
 	for _, s := range []string{"origin:    misc/data", "input key: key-misc/data@py3", "worker:", "=== phase build (started", "=== phase package: ok in", "make build for misc/data@py3", "sha256:"} {
 		if !strings.Contains(string(log), s) {
 			t.Errorf("port log lacks %q:\n%s", s, log)
@@ -349,7 +349,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 		LogLastResults: "failed     devel/fails-1.0 phase build",
 		LogSuccess:     "meta/all 1.0\n",
 	} {
-		b, _ := os.ReadFile(filepath.Join(p.Profile.LogsDir, name))
+		b, _ := os.ReadFile(filepath.Join(p.Settings.LogsDir, name))
 		if name == LogSkipped || name == LogFailure || name == LogIgnored {
 			if string(b) != want {
 				t.Errorf("%s = %q, want %q", name, b, want)
@@ -358,7 +358,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 			t.Errorf("%s lacks %q:\n%s", name, want, b)
 		}
 	}
-	if _, err := os.Stat(StatusFile(p.Profile.BuildBase)); !os.IsNotExist(err) {
+	if _, err := os.Stat(StatusFile(p.Settings.BuildBase)); !os.IsNotExist(err) {
 		t.Errorf("status file left after the run: %v", err)
 	}
 	kinds := map[string]int{}
@@ -373,7 +373,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 func TestApplyInterruptThenResume(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/slow build lib:devel/a", "devel/c build lib:devel/slow")
-	p.Profile.Environment.Network = spec.NetworkFetch
+	p.Settings.Environment.Network = spec.NetworkFetch
 	iso := newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/slow": time.Hour}
 	iso.started = make(chan string, 10)
@@ -385,7 +385,7 @@ func TestApplyInterruptThenResume(t *testing.T) {
 			}
 		}
 	}()
-	sum, err := Apply(ctx, Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err := Apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	close(iso.started)
 	if err != nil {
 		t.Fatal(err)
@@ -405,7 +405,7 @@ func TestApplyInterruptThenResume(t *testing.T) {
 
 	// Resume: pkg and devel/a are not rebuilt.
 	iso2 := newFake(p)
-	sum2, err := Apply(context.Background(), Options{Plan: p, Isolator: iso2})
+	sum2, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,9 +416,9 @@ func TestApplyInterruptThenResume(t *testing.T) {
 		t.Errorf("resume rebuilt: %v", iso2.builds)
 	}
 	// A package that vanished is rebuilt.
-	os.Remove(filepath.Join(p.Profile.PackagesDir, "All", "a-1.0.pkg"))
+	os.Remove(filepath.Join(p.Settings.PackagesDir, "All", "a-1.0.pkg"))
 	iso3 := newFake(p)
-	if _, err := Apply(context.Background(), Options{Plan: p, Isolator: iso3}); err != nil {
+	if _, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso3}); err != nil {
 		t.Fatal(err)
 	}
 	if iso3.builds["devel/a"] != 1 || iso3.builds["devel/c"] != 0 {
@@ -429,13 +429,13 @@ func TestApplyInterruptThenResume(t *testing.T) {
 func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "devel/hang build", "devel/quick build")
-	p.Profile.Workers.IdleTimeout = 100 * time.Millisecond
+	p.Settings.Workers.IdleTimeout = 100 * time.Millisecond
 	iso := newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/hang": time.Hour}
 
 	// A crashed run of this build base is recovered first.
-	rec := &recorder{path: p.Profile.Records}
-	dead := &record.Run{ID: "dead-run", BuildBase: p.Profile.BuildBase, Status: record.RunRunning, PID: 1 << 30, Start: time.Now().Add(-time.Hour)}
+	rec := &recorder{path: p.Settings.Records}
+	dead := &record.Run{ID: "dead-run", BuildBase: p.Settings.BuildBase, Status: record.RunRunning, PID: 1 << 30, Start: time.Now().Add(-time.Hour)}
 	deadAt := &record.Attempt{ID: "dead-att", RunID: "dead-run", NodeID: "devel/quick", Origin: "devel/quick", Status: record.AttemptBuilding}
 	doneEnd := time.Now().Add(-30 * time.Minute).UTC()
 	deadDone := &record.Attempt{ID: "dead-done", RunID: "dead-run", NodeID: "devel/gone", Origin: "devel/gone", Status: record.AttemptSuccess,
@@ -452,7 +452,7 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warns []string
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Warn: func(s string) { warns = append(warns, s) }})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Warn: func(s string) { warns = append(warns, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,10 +476,10 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	db.Close()
 
 	// Phase timeout.
-	p.Profile.Workers.IdleTimeout, p.Profile.Workers.PhaseTimeout = 0, 150*time.Millisecond
+	p.Settings.Workers.IdleTimeout, p.Settings.Workers.PhaseTimeout = 0, 150*time.Millisecond
 	iso = newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/hang": time.Hour}
-	sum, err = Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err = Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err != nil || sum.Counts.Failed != 1 {
 		t.Fatalf("phase timeout run: %+v %v", sum, err)
 	}
@@ -491,7 +491,7 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	db.Close()
 
 	// Stale plan.
-	_, err = Apply(context.Background(), Options{Plan: p, Isolator: newFake(p), Verify: func(context.Context, *plan.Plan) ([]string, error) {
+	_, err = Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Verify: func(context.Context, *plan.Plan) ([]string, error) {
 		return []string{"devel/quick: port directory changed (crc32 0000abcd -> 1234abcd)"}, nil
 	}})
 	if se, ok := err.(*StaleError); !ok || !strings.Contains(se.Error(), "devel/quick: port directory changed") {
@@ -504,7 +504,7 @@ func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
 	iso := newFake(p)
 	iso.failPrep = 2
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err == nil || !strings.Contains(err.Error(), "isolation: prepare slot SL01: mount tmpfs: operation not permitted") {
 		t.Fatalf("err = %v", err)
 	}
@@ -525,7 +525,7 @@ func TestApplyTeardownFailureStopsTheRun(t *testing.T) {
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
 	iso := newFake(p)
 	iso.failTear = 2 // devel/a's slot (pkg is built first)
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err == nil || !strings.Contains(err.Error(), "isolation: tear down slot SL01: unmount /construction: device or resource busy") {
 		t.Fatalf("err = %v", err)
 	}
@@ -537,7 +537,7 @@ func TestApplyTeardownFailureStopsTheRun(t *testing.T) {
 	if len(h) != 1 || h[0].Status != record.AttemptSuccess {
 		t.Errorf("devel/a: %+v", h)
 	}
-	if _, err := os.Stat(filepath.Join(p.Profile.PackagesDir, "All", "a-1.0.pkg")); err != nil {
+	if _, err := os.Stat(filepath.Join(p.Settings.PackagesDir, "All", "a-1.0.pkg")); err != nil {
 		t.Errorf("devel/a's package: %v", err)
 	}
 }
@@ -548,7 +548,7 @@ func TestApplySkipsDependentsOfIgnoredInOrder(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/ign", "x/ign ignored ignore=broken", "x/ok build")
 	iso := newFake(p)
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +569,7 @@ func TestApplyFailedToPlanNode(t *testing.T) {
 	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/gone", "x/gone failed", "x/ok build")
 	p.Ports[2].Reason = "no such port (no Makefile in the tree)"
 	iso := newFake(p)
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +607,7 @@ func TestApplyInterruptDuringPrepare(t *testing.T) {
 		<-iso.prepWait
 		cancel()
 	}()
-	sum, err := Apply(ctx, Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err := Apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if sum == nil || sum.Status != record.RunInterrupted {
 		t.Fatalf("summary %+v, err %v; want interrupted", sum, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/internal/portgen"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
@@ -65,7 +66,7 @@ func BenchmarkApplyGenerated(b *testing.B) {
 		}
 		b.ResetTimer()
 		t0 := time.Now()
-		sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, Isolator: execute.SlotIsolator(execute.ProfileLayout(prof))})
+		sum, err := execute.Apply(context.Background(), execute.Options{Plan: buildtest.PlanFile(b, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p))})
 		wall := time.Since(t0)
 		b.StopTimer()
 		if err != nil {

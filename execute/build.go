@@ -19,7 +19,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // Slot is a prepared build environment (isolate.Slot satisfies it).
@@ -129,7 +128,7 @@ type PhaseTime struct {
 
 func newBuilder(p *plan.Plan, iso Isolator, sde map[string]string) *builder {
 	b := &builder{p: p, iso: iso, nodes: map[string]*plan.Node{}, sde: sde,
-		logsDir: p.Profile.LogsDir, pkgsDir: p.Profile.PackagesDir}
+		logsDir: p.Settings.LogsDir, pkgsDir: p.Settings.PackagesDir}
 	for i := range p.Ports {
 		n := &p.Ports[i]
 		b.nodes[n.ID] = n
@@ -138,7 +137,7 @@ func newBuilder(p *plan.Plan, iso Isolator, sde map[string]string) *builder {
 		b.pkgNode = b.nodes[p.PkgNode]
 	}
 	b.phases = append([]string(nil), Phases...)
-	if p.Profile.Tests {
+	if p.Settings.Tests {
 		i := indexOf(b.phases, "stage")
 		b.phases = append(b.phases[:i+1], append([]string{"test"}, b.phases[i+1:]...)...)
 	}
@@ -157,7 +156,7 @@ func indexOf(s []string, v string) int {
 // buildKinds are the dependency kinds needed to build a port.
 func (b *builder) buildKinds() []plan.DepKind {
 	k := []plan.DepKind{plan.DepFetch, plan.DepExtract, plan.DepPatch, plan.DepBuild, plan.DepLib, plan.DepRun}
-	if b.p.Profile.Tests {
+	if b.p.Settings.Tests {
 		k = append(k, plan.DepTest)
 	}
 	return k
@@ -243,7 +242,7 @@ func portEnv(p *plan.Plan, sde map[string]string, n *plan.Node) []string {
 		k, v, _ := strings.Cut(e, "=")
 		m[k] = v
 	}
-	prof := &p.Profile
+	prof := &p.Settings
 	jobs := max(prof.Workers.MaxJobs, 1)
 	if n.MakeJobs > 0 && n.MakeJobs < jobs {
 		jobs = n.MakeJobs
@@ -304,7 +303,7 @@ func portEnv(p *plan.Plan, sde map[string]string, n *plan.Node) []string {
 // safeName turns a node ID into a file name component.
 func safeName(id string) string { return strings.ReplaceAll(id, "/", "___") }
 
-func (b *builder) makeCommand() string { return plan.MakeCommand(&b.p.Profile) }
+func (b *builder) makeCommand() string { return plan.MakeCommand(&b.p.Settings) }
 
 // syncWriter serialises writes and remembers when the last one happened.
 type syncWriter struct {
@@ -340,7 +339,7 @@ func (e *errTimeout) Error() string { return e.msg }
 // runCmd runs argv (phase, described as what) in slot with the phase
 // timeout and the phase's no-output watchdog, output to log.
 func (b *builder) runCmd(ctx context.Context, slot Slot, log *syncWriter, argv, env []string, network bool, phase, what string) (int, error) {
-	wk := &b.p.Profile.Workers
+	wk := &b.p.Settings.Workers
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	if wk.PhaseTimeout > 0 {
@@ -489,10 +488,10 @@ func (b *builder) build(ctx context.Context, w int, n *plan.Node) (res PortResul
 		return fail(phase, msg)
 	}
 
-	netMode := b.p.Profile.Environment.Network
+	netMode := b.p.Settings.Environment.Network
 	for _, ph := range b.phases {
 		b.note(w, n.ID, ph)
-		network := netMode == spec.NetworkAll || (netMode == spec.NetworkFetch && fetchPhases[ph])
+		network := netMode == plan.NetworkAll || (netMode == plan.NetworkFetch && fetchPhases[ph])
 		argv := append(append([]string(nil), res.MakeArgs...), ph)
 		pt := PhaseTime{Name: ph, Start: time.Now()}
 		log.printf("\n=== phase %s (started %s) ===\n", ph, pt.Start.UTC().Format("15:04:05"))

@@ -55,7 +55,7 @@ func newHooks(p *plan.Plan, warn func(string)) *hooks {
 
 // event queues the hook of a run or port event, if the profile names one.
 func (h *hooks) event(e Event, n *plan.Node) {
-	hk := h.p.Profile.Hooks
+	hk := h.p.Settings.Hooks
 	if hk == nil {
 		return
 	}
@@ -96,7 +96,7 @@ func (h *hooks) event(e Event, n *plan.Node) {
 func (h *hooks) end(r *record.Run) []record.HookResult {
 	close(h.queue)
 	<-h.done
-	if hk := h.p.Profile.Hooks; hk != nil && hk.RunEnd != "" {
+	if hk := h.p.Settings.Hooks; hk != nil && hk.RunEnd != "" {
 		c := r.Counts
 		env := append(h.baseEnv(), "RESULT="+r.Status,
 			"STATS_BUILT="+strconv.Itoa(c.Built), "STATS_FAILED="+strconv.Itoa(c.Failed),
@@ -111,7 +111,7 @@ func (h *hooks) end(r *record.Run) []record.HookResult {
 
 // baseEnv is C dsynth's hook environment.
 func (h *hooks) baseEnv() []string {
-	prof := &h.p.Profile
+	prof := &h.p.Settings
 	return []string{
 		"PATH=/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin",
 		"PROFILE=" + prof.Name,
@@ -134,7 +134,7 @@ func (h *hooks) record(r record.HookResult) {
 // run runs one hook, bounded by the profile's timeout, its output appended
 // to logs_dir/hooks.log.
 func (h *hooks) run(j hookJob) {
-	timeout := h.p.Profile.Hooks.Timeout
+	timeout := h.p.Settings.Hooks.Timeout
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
@@ -173,7 +173,7 @@ func (h *hooks) run(j hookJob) {
 }
 
 func (h *hooks) appendLog(r record.HookResult, out []byte) {
-	dir := h.p.Profile.LogsDir
+	dir := h.p.Settings.LogsDir
 	if dir == "" {
 		return
 	}

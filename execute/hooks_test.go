@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // writeHook writes an executable shell script.
@@ -35,14 +35,14 @@ func TestApplyHooks(t *testing.T) {
 	hang := writeHook(t, dir, "hang", "sleep 600\n")
 	fail := writeHook(t, dir, "fail", "echo broken hook >&2; exit 7\n")
 	env := func(name, prog string) string { return writeHook(t, dir, name, "HOOK="+name+" exec "+prog+"\n") }
-	p.Profile.Hooks = &spec.Hooks{
+	p.Settings.Hooks = &plan.Hooks{
 		RunStart: env("run_start", log), RunEnd: env("run_end", log), PkgSuccess: env("pkg_success", log),
 		PkgFailure: fail, PkgIgnored: hang, PkgSkipped: filepath.Join(dir, "missing"), Timeout: time.Second,
 	}
 	iso := newFake(p)
 	iso.fail = map[string]string{"devel/fails": "build"}
 	t0 := time.Now()
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 1})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +54,12 @@ func TestApplyHooks(t *testing.T) {
 	}
 	b, _ := os.ReadFile(out)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	pk := p.Profile.PackagesDir
+	pk := p.Settings.PackagesDir
 	want := []string{
-		"run_start     test " + pk + " " + p.Profile.LogsDir + "",
-		"pkg_success success ports-mgmt/pkg  pkg-1.0 test " + pk + " " + p.Profile.LogsDir + "",
-		"pkg_success success devel/lib  lib-1.0 test " + pk + " " + p.Profile.LogsDir + "",
-		"run_end failed    test " + pk + " " + p.Profile.LogsDir + " 2 1 1 1",
+		"run_start     test " + pk + " " + p.Settings.LogsDir + "",
+		"pkg_success success ports-mgmt/pkg  pkg-1.0 test " + pk + " " + p.Settings.LogsDir + "",
+		"pkg_success success devel/lib  lib-1.0 test " + pk + " " + p.Settings.LogsDir + "",
+		"run_end failed    test " + pk + " " + p.Settings.LogsDir + " 2 1 1 1",
 	}
 	for i := range lines {
 		lines[i] = strings.TrimRight(lines[i], " ")
@@ -85,7 +85,7 @@ func TestApplyHooks(t *testing.T) {
 			t.Errorf("recorded hook %q: %q, want %q (all: %v)", k, got[k], v, got)
 		}
 	}
-	hl, _ := os.ReadFile(filepath.Join(p.Profile.LogsDir, "hooks.log"))
+	hl, _ := os.ReadFile(filepath.Join(p.Settings.LogsDir, "hooks.log"))
 	if !strings.Contains(string(hl), "broken hook") || !strings.Contains(string(hl), "killed after 1s") {
 		t.Errorf("hooks.log:\n%s", hl)
 	}
@@ -96,7 +96,7 @@ func TestApplyHooks(t *testing.T) {
 func TestApplySummaryLogs05to07(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/lib build")
-	all := filepath.Join(p.Profile.PackagesDir, "All")
+	all := filepath.Join(p.Settings.PackagesDir, "All")
 	if err := os.MkdirAll(all, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	db, err := record.Open(p.Profile.Records, record.Options{})
+	db, err := record.Open(p.Settings.Records, record.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +119,12 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Profile.Hooks = &spec.Hooks{RunStart: writeHook(t, dir, "fails", "exit 3\n"), Timeout: time.Second}
-	if _, err := Apply(context.Background(), Options{Plan: p, Isolator: newFake(p), Workers: 1}); err != nil {
+	p.Settings.Hooks = &plan.Hooks{RunStart: writeHook(t, dir, "fails", "exit 3\n"), Timeout: time.Second}
+	if _, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
 	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(p.Profile.LogsDir, name))
+		b, err := os.ReadFile(filepath.Join(p.Settings.LogsDir, name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,7 @@ var dsynthSteps = map[string]bool{"setup": true, "install-pkg": true, "install-d
 // openResults starts 00_last_results.log, which gets one line per
 // finished port as the run goes.
 func (a *applier) openResults() error {
-	dir := a.p.Profile.LogsDir
+	dir := a.p.Settings.LogsDir
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("logs dir: %w", err)
 	}
@@ -60,7 +60,7 @@ func (a *applier) openResults() error {
 		return fmt.Errorf("logs: %w", err)
 	}
 	fmt.Fprintf(f, "dsynth run %s, plan %s, profile %s, started %s, %d ports planned\n",
-		a.run.ID, a.p.Digest, a.p.Profile.Name, a.run.Start.Format(time.RFC3339), len(a.p.Ports))
+		a.run.ID, a.p.Digest, a.p.Settings.Name, a.run.Start.Format(time.RFC3339), len(a.p.Ports))
 	a.lastRes = f
 	return nil
 }
@@ -146,7 +146,7 @@ func (a *applier) writeSummaryLogs() error {
 		if name == LogObsolete && body != "" {
 			body = "# packages in packages_dir/All that the tree no longer produces; `dsynth pkgclean -yes` removes them\n" + body
 		}
-		if err := os.WriteFile(filepath.Join(a.p.Profile.LogsDir, name), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(a.p.Settings.LogsDir, name), []byte(body), 0o644); err != nil {
 			return fmt.Errorf("logs: %w", err)
 		}
 	}

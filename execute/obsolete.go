@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // Obsolete is a package file of packages_dir/All that the tree no longer
@@ -31,7 +30,7 @@ func (o Obsolete) String() string { return fmt.Sprintf("%s (%s)", o.File, o.Reas
 // attempt names its package file; db may be nil). What cannot be told
 // apart from a package the profile simply did not plan this time is kept.
 func ObsoletePackages(p *plan.Plan, db *record.DB) ([]Obsolete, error) {
-	all := filepath.Join(p.Profile.PackagesDir, "All")
+	all := filepath.Join(p.Settings.PackagesDir, "All")
 	ents, err := os.ReadDir(all)
 	if os.IsNotExist(err) {
 		return nil, nil
@@ -86,7 +85,7 @@ func ObsoletePackages(p *plan.Plan, db *record.DB) ([]Obsolete, error) {
 			}
 		}
 	}
-	whole := len(p.Profile.Targets) == 1 && p.Profile.Targets[0] == spec.AllPorts && p.Profile.AllFlavors
+	whole := len(p.Settings.Targets) == 1 && p.Settings.Targets[0] == plan.AllPorts && p.Settings.AllFlavors
 	var out []Obsolete
 	for _, e := range ents {
 		name := e.Name()
@@ -102,11 +101,11 @@ func ObsoletePackages(p *plan.Plan, db *record.DB) ([]Obsolete, error) {
 			case n != nil && n.Meta:
 				reason = fmt.Sprintf("%s is a meta port now (no package)", id)
 			case n != nil: // planned, but its package is not known (it failed to scan)
-			case !portExists(p.Profile.PortsDir, origin):
+			case !portExists(p.Settings.PortsDir, origin):
 				reason = fmt.Sprintf("%s was removed from the ports tree", origin)
 			case whole && flavor != "" && origins[origin]:
 				reason = fmt.Sprintf("%s has no flavor %s any more", origin, flavor)
-			case whole && !excluded(p.Profile.Exclude, origin, flavor):
+			case whole && !excluded(p.Settings.Exclude, origin, flavor):
 				reason = fmt.Sprintf("%s is not in the tree's plan any more", id)
 			}
 		} else if whole && !unscanned {

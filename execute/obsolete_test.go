@@ -87,7 +87,7 @@ func TestObsoletePackages(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := &plan.Plan{Profile: spec.Profile{PortsDir: ports, PackagesDir: filepath.Join(dir, "packages"),
+			p := &plan.Plan{Settings: plan.Settings{PortsDir: ports, PackagesDir: filepath.Join(dir, "packages"),
 				Targets: tc.targets, AllFlavors: true, Exclude: []string{"misc/excl"}}}
 			p.Ports = append(append([]plan.Node(nil), nodes...), tc.extra...)
 			obs, err := ObsoletePackages(p, db)

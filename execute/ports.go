@@ -90,4 +90,4 @@ func (x *Ports) Run(ctx context.Context, slot Slot, w io.Writer, argv, env []str
 // HostDirs makes the host folders the slots of plan p mount (distfiles,
 // packages, options, writable mount sources) and its logs folder, as
 // Apply does before building.
-func HostDirs(p *plan.Plan) error { return hostDirs(&p.Profile) }
+func HostDirs(p *plan.Plan) error { return hostDirs(&p.Settings) }

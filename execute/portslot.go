@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // PortSlot is one port of a plan in its own slot, prepared as Apply's
@@ -52,7 +51,7 @@ func OpenPortSlot(ctx context.Context, p *plan.Plan, iso Isolator, id string, sl
 	if n == nil {
 		return nil, fmt.Errorf("%s is not in the plan", id)
 	}
-	if err := hostDirs(&p.Profile); err != nil {
+	if err := hostDirs(&p.Settings); err != nil {
 		return nil, err
 	}
 	s := &PortSlot{Node: n, b: b, n: slotN, log: &syncWriter{w: log}}
@@ -109,8 +108,8 @@ func (s *PortSlot) run(ctx context.Context, argv []string, phase, what string, o
 	if out != nil {
 		log = &syncWriter{w: io.MultiWriter(s.log, out)}
 	}
-	net := s.b.p.Profile.Environment.Network
-	network := net == spec.NetworkAll || (net == spec.NetworkFetch && fetchPhases[phase])
+	net := s.b.p.Settings.Environment.Network
+	network := net == plan.NetworkAll || (net == plan.NetworkFetch && fetchPhases[phase])
 	return s.b.runCmd(ctx, s.slot, log, argv, s.Env, network, phase, what)
 }
 
@@ -129,7 +128,7 @@ func (s *PortSlot) Var(ctx context.Context, name string) (string, error) {
 // the build environment: no watchdog, no log (an interactive shell).
 func (s *PortSlot) Shell(ctx context.Context, argv []string, dir string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	return s.slot.Run(ctx, isolate.Cmd{Argv: argv, Env: s.Env, Dir: dir, Stdin: stdin, Stdout: stdout, Stderr: stderr,
-		Nice: s.b.p.Profile.Workers.Nice})
+		Nice: s.b.p.Settings.Workers.Nice})
 }
 
 // Teardown ends the slot and removes its output folder (the package

@@ -12,7 +12,6 @@ import (
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // BuildHostname is the host name every slot has: builds must not depend
@@ -21,11 +20,11 @@ const BuildHostname = "dsynth-builder"
 
 // SlotLayout is the slot layout of plan p: its profile's directories and
 // limits, with the fixed BuildHostname.
-func SlotLayout(p *plan.Plan) isolate.Layout { return ProfileLayout(&p.Profile) }
+func SlotLayout(p *plan.Plan) isolate.Layout { return SettingsLayout(&p.Settings) }
 
-// ProfileLayout is the slot layout of profile prof, with the fixed
+// SettingsLayout is the slot layout of profile prof, with the fixed
 // BuildHostname.
-func ProfileLayout(prof *spec.Profile) isolate.Layout {
+func SettingsLayout(prof *plan.Settings) isolate.Layout {
 	l := isolate.Layout{
 		BuildBase:      prof.BuildBase,
 		SystemDir:      prof.SystemDir,
@@ -84,15 +83,15 @@ func (pp planPublisher) Publish(ctx context.Context, runID string) (*record.Oper
 	if n := pp.p.Node(pp.p.PkgNode); n != nil {
 		pkg = n.PkgFile
 	}
-	return publish.Publish(ctx, RepositoryOptions(&pp.p.Profile, pkg, runID))
+	return publish.Publish(ctx, RepositoryOptions(&pp.p.Settings, pkg, runID))
 }
 
 // RepositoryOptions are the publish.Options of profile prof's repository
 // (built with the package file pkgFile of ports-mgmt/pkg), recorded as
 // following run runID ("" on its own).
-func RepositoryOptions(prof *spec.Profile, pkgFile, runID string) publish.Options {
+func RepositoryOptions(prof *plan.Settings, pkgFile, runID string) publish.Options {
 	rc := prof.RepositoryConfig()
-	return publish.Options{Layout: ProfileLayout(prof), PackagesDir: prof.PackagesDir, LogsDir: prof.LogsDir,
+	return publish.Options{Layout: SettingsLayout(prof), PackagesDir: prof.PackagesDir, LogsDir: prof.LogsDir,
 		PkgFile: pkgFile, SigningKey: rc.SigningKey, SigningCommand: rc.SigningCommand,
 		Records: prof.Records, Profile: prof.Name, RunID: runID}
 }
@@ -101,7 +100,7 @@ func RepositoryOptions(prof *spec.Profile, pkgFile, runID string) publish.Option
 // on its own (not after a run), with the ports-mgmt/pkg package of plan p
 // (may be nil) or the one RepositoryPkgFile finds. The caller holds the
 // build-base lock.
-func PublishRepository(ctx context.Context, prof *spec.Profile, p *plan.Plan) (*record.Operation, error) {
+func PublishRepository(ctx context.Context, prof *plan.Settings, p *plan.Plan) (*record.Operation, error) {
 	if err := os.MkdirAll(prof.LogsDir, 0o755); err != nil {
 		return nil, fmt.Errorf("repository: %w", err)
 	}
@@ -111,7 +110,7 @@ func PublishRepository(ctx context.Context, prof *spec.Profile, p *plan.Plan) (*
 // RepositoryPkgFile finds the ports-mgmt/pkg package in packages_dir/All:
 // plan p's (p may be nil), else the latest the records know, else the
 // newest pkg-<version> file; "" when there is none.
-func RepositoryPkgFile(prof *spec.Profile, p *plan.Plan) string {
+func RepositoryPkgFile(prof *plan.Settings, p *plan.Plan) string {
 	all := filepath.Join(prof.PackagesDir, "All")
 	exists := func(f string) bool {
 		fi, err := os.Stat(filepath.Join(all, f))

@@ -100,7 +100,7 @@ const throttleEvery = 5 * time.Second
 // throttle samples the host every d and sets the gate's limit, emitting an
 // event when it changes, until stop is called.
 func (a *applier) throttle(gate *WorkerGate, workers int, d time.Duration, sample func() hostSample) (stop func()) {
-	wk := &a.p.Profile.Workers
+	wk := &a.p.Settings.Workers
 	rule := newThrottleRule(wk.MaxLoad, wk.MaxSwap, wk.MinFreeMemory)
 	last := workers
 	check := func() {

@@ -128,9 +128,9 @@ func TestApplyThrottledByMemory(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "devel/a build", "devel/b build", "devel/c build", "devel/d build")
 	p.PkgNode = ""
-	p.Profile.Workers.Count = 4
-	p.Profile.Workers.NoThrottle = false
-	p.Profile.Workers.MinFreeMemory = 1 << 50 // more than any host has
+	p.Settings.Workers.Count = 4
+	p.Settings.Workers.NoThrottle = false
+	p.Settings.Workers.MinFreeMemory = 1 << 50 // more than any host has
 	iso := newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/a": 20 * time.Millisecond, "devel/b": 20 * time.Millisecond,
 		"devel/c": 20 * time.Millisecond, "devel/d": 20 * time.Millisecond}
@@ -150,7 +150,7 @@ func TestApplyThrottledByMemory(t *testing.T) {
 			throttles = append(throttles, e.Reason)
 		}
 	}
-	sum, err := Apply(context.Background(), Options{Plan: p, Isolator: iso, Workers: 4, Observers: []Observer{obs}})
+	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 4, Observers: []Observer{obs}})
 	if err != nil || sum.Counts.Built != 4 {
 		t.Fatalf("%+v %v", sum, err)
 	}

@@ -53,7 +53,7 @@ func benchPlan(b *testing.B, n, sample int) {
 	// Floor: sequential single-port make -V on a random sample, half
 	// measured before and half after the cold plan (this machine's load
 	// varies; both halves see it).
-	env, _ := ResolveEnvironment(prof)
+	env, _ := ResolveEnvironment(ptr(SettingsOf(prof)))
 	r := rand.New(rand.NewPCG(1, 2))
 	var single time.Duration
 	measure := func(k int) {
@@ -62,7 +62,7 @@ func benchPlan(b *testing.B, n, sample int) {
 		for ; k > 0; k-- {
 			o := origins[r.IntN(len(origins))]
 			t0 := time.Now()
-			if _, err := portscan.Query(ctx, MakeCommand(prof), filepath.Join(tree, o), "", menv); err != nil {
+			if _, err := portscan.Query(ctx, MakeCommand(ptr(SettingsOf(prof))), filepath.Join(tree, o), "", menv); err != nil {
 				b.Fatal(err)
 			}
 			single += time.Since(t0)
@@ -95,7 +95,7 @@ func benchPlan(b *testing.B, n, sample int) {
 		go func() {
 			defer wg.Done()
 			for o := range work {
-				if _, err := portscan.Query(ctx, MakeCommand(prof), filepath.Join(tree, o), "", menv); err != nil {
+				if _, err := portscan.Query(ctx, MakeCommand(ptr(SettingsOf(prof))), filepath.Join(tree, o), "", menv); err != nil {
 					b.Error(err)
 				}
 			}

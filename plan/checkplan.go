@@ -8,13 +8,13 @@ import (
 	"github.com/go-dsynth/dsynth/spec"
 )
 
-// checkSettings verifies what a decoded plan tells apply to do beyond its
+// CheckSettings verifies what a decoded plan tells apply to do beyond its
 // graph: its profile passes every rule of `dsynth validate` (spec.Check),
 // its variables are variable names, and its nodes have the names a
 // planner gives (origin, id, package file and name). A plan can be edited
 // and digested again, so this runs whatever the digest says. Problems are
 // named by their field in the plan file.
-func checkSettings(p *Plan) []string {
+func CheckSettings(p *Plan) []string {
 	var probs []string
 	add := func(prefix string, err error) {
 		if err == nil {
@@ -28,7 +28,7 @@ func checkSettings(p *Plan) []string {
 		}
 		probs = append(probs, prefix+err.Error())
 	}
-	add("profile.", spec.Check(&p.Profile))
+	add("profile.", spec.Check(p.Settings.Profile()))
 	add("", spec.CheckVars("environment.vars", "vars", p.Environment.Vars))
 	for i := range p.Ports {
 		n := &p.Ports[i]

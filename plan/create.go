@@ -97,7 +97,7 @@ type scanned struct {
 
 type creator struct {
 	opt     Options
-	p       *spec.Profile
+	p       *Settings
 	env     Environment
 	tree    Tree
 	makeCmd string
@@ -133,10 +133,11 @@ type cacheEntry struct {
 // them together. The only write to the records database is the metadata
 // cache.
 func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
-	p := opt.Profile
-	if p == nil {
+	if opt.Profile == nil {
 		return nil, nil, fmt.Errorf("plan: no profile")
 	}
+	settings := SettingsOf(opt.Profile)
+	p := &settings
 	// A missing ports tree is said to be so, not reported as every
 	// target port missing.
 	if st, err := os.Stat(p.PortsDir); err != nil {
@@ -251,9 +252,8 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	}
 
 	pl := &Plan{
-		FormatVersion: FormatVersion,
 		DsynthVersion: opt.DsynthVersion,
-		Profile:       *p,
+		Settings:      *p,
 		ProfileSource: string(opt.ProfileSource),
 		Tree:          tree,
 		Environment:   env,
@@ -342,7 +342,7 @@ func (c *creator) targetFailures(pl *Plan, causes map[string][]string, failures 
 	var out []error
 	seen := map[string]bool{}
 	for _, t := range c.p.Targets {
-		if t == spec.AllPorts {
+		if t == AllPorts {
 			continue
 		}
 		for _, id := range c.targetIDs(pl, t) {
@@ -384,7 +384,7 @@ func (c *creator) targetIDs(pl *Plan, t string) []string {
 
 // MakeCommand is the make program of a profile: make_command, or "make"
 // on BSD and "bmake" elsewhere.
-func MakeCommand(p *spec.Profile) string {
+func MakeCommand(p *Settings) string {
 	if p.MakeCommand != "" {
 		return p.MakeCommand
 	}
@@ -403,7 +403,7 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 	var refs []portscan.Ref
 	all := false
 	for _, t := range c.p.Targets {
-		if t == spec.AllPorts {
+		if t == AllPorts {
 			all = true
 			continue
 		}
@@ -852,7 +852,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 // cause.
 func (c *creator) recipe(v map[string]string) map[string]string {
 	out := map[string]string{}
-	if c.p.Rebuild == spec.RebuildMakefiles {
+	if c.p.Rebuild == RebuildMakefiles {
 		mk := filepath.Join(c.p.PortsDir, "Mk")
 		for _, f := range strings.Fields(v[".MAKE.MAKEFILES"]) {
 			f = filepath.Clean(f)

@@ -1,11 +1,12 @@
 // Package plan turns a resolved profile and a ports tree into a Plan: it
 // scans ports with `make -V`, resolves the dependency graph, computes each
 // port's dsynth-compatible CRC32 and its input key, decides build or skip for
-// every node, and reads and writes the deterministic plan file.
-//
-// The in-memory Plan is separate from its file encoding (as in Terraform's
-// plans and plans/planfile). execute consumes a Plan and never re-reads the
-// profile or re-scans the tree.
+// every node. Plan is a domain type without encoding tags; its settings are
+// the plan's own (Settings, made from a spec.Profile by SettingsOf), so
+// execute never sees spec. The deterministic plan file is plan/planfile's
+// (as Terraform's plans and plans/planfile): its versioned wire structs are
+// the only code that knows the format. execute consumes a plan and never
+// re-reads the profile or re-scans the tree.
 //
 // # Pipeline (Create)
 //

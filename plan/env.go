@@ -6,8 +6,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // StandInNames are the uname/sysctl stand-in variables every make
@@ -47,7 +45,7 @@ func DefaultStandIns() map[string]string {
 // overriding earlier ones), the system_dir identity, and their key.
 // Path variables that differ between host and slot (PORTSDIR, PORT_DBDIR)
 // are not in Vars: see Plan.MakeEnv.
-func ResolveEnvironment(p *spec.Profile) (Environment, error) {
+func ResolveEnvironment(p *Settings) (Environment, error) {
 	vars := map[string]string{"BATCH": "yes"}
 	for k, v := range DefaultStandIns() {
 		vars[k] = v
@@ -172,7 +170,7 @@ func OptionsName(origin string) string {
 // portSettings merges the profile's port blocks for origin and
 // origin@flavor (the flavored block wins) into option variables and
 // make_env. flavor is the resolved flavor (the default one included).
-func portSettings(p *spec.Profile, origin, flavor string) (optEnv, makeEnv map[string]string) {
+func portSettings(p *Settings, origin, flavor string) (optEnv, makeEnv map[string]string) {
 	var set, unset []string
 	keys := []string{origin}
 	if flavor != "" {

@@ -134,7 +134,7 @@ func mustCreate(t testing.TB, opt Options) (*Plan, *Stats) {
 // a package record.
 func markBuilt(t testing.TB, db *record.DB, p *Plan) {
 	t.Helper()
-	all := filepath.Join(p.Profile.PackagesDir, "All")
+	all := filepath.Join(p.Settings.PackagesDir, "All")
 	if err := os.MkdirAll(all, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -178,3 +178,6 @@ func actions(p *Plan) map[string]string {
 	}
 	return m
 }
+
+// ptr is &v.
+func ptr[T any](v T) *T { return &v }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 // Inputs are the components of a node's input key. They are stored in the
@@ -63,13 +61,13 @@ func (in *Inputs) Key() string {
 // envIdentity hashes the environment without the make.conf variables
 // (they are the MakeConf component), unless environment.env overrides
 // them.
-func envIdentity(p *spec.Profile, e Environment) string {
+func envIdentity(p *Settings, e Environment) string {
 	return hashFields(hashMap(envVars(p, e)), e.SystemID)
 }
 
 // envVars are the environment variables the Environment component
 // covers (see envIdentity).
-func envVars(p *spec.Profile, e Environment) map[string]string {
+func envVars(p *Settings, e Environment) map[string]string {
 	m := map[string]string{}
 	for k, v := range e.Vars {
 		if _, mc := p.MakeConf[k]; mc {
@@ -99,7 +97,7 @@ type names struct {
 	makeConf, env string
 }
 
-func planNames(p *spec.Profile, e Environment) names {
+func planNames(p *Settings, e Environment) names {
 	env := shortHashes(envVars(p, e), "", nil)
 	if e.SystemID != "" {
 		env["system_dir"] = e.SystemID[:min(len(e.SystemID), 12)]
@@ -126,7 +124,7 @@ func optionNames(n *Node) string {
 }
 
 // nodeInputs returns n's input components given its dependencies' keys.
-func nodeInputs(p *spec.Profile, mkHash, envID string, nm names, n *Node, keys map[string]string) *Inputs {
+func nodeInputs(p *Settings, mkHash, envID string, nm names, n *Node, keys map[string]string) *Inputs {
 	port := n.PortHash
 	if len(n.External) > 0 {
 		port = hashFields(n.PortHash, hashMap(n.External))
@@ -150,7 +148,7 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, nm names, n *Node, keys m
 	deps := allDeps(n)
 	if n.RecipeHash != "" {
 		in.Framework, in.Recipe = hashFields(p.Rebuild, n.RecipeHash), n.Recipe
-		if p.Rebuild != spec.RebuildMakefiles {
+		if p.Rebuild != RebuildMakefiles {
 			// The default policy cascades as packages record their
 			// dependencies: through library and run dependencies only.
 			deps = uniqSorted(append(append([]string(nil), n.Deps[DepLib]...), n.Deps[DepRun]...))
@@ -167,10 +165,10 @@ func nodeInputs(p *spec.Profile, mkHash, envID string, nm names, n *Node, keys m
 func computeKeys(pl *Plan, envID string) map[string]*Inputs {
 	keys := make(map[string]string, len(pl.Ports))
 	comps := make(map[string]*Inputs, len(pl.Ports))
-	nm := planNames(&pl.Profile, pl.Environment)
+	nm := planNames(&pl.Settings, pl.Environment)
 	for _, id := range pl.Order {
 		n := pl.Node(id)
-		in := nodeInputs(&pl.Profile, pl.Tree.MkHash, envID, nm, n, keys)
+		in := nodeInputs(&pl.Settings, pl.Tree.MkHash, envID, nm, n, keys)
 		n.InputKey = in.Key()
 		keys[id] = n.InputKey
 		comps[n.InputKey] = in

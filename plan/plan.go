@@ -1,17 +1,5 @@
 package plan
 
-import "github.com/go-dsynth/dsynth/spec"
-
-// FormatVersion is the plan file format version written by this dsynth.
-// Version 3 adds the action "failed" (a node that could not be planned; a
-// dsynth reading version 2 would have built it). Version 2 writes every
-// node's "flavor" (empty for unflavored ports); version 1 left it out when
-// empty. All are read (see Decode).
-const FormatVersion = 4
-
-// minFormatVersion is the oldest plan file format this dsynth reads.
-const minFormatVersion = 1
-
 // Action is what apply will do with a node.
 type Action string
 
@@ -49,48 +37,48 @@ const (
 // DepKinds lists every kind in dsynth's phase order.
 var DepKinds = []DepKind{DepFetch, DepExtract, DepPatch, DepBuild, DepLib, DepRun, DepTest}
 
-// Plan is a complete, self-contained build plan.
+// Plan is a complete, self-contained build plan. Its file encoding is
+// plan/planfile's alone.
 type Plan struct {
-	FormatVersion int    `json:"format_version"`
-	DsynthVersion string `json:"dsynth_version"`
-	// Digest is the hex SHA-256 of the canonical body (set by the encoder,
-	// verified by the decoder).
-	Digest string `json:"digest"`
+	DsynthVersion string
+	// Digest identifies the plan: the digest of its plan file, set by
+	// plan/planfile when it encodes or decodes the plan ("" before).
+	Digest string
 
-	// Profile is the resolved profile; ProfileSource is the profile file's
-	// text as read.
-	Profile       spec.Profile `json:"profile"`
-	ProfileSource string       `json:"profile_source"`
+	// Settings are the profile's resolved settings; ProfileSource is the
+	// profile file's text as read.
+	Settings      Settings
+	ProfileSource string
 
-	Tree        Tree        `json:"tree"`
-	Environment Environment `json:"environment"`
+	Tree        Tree
+	Environment Environment
 
 	// Ports are the nodes sorted by ID.
-	Ports []Node `json:"ports"`
+	Ports []Node
 
 	// PkgNode is the ID of ports-mgmt/pkg when the tree has it: apply
 	// builds (or reuses) it before anything else and bootstraps every slot
 	// with its package. "" when the tree has no ports-mgmt/pkg.
-	PkgNode string `json:"pkg_node,omitempty"`
+	PkgNode string
 	// Order is a topological order of Ports (every node after all of its
 	// dependencies, ties broken by ID): the build order constraints in one
 	// list. Node.Deps holds the edges themselves.
-	Order []string `json:"order"`
+	Order []string
 }
 
 // Tree identifies the ports tree a plan was made from.
 type Tree struct {
-	Path string `json:"path"`
+	Path string
 	// GitCommit is the HEAD commit when Path is in a git checkout, else "".
-	GitCommit string `json:"git_commit,omitempty"`
+	GitCommit string
 	// GitDirty is true when the checkout had uncommitted changes.
-	GitDirty bool `json:"git_dirty,omitempty"`
+	GitDirty bool
 	// SourceDateEpoch is the SOURCE_DATE_EPOCH builds get (unless the
 	// profile's environment sets one): the committer time of GitCommit,
 	// else DefaultSourceDateEpoch. It is not part of any input key.
-	SourceDateEpoch int64 `json:"source_date_epoch,omitempty"`
+	SourceDateEpoch int64
 	// MkHash is the hex SHA-256 of the Mk framework (PORTSDIR/Mk).
-	MkHash string `json:"mk_hash"`
+	MkHash string
 }
 
 // Environment identifies the build environment: the variables given to make
@@ -98,40 +86,40 @@ type Tree struct {
 type Environment struct {
 	// Vars are the environment variables every make invocation gets,
 	// including PORTSDIR and the uname/sysctl stand-ins.
-	Vars map[string]string `json:"vars"`
+	Vars map[string]string
 	// SystemID is a hash identifying system_dir's content.
-	SystemID string `json:"system_id"`
+	SystemID string
 	// Key is the hex SHA-256 over Vars and SystemID.
-	Key string `json:"key"`
+	Key string
 }
 
 // Node is one port (and flavor) of the plan.
 type Node struct {
 	// ID is the canonical node name: Origin, or Origin@Flavor for a
 	// flavored port (always with its flavor, the default one included).
-	ID      string `json:"id"`
-	Origin  string `json:"origin"`
-	Flavor  string `json:"flavor"`
-	PkgName string `json:"pkgname"`
-	Version string `json:"version"`
+	ID      string
+	Origin  string
+	Flavor  string
+	PkgName string
+	Version string
 	// PkgFile is the package file name (basename of PKGFILE), e.g.
 	// foo-1.0.pkg. Empty for meta ports that produce no package.
-	PkgFile string `json:"pkgfile,omitempty"`
+	PkgFile string
 	// CRC32 is the dsynth-compatible CRC of the port directory, 8 hex digits.
-	CRC32 string `json:"crc32"`
+	CRC32 string
 	// PortHash is the hex SHA-256 of the port directory's content (see
 	// HashPortDir); Verify compares it with the tree.
-	PortHash string `json:"port_hash"`
+	PortHash string
 	// External maps inputs outside the port directory, relative to the
 	// ports tree, to their hex SHA-256: makefiles the port includes from
 	// elsewhere (e.g. ../../devel/foo/Makefile.common) and, ending in "/",
 	// the MASTERDIR of a slave port. Part of the input key; Verify checks
 	// them.
-	External map[string]string `json:"external,omitempty"`
+	External map[string]string
 	// RecipeHash is the framework's part of the input key: the hash of
 	// Recipe. Empty in plans of format 3 and older (their key covers the
 	// whole Mk hash).
-	RecipeHash string `json:"recipe_hash,omitempty"`
+	RecipeHash string
 	// Recipe is, while planning, what RecipeHash covers by name (see
 	// creator.recipe): recipe variable -> hash of its value by default,
 	// Mk file -> hash of its content with rebuild = "makefiles". Kept in
@@ -139,44 +127,44 @@ type Node struct {
 	// plan file.
 	// It is packed ("NAME=hash\n", sorted) to keep a 30,000-port plan
 	// small in memory.
-	Recipe string `json:"-"`
+	Recipe string
 	// Files is, while planning, what the Port component of the input key
 	// covers by name (not in the plan file): each file of the port
 	// directory with its CRC-32C, and each external input under the
 	// ports tree (its tree-relative path after a "/"), packed as
 	// packNames does. Kept in the records' input components so that a
 	// later plan can name the files that changed.
-	Files string `json:"-"`
+	Files string
 	// OptionsFileHash is the hex SHA-256 of the port's options file under
 	// options_dir (OPTIONS_NAME/options), "" when there is none.
-	OptionsFileHash string `json:"options_file_hash,omitempty"`
+	OptionsFileHash string
 	// InputKey is the hex SHA-256 of every input of this port and its deps.
-	InputKey string `json:"input_key"`
+	InputKey string
 	// Deps maps a dependency kind to the IDs of the nodes it needs, sorted.
-	Deps map[DepKind][]string `json:"deps"`
+	Deps map[DepKind][]string
 	// Options
-	SelectedOptions   []string `json:"selected_options,omitempty"`
-	DeselectedOptions []string `json:"deselected_options,omitempty"`
+	SelectedOptions   []string
+	DeselectedOptions []string
 	// OptionsEnv are the per-port option variables given to make
 	// (${OPTIONS_NAME}_SET / ${OPTIONS_NAME}_UNSET from the profile's
 	// options_set / options_unset).
-	OptionsEnv map[string]string `json:"options_env,omitempty"`
+	OptionsEnv map[string]string
 	// MakeEnv is the port's make_env from the profile.
-	MakeEnv map[string]string `json:"make_env,omitempty"`
+	MakeEnv map[string]string
 	// Distfiles is ALLFILES and DistSubdir is DIST_SUBDIR.
-	Distfiles  []string `json:"distfiles,omitempty"`
-	DistSubdir string   `json:"dist_subdir,omitempty"`
+	Distfiles  []string
+	DistSubdir string
 	// MakeJobs is MAKE_JOBS_NUMBER as the port reported it.
-	MakeJobs int `json:"make_jobs,omitempty"`
+	MakeJobs int
 	// Meta is true for USES=metaport ports (no package is produced).
-	Meta bool `json:"meta,omitempty"`
+	Meta bool
 	// Ignore is the IGNORE/BROKEN text, or "".
-	Ignore string `json:"ignore,omitempty"`
-	Action Action `json:"action"`
+	Ignore string
+	Action Action
 	// Reason explains Action, e.g. "new", "port changed", "dependency
 	// changed", "skipped: devel/b is ignored".
-	Reason string `json:"reason"`
+	Reason string
 	// Priority orders ready ports: larger first (longest dependency chain
 	// above this node).
-	Priority int `json:"priority"`
+	Priority int
 }

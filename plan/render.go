@@ -80,16 +80,6 @@ func renderHuman(w io.Writer, p *Plan, all bool) error {
 	return err
 }
 
-// RenderJSON writes the plan file encoding of p (see Encode).
-func RenderJSON(w io.Writer, p *Plan) error {
-	b, err := Encode(p)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
-
 // Colors of graph nodes by symbol.
 var graphColors = map[string]string{
 	"+": "palegreen",

@@ -52,7 +52,7 @@ func Verify(ctx context.Context, p *Plan) ([]Change, error) {
 	if mkHash != p.Tree.MkHash {
 		changes = append(changes, Change{Kind: "framework", Detail: fmt.Sprintf("Mk framework changed (%s)", mk)})
 	}
-	env, err := ResolveEnvironment(&p.Profile)
+	env, err := ResolveEnvironment(&p.Settings)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func Verify(ctx context.Context, p *Plan) ([]Change, error) {
 			}
 		}
 		if env.SystemID != p.Environment.SystemID {
-			changes = append(changes, Change{Kind: "environment", Detail: fmt.Sprintf("system_dir %s changed", p.Profile.SystemDir)})
+			changes = append(changes, Change{Kind: "environment", Detail: fmt.Sprintf("system_dir %s changed", p.Settings.SystemDir)})
 		}
 	}
 
@@ -150,7 +150,7 @@ func verifyNode(p *Plan, n *Node) ([]Change, error) {
 			out = append(out, Change{Kind: "port", Node: n.ID, Detail: "included " + rel + " changed"})
 		}
 	}
-	oh, err := hashFile(filepath.Join(p.Profile.OptionsDir, OptionsName(n.Origin), "options"))
+	oh, err := hashFile(filepath.Join(p.Settings.OptionsDir, OptionsName(n.Origin), "options"))
 	if err != nil {
 		return nil, err
 	}

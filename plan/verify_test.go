@@ -29,10 +29,10 @@ func TestVerify(t *testing.T) {
 			appendFile(t, filepath.Join(p.Tree.Path, "Mk/bsd.port.mk"), "# x\n")
 		}, []string{"Mk framework changed (TREE/Mk)"}},
 		{"options file", func(t *testing.T, p *Plan) {
-			writeFiles(t, p.Profile.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_SET+=X11\n"})
+			writeFiles(t, p.Settings.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_SET+=X11\n"})
 		}, []string{"devel/lib: options file changed"}},
 		{"environment", func(t *testing.T, p *Plan) {
-			p.Profile.Environment.Env["OSVERSION"] = "700000"
+			p.Settings.Environment.Env["OSVERSION"] = "700000"
 		}, []string{`OSVERSION changed from "600400" to "700000"`}},
 	}
 	for _, c := range cases {
@@ -41,11 +41,11 @@ func TestVerify(t *testing.T) {
 			base := t.TempDir()
 			p, _ := mustCreate(t, Options{Profile: testProfile(tree, base, "devel/app")})
 			// Round trip through the file, as apply reads it.
-			f := filepath.Join(base, "x.plan")
-			if err := Write(f, p); err != nil {
+			b, err := Encode(p)
+			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := Read(f)
+			p, err = Decode(b)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -58,12 +59,13 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 	ctx, stop := interruptContext()
 	defer stop()
 
-	p, planBytes, l, err := readPlanOrProfile(arg, pf)
+	f, l, err := readPlanOrProfile(arg, pf)
 	if err != nil {
 		return err
 	}
-	if p == nil {
-		if p, err = makePlan(ctx, l, keepGoing); err != nil {
+	if f == nil {
+		p, err := makePlan(ctx, l, keepGoing)
+		if err != nil {
 			if p != nil {
 				plan.RenderChanges(stdout, p)
 				fmt.Fprintln(stdout)
@@ -74,7 +76,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		if err := plan.RenderChanges(stdout, p); err != nil {
 			return err
 		}
-		if planBytes, err = plan.Encode(p); err != nil {
+		if f, err = planfile.Encode(p); err != nil {
 			return err
 		}
 		if s := plan.Summarize(p); s.Build > 0 && !autoApprove {
@@ -86,7 +88,8 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 			}
 		}
 	}
-	prof := &p.Profile
+	p := f.Plan()
+	prof := &p.Settings
 	if s := plan.Summarize(p); s.Build == 0 {
 		fmt.Fprintf(stdout, "\nNothing to build: %d ports up to date, %d failed, %d ignored, %d skipped.\n", s.UpToDate, s.Failed, s.Ignored, s.Skipped)
 		if s.Failed+s.Ignored+s.Skipped > 0 {
@@ -123,7 +126,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := execute.NewProgress(stdout, tty)
 	sum, err := execute.Apply(ctx, execute.Options{
-		Plan: p, PlanBytes: planBytes, Workers: workers, Executor: exec,
+		Plan: f, Workers: workers, Executor: exec,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
 		Verify:    execute.VerifyPlan,
 		Publisher: execute.PlanPublisher(p),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -58,16 +59,20 @@ func TestApplyRefusesEditedPlan(t *testing.T) {
 		name, want string
 		edit       func(p *plan.Plan)
 	}{
-		{"packages in /", `profile.packages_dir: Invalid path: packages_dir must not be the root folder "/"`, func(p *plan.Plan) { p.Profile.PackagesDir = "/" }},
-		{"100000 workers", "profile.workers.count: Value out of range: count must be between 1 and 256, got 100000.", func(p *plan.Plan) { p.Profile.Workers.Count = 100000 }},
+		{"packages in /", `profile.packages_dir: Invalid path: packages_dir must not be the root folder "/"`, func(p *plan.Plan) { p.Settings.PackagesDir = "/" }},
+		{"100000 workers", "profile.workers.count: Value out of range: count must be between 1 and 256, got 100000.", func(p *plan.Plan) { p.Settings.Workers.Count = 100000 }},
 	} {
-		p, err := plan.Read(planFile)
+		f, err := planfile.Read(planFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.edit(p)
+		p := *f.Plan()
+		c.edit(&p)
+		if f, err = planfile.Encode(&p); err != nil {
+			t.Fatal(err)
+		}
 		edited := filepath.Join(dir, "edited.plan")
-		if err := plan.Write(edited, p); err != nil {
+		if err := f.Write(edited); err != nil {
 			t.Fatal(err)
 		}
 		for _, args := range [][]string{{"apply", "-auto-approve", edited}, {"show", edited}, {"graph", edited}} {

@@ -25,7 +25,7 @@ import (
 // client, the package server and the executor. The caller holds the
 // build-base lock.
 func startFarm(ctx context.Context, p *plan.Plan) (execute.PortExecutor, func(), error) {
-	prof := &p.Profile
+	prof := &p.Settings
 	e := prof.Executor
 	if e == nil {
 		return nil, nil, fmt.Errorf("apply -executor temporal: the profile %q has no executor \"temporal\" block (see docs/farm.md)", prof.Name)

@@ -42,11 +42,14 @@ func init() {
 // loadPlanArg reads a plan file, or plans a profile file (every target
 // planned: -keep-going), for the commands that take either.
 func loadPlanArg(ctx context.Context, arg string, pf *profileFlags) (*plan.Plan, error) {
-	p, _, l, err := readPlanOrProfile(arg, pf)
-	if err != nil || p != nil {
-		return p, err
+	f, l, err := readPlanOrProfile(arg, pf)
+	if err != nil {
+		return nil, err
 	}
-	p, err = makePlan(ctx, l, true)
+	if f != nil {
+		return f.Plan(), nil
+	}
+	p, err := makePlan(ctx, l, true)
 	if err != nil && p == nil {
 		return nil, err
 	}
@@ -63,7 +66,7 @@ func runFetch(arg string, pf *profileFlags, workers int) error {
 	if err != nil {
 		return err
 	}
-	prof := &p.Profile
+	prof := &p.Settings
 	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to fetch: %w", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 func init() {
@@ -22,10 +23,11 @@ func init() {
 				if *format != "dot" && *format != "json" {
 					return fmt.Errorf("-format must be dot or json, not %q", *format)
 				}
-				p, err := plan.Read(arg)
+				f, err := planfile.Read(arg)
 				if err != nil {
 					return err
 				}
+				p := f.Plan()
 				if *format == "json" {
 					return plan.RenderGraphJSON(stdout, p)
 				}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 func init() {
@@ -84,16 +85,20 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		}
 		return err
 	}
+	f, err := planfile.Encode(p)
+	if err != nil {
+		return err
+	}
 	if o.json {
-		err = plan.RenderJSON(stdout, p)
+		_, err = stdout.Write(f.Bytes())
 	} else {
-		err = renderPlan(p, o.verbose)
+		err = renderPlan(f.Plan(), o.verbose)
 	}
 	if err != nil {
 		return err
 	}
 	if o.out != "" {
-		if err := plan.Write(o.out, p); err != nil {
+		if err := f.Write(o.out); err != nil {
 			return err
 		}
 		if !o.json {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 // planProfile writes a profile building targets from the good test tree
@@ -65,7 +65,7 @@ func TestPlanShowGraph(t *testing.T) {
 			Deps                                                              map[string][]string
 		} `json:"ports"`
 	}
-	if code != 0 || json.Unmarshal([]byte(js), &doc) != nil || doc.FormatVersion != plan.FormatVersion || len(doc.Digest) != 64 ||
+	if code != 0 || json.Unmarshal([]byte(js), &doc) != nil || doc.FormatVersion != planfile.FormatVersion || len(doc.Digest) != 64 ||
 		len(doc.Profile) == 0 || len(doc.Tree) == 0 || len(doc.Ports) == 0 {
 		t.Fatalf("show -json: exit %d\n%.400s", code, js)
 	}

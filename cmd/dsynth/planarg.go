@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/spec"
 )
 
@@ -36,31 +36,30 @@ func notPlanNorProfile(path string) error {
 	head = bytes.TrimSpace(head[:n])
 	switch {
 	case len(head) == 0:
-		return fmt.Errorf("%s: %w (the file is empty), nor a profile file", path, plan.ErrNotPlan)
+		return fmt.Errorf("%s: %w (the file is empty), nor a profile file", path, planfile.ErrNotPlan)
 	case head[0] == '{' || head[0] == '[':
 		// JSON (a profile never starts so): the plan reader says what it
 		// lacks.
-		if _, err := plan.Read(path); err != nil {
+		if _, err := planfile.Read(path); err != nil {
 			return fmt.Errorf("%w, nor a profile file", err)
 		}
 		return nil
 	case whole && !bytes.Contains(head, []byte("profile")):
-		return fmt.Errorf("%s: %w (not a JSON object with a format_version), nor a profile file (no profile block)", path, plan.ErrNotPlan)
+		return fmt.Errorf("%s: %w (not a JSON object with a format_version), nor a profile file (no profile block)", path, planfile.ErrNotPlan)
 	}
 	return nil
 }
 
 // readPlanOrProfile reads arg for the commands that take a plan file or a
-// profile file: the plan and its bytes, or the loaded profile (the
-// other ones nil).
-func readPlanOrProfile(arg string, pf *profileFlags) (*plan.Plan, []byte, *spec.Loaded, error) {
-	if plan.IsPlanFile(arg) {
-		p, b, err := plan.ReadFile(arg)
-		return p, b, nil, err
+// profile file: the plan file, or the loaded profile (the other one nil).
+func readPlanOrProfile(arg string, pf *profileFlags) (*planfile.File, *spec.Loaded, error) {
+	if planfile.IsPlanFile(arg) {
+		f, err := planfile.Read(arg)
+		return f, nil, err
 	}
 	if err := notPlanNorProfile(arg); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	l, err := pf.load(arg)
-	return nil, nil, l, err
+	return nil, l, err
 }

@@ -41,12 +41,12 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 	ctx, stop := interruptContext()
 	defer stop()
 	var prof spec.Profile
-	pa, _, l, err := readPlanOrProfile(arg, pf)
+	pa, l, err := readPlanOrProfile(arg, pf)
 	switch {
 	case err != nil:
 		return err
 	case pa != nil:
-		prof = pa.Profile
+		prof = *pa.Plan().Settings.Profile()
 	default:
 		prof = *l.Profile
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -229,20 +229,20 @@ func fixturePlan(t *testing.T, dir string, nodes []plan.Node) []byte {
 		t.Fatal(err)
 	}
 	b = bytes.ReplaceAll(bytes.ReplaceAll(b, []byte("$TREE"), []byte(filepath.Join(dir, "ports"))), []byte("$BASE"), []byte(filepath.Join(dir, "base")))
-	var p plan.Plan
-	if err := json.Unmarshal(b, &p); err != nil {
+	p, err := planfile.Unmarshal(b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	p.Ports, p.Order, p.PkgNode = nodes, nil, ""
 	for _, n := range nodes {
 		p.Order = append(p.Order, n.ID)
 	}
-	out, err := plan.Encode(&p)
+	f, err := planfile.Encode(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plan.Decode(out); err != nil {
+	if _, err := planfile.Decode(f.Bytes()); err != nil {
 		t.Fatalf("fixture plan: %v", err)
 	}
-	return out
+	return f.Bytes()
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/replay"
 	"github.com/go-dsynth/dsynth/isolate/lock"
-	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 func init() {
@@ -58,12 +58,12 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 	var records string
 	// An existing file is meant as a plan file, not a run ID: reading it
 	// says what it lacks ("not a dsynth plan file").
-	if st, err := os.Stat(arg); plan.IsPlanFile(arg) || (err == nil && st.Mode().IsRegular()) {
+	if st, err := os.Stat(arg); planfile.IsPlanFile(arg) || (err == nil && st.Mode().IsRegular()) {
 		var err error
 		if src, err = replay.FromPlanFile(arg); err != nil {
 			return err
 		}
-		records = src.Plan.Profile.Records
+		records = src.Plan.Settings.Records
 		if rf.records != "" || rf.profile != "" {
 			if records, err = rf.path(); err != nil {
 				return err
@@ -86,7 +86,7 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 	}
 	p := src.Plan
 
-	release, err := lock.TryLock(p.Profile.BuildBase, lockWarn)
+	release, err := lock.TryLock(p.Settings.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}

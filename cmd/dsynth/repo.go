@@ -19,7 +19,6 @@ import (
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 func init() {
@@ -71,20 +70,21 @@ func init() {
 
 // profileOrPlan loads arg, a plan file or a profile; p is nil for a
 // profile (no scan is made).
-func profileOrPlan(arg string, pf *profileFlags) (*spec.Profile, *plan.Plan, error) {
-	p, _, l, err := readPlanOrProfile(arg, pf)
+func profileOrPlan(arg string, pf *profileFlags) (*plan.Settings, *plan.Plan, error) {
+	f, l, err := readPlanOrProfile(arg, pf)
 	switch {
 	case err != nil:
 		return nil, nil, err
-	case p != nil:
-		return &p.Profile, p, nil
+	case f != nil:
+		return &f.Plan().Settings, f.Plan(), nil
 	}
-	return l.Profile, nil, nil
+	s := plan.SettingsOf(l.Profile)
+	return &s, nil, nil
 }
 
 // runRepo builds and publishes the repository of prof (the caller holds
 // the build-base lock).
-func runRepo(ctx context.Context, prof *spec.Profile, p *plan.Plan, w io.Writer) error {
+func runRepo(ctx context.Context, prof *plan.Settings, p *plan.Plan, w io.Writer) error {
 	if err := os.MkdirAll(prof.LogsDir, 0o755); err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	prof := &p.Profile
+	prof := &p.Settings
 	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to clean packages while the build base is in use: %w", err)

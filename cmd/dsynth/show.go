@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 func init() {
@@ -38,16 +39,18 @@ func runShow(arg string, jsonOut bool, rf *recordsFlags) error {
 	if _, err := os.Stat(arg); err != nil {
 		return showRun(arg, jsonOut, rf)
 	}
-	if !plan.IsPlanFile(arg) && runIDLike.MatchString(arg) {
+	if !planfile.IsPlanFile(arg) && runIDLike.MatchString(arg) {
 		return showRun(arg, jsonOut, rf)
 	}
-	p, err := plan.Read(arg)
+	f, err := planfile.Read(arg)
 	if err != nil {
 		return err
 	}
 	if jsonOut {
-		return plan.RenderJSON(stdout, p)
+		_, err := stdout.Write(f.Bytes())
+		return err
 	}
-	fmt.Fprintf(stdout, "Plan %s (dsynth %s, profile %q, tree %s)\n\n", p.Digest[:12], p.DsynthVersion, p.Profile.Name, p.Tree.Path)
+	p := f.Plan()
+	fmt.Fprintf(stdout, "Plan %s (dsynth %s, profile %q, tree %s)\n\n", p.Digest[:12], p.DsynthVersion, p.Settings.Name, p.Tree.Path)
 	return plan.RenderHuman(stdout, p)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/plan/runreport"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -58,8 +59,10 @@ func runReport(db *record.DB, arg string) (*RunReport, error) {
 	var pl *plan.Plan
 	planErr := ""
 	if len(r.Plan) > 0 {
-		if pl, err = plan.Decode(r.Plan); err != nil {
-			pl, planErr = nil, err.Error()
+		if f, err := planfile.Decode(r.Plan); err != nil {
+			planErr = err.Error()
+		} else {
+			pl = f.Plan()
 		}
 	}
 	rep := &RunReport{Report: runreport.Compare(r, pl, atts, runreport.Expected(all, r.Start)), Operations: []*record.Operation{}, PlanError: planErr}

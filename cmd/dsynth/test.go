@@ -14,6 +14,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute/testport"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -66,7 +67,7 @@ func runTest(profPath, origin string, pf *profileFlags, interactive bool) error 
 	if err != nil {
 		return err
 	}
-	prof := &p.Profile
+	prof := &p.Settings
 	release, err := lock.TryLock(prof.BuildBase, lockWarn)
 	if err != nil {
 		return err
@@ -143,11 +144,11 @@ func testNode(p *plan.Plan, origin string) (string, error) {
 
 // applyDeps applies plan dp as `apply -auto-approve` does.
 func applyDeps(ctx context.Context, dp *plan.Plan) error {
-	planBytes, err := plan.Encode(dp)
+	f, err := planfile.Encode(dp)
 	if err != nil {
 		return err
 	}
-	db, err := openRecords(dp.Profile.Records, false)
+	db, err := openRecords(dp.Settings.Records, false)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
@@ -157,7 +158,7 @@ func applyDeps(ctx context.Context, dp *plan.Plan) error {
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := execute.NewProgress(stdout, tty)
 	sum, err := execute.Apply(ctx, execute.Options{
-		Plan: dp, PlanBytes: planBytes,
+		Plan:      f,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(dp)),
 		Publisher: execute.PlanPublisher(dp),
 		Observers: []execute.Observer{prog.Observe},

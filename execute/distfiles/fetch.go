@@ -132,7 +132,7 @@ type Options struct {
 // prepared or torn down, an interrupt).
 func Fetch(ctx context.Context, o Options) (*Result, error) {
 	p := o.Plan
-	prof := &p.Profile
+	prof := &p.Settings
 	if err := execute.HostDirs(p); err != nil {
 		return nil, err
 	}
@@ -253,7 +253,7 @@ func (f *fetcher) sizes(files []string) []int64 {
 	out := make([]int64, len(files))
 	for i, rel := range files {
 		out[i] = -1
-		if fi, err := os.Lstat(filepath.Join(f.p.Profile.DistfilesDir, filepath.FromSlash(rel))); err == nil && fi.Mode().IsRegular() {
+		if fi, err := os.Lstat(filepath.Join(f.p.Settings.DistfilesDir, filepath.FromSlash(rel))); err == nil && fi.Mode().IsRegular() {
 			out[i] = fi.Size()
 		}
 	}

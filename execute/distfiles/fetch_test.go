@@ -128,7 +128,7 @@ func TestFetchSlots(t *testing.T) {
 			t.Errorf("%s: %s (%s %q), want %s", id, byID[id].Status, byID[id].Reason, byID[id].Output, st)
 		}
 	}
-	dist := p.Profile.DistfilesDir
+	dist := p.Settings.DistfilesDir
 	for rel, src := range map[string]string{"fetch-one-1.0.txt": "fetch-one-1.0.txt",
 		"fetchsub/fetch-sub-2.0-a.txt": "fetch-sub-2.0-a.txt", "fetchsub/fetch-sub-2.0-b.txt": "fetch-sub-2.0-b.txt"} {
 		got, err := os.ReadFile(filepath.Join(dist, rel))

@@ -2,7 +2,6 @@ package farm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -104,7 +104,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 		}
 		return res
 	}
-	prof := &req.Plan.Profile
+	prof := &req.Plan.Settings
 	res.LogPath = filepath.Join(prof.LogsDir, execute.LogName(n.ID))
 	if n.Meta {
 		os.WriteFile(res.LogPath, []byte("meta port: no package to build\n"), 0o644)
@@ -115,7 +115,7 @@ func (e *Executor) BuildPort(ctx context.Context, req execute.PortRequest) execu
 	if err != nil {
 		return fail("setup", err.Error())
 	}
-	pj, err := json.Marshal(sub)
+	pj, err := planfile.Marshal(sub)
 	if err != nil {
 		return fail("setup", err.Error())
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +26,7 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 // WorkerOptions configure a build host (`dsynth worker`).
@@ -134,7 +134,7 @@ func (h *host) buildPort(ctx context.Context, job Job) (Result, error) {
 		return res, nil
 	}
 	beat.set("fetch-packages")
-	if err := h.fetchPackages(ctx, job, p.Profile.PackagesDir); err != nil {
+	if err := h.fetchPackages(ctx, job, p.Settings.PackagesDir); err != nil {
 		return res, err // lost: tried on another host
 	}
 	logw := &logStream{}
@@ -157,7 +157,7 @@ func (h *host) buildPort(ctx context.Context, job Job) (Result, error) {
 	res.PkgFile, res.Size, res.SHA256 = r.PkgFile, r.Size, r.SHA256
 	if r.OK && r.PkgFile != "" {
 		beat.set("upload")
-		if err := h.upload(ctx, job, filepath.Join(p.Profile.PackagesDir, "All", r.PkgFile), r.SHA256); err != nil {
+		if err := h.upload(ctx, job, filepath.Join(p.Settings.PackagesDir, "All", r.PkgFile), r.SHA256); err != nil {
 			return res, err
 		}
 	}
@@ -168,11 +168,11 @@ func (h *host) buildPort(ctx context.Context, job Job) (Result, error) {
 
 // localPlan is the job's plan with this host's folders.
 func (h *host) localPlan(job Job) (*plan.Plan, error) {
-	var p plan.Plan
-	if err := json.Unmarshal(job.Plan, &p); err != nil {
+	p, err := planfile.Unmarshal(job.Plan)
+	if err != nil {
 		return nil, fmt.Errorf("job %s: plan: %w", job.NodeID, err)
 	}
-	prof := &p.Profile
+	prof := &p.Settings
 	base := h.o.BuildBase
 	prof.PortsDir, prof.BuildBase = h.o.PortsDir, base
 	prof.PackagesDir, prof.LogsDir = filepath.Join(base, "packages"), filepath.Join(base, "logs")
@@ -196,7 +196,7 @@ func (h *host) localPlan(job Job) (*plan.Plan, error) {
 			return nil, err
 		}
 	}
-	return &p, nil
+	return p, nil
 }
 
 // fetchPackages puts every package the job installs into dir/All, from

@@ -45,7 +45,7 @@ const (
 
 // Options say what to publish and how.
 type Options struct {
-	// Layout is the profile's slot layout (execute.ProfileLayout); its
+	// Layout is the profile's slot layout (execute.SettingsLayout); its
 	// OutputDir is replaced.
 	Layout isolate.Layout
 	// Slot is the slot number to use (default 1). The caller holds the

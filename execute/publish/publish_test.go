@@ -88,7 +88,7 @@ echo END
 		if n := p.Node(p.PkgNode); n != nil {
 			pkgFile = n.PkgFile
 		}
-		fix = &fixture{p: p, keys: keys, opts: execute.RepositoryOptions(&p.Profile, pkgFile, "")}
+		fix = &fixture{p: p, keys: keys, opts: execute.RepositoryOptions(&p.Settings, pkgFile, "")}
 	})
 	if fix == nil {
 		t.Fatalf("fixture: %s", fixErr)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute/replay"
 	"github.com/go-dsynth/dsynth/internal/buildtest"
-	"github.com/go-dsynth/dsynth/plan"
 )
 
 // BenchmarkPrepare measures what a replay costs before building: checking
@@ -16,9 +15,9 @@ import (
 // worktree. ports/op is the plan's size.
 func BenchmarkPrepare(b *testing.B) {
 	e := buildtest.New(b, "good", []string{"all"}, "")
-	p, _ := e.Plan()
+	p := e.Plan().Plan()
 	f := filepath.Join(b.TempDir(), "plan.json")
-	if err := plan.Write(f, p); err != nil {
+	if err := buildtest.PlanFile(b, p).Write(f); err != nil {
 		b.Fatal(err)
 	}
 	e.Edit("misc/minicat/Makefile", func(s string) string { return s + "# moved on\n" })

@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -87,7 +88,7 @@ func originalEpochs(db *record.DB, orig map[string]Original) (map[string]string,
 func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 	p := src.Plan
 	if o.Records == "" {
-		o.Records = p.Profile.Records
+		o.Records = p.Settings.Records
 	}
 	if o.Warn == nil {
 		o.Warn = func(string) {}
@@ -109,7 +110,7 @@ func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 		}
 	}
 	var err error
-	dir := filepath.Join(p.Profile.BuildBase, "replay", src.Key())
+	dir := filepath.Join(p.Settings.BuildBase, "replay", src.Key())
 	pr := &Prepared{Source: src, Dir: dir, Originals: orig, o: o, sde: sde,
 		PackagesDir: o.PackagesDir, LogsDir: filepath.Join(dir, "logs")}
 	if pr.PackagesDir == "" {
@@ -118,7 +119,7 @@ func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 	if pr.PackagesDir, err = filepath.Abs(pr.PackagesDir); err != nil {
 		return nil, err
 	}
-	if err := checkOutside(pr.PackagesDir, p.Profile.PackagesDir); err != nil {
+	if err := checkOutside(pr.PackagesDir, p.Settings.PackagesDir); err != nil {
 		return nil, err
 	}
 	if pr.tree, err = materialise(ctx, p, filepath.Join(dir, "ports")); err != nil {
@@ -197,8 +198,8 @@ func freshDir(d string) error {
 // packages and logs directories, and every up-to-date port built.
 func replayPlan(p *plan.Plan, treeDir, pkgs, logs string) *plan.Plan {
 	c := withTree(p, treeDir)
-	c.Profile.PackagesDir = pkgs
-	c.Profile.LogsDir = logs
+	c.Settings.PackagesDir = pkgs
+	c.Settings.LogsDir = logs
 	c.Ports = append([]plan.Node(nil), p.Ports...)
 	for i := range c.Ports {
 		if c.Ports[i].Action == plan.ActionSkip {
@@ -231,7 +232,13 @@ func (pr *Prepared) Run(ctx context.Context) (*Report, error) {
 	if iso == nil {
 		iso = execute.SlotIsolator(execute.SlotLayout(p))
 	}
-	sum, err := execute.Apply(ctx, execute.Options{Plan: p, PlanBytes: pr.Source.PlanBytes,
+	// The run keeps the plan it applied (the replay's folders, every port
+	// built), linked to the original by ReplayOf.
+	f, err := planfile.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := execute.Apply(ctx, execute.Options{Plan: f,
 		Workers: pr.o.Workers, Isolator: iso, Records: pr.o.Records, Observers: pr.o.Observers,
 		Warn: pr.o.Warn, ReplayOf: pr.Source.link(), PackagesDir: pr.PackagesDir,
 		SourceDateEpoch: pr.sde})
@@ -308,7 +315,7 @@ func (pr *Prepared) report(atts []*record.Attempt) *Report {
 // package is still where it was built (packages_dir, or the packages
 // directory of a replayed replay).
 func (pr *Prepared) explain(r *PortResult, o Original) {
-	dir := pr.Source.Plan.Profile.PackagesDir
+	dir := pr.Source.Plan.Settings.PackagesDir
 	if run := pr.Source.Run; run != nil && run.PackagesDir != "" && o.RunID == run.ID {
 		dir = run.PackagesDir
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
 func TestMain(m *testing.M) {
@@ -96,7 +97,7 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	e.Edit("misc/minicat/pkg-descr", func(string) string { return "minicat, new description\n" })
 	e.Commit("minicat: description")
 
-	live := p1.Profile.PackagesDir
+	live := p1.Settings.PackagesDir
 	before := dirSums(t, live)
 	db := e.Records()
 	pkgsBefore, err := db.Packages()
@@ -112,7 +113,7 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
-	wt := filepath.Join(p1.Profile.BuildBase, "replay", sum1.RunID, "ports")
+	wt := filepath.Join(p1.Settings.BuildBase, "replay", sum1.RunID, "ports")
 	if !strings.Contains(pr.Tree, "worktree of pinned commit "+pinned) {
 		t.Errorf("tree = %q, want the pinned commit's worktree", pr.Tree)
 	}
@@ -190,8 +191,13 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.ReplayOf != sum1.RunID || run.PlanDigest != p1.Digest || run.PackagesDir != pr.PackagesDir {
-		t.Errorf("replay run: replay_of %q plan %q packages %q", run.ReplayOf, run.PlanDigest, run.PackagesDir)
+	if run.ReplayOf != sum1.RunID || run.PackagesDir != pr.PackagesDir {
+		t.Errorf("replay run: replay_of %q packages %q", run.ReplayOf, run.PackagesDir)
+	}
+	// The run keeps the plan it applied: the replay's folders, its digest.
+	if rf, err := planfile.Decode(run.Plan); err != nil || rf.Digest() != run.PlanDigest || run.PlanDigest == p1.Digest ||
+		rf.Plan().Settings.PackagesDir != pr.PackagesDir {
+		t.Errorf("replay run's plan: %v, digest %s (run %s, original %s)", err, rf.Digest(), run.PlanDigest, p1.Digest)
 	}
 	if got := dirSums(t, filepath.Join(pr.PackagesDir, "All")); len(got) != 5 {
 		t.Errorf("replay packages: %v", got)
@@ -241,7 +247,7 @@ func TestReplayRefuses(t *testing.T) {
 	ctx := context.Background()
 	planFile := func(p *plan.Plan) string {
 		f := filepath.Join(t.TempDir(), "plan.json")
-		if err := plan.Write(f, p); err != nil {
+		if err := buildtest.PlanFile(t, p).Write(f); err != nil {
 			t.Fatal(err)
 		}
 		return f
@@ -260,7 +266,7 @@ func TestReplayRefuses(t *testing.T) {
 
 	t.Run("dirty", func(t *testing.T) {
 		e.Edit("devel/libmini/Makefile", func(s string) string { return s + "# local change\n" })
-		p, _ := e.Plan()
+		p := e.Plan().Plan()
 		if !p.Tree.GitDirty {
 			t.Fatal("plan of a dirty tree not marked dirty")
 		}
@@ -283,7 +289,7 @@ func TestReplayRefuses(t *testing.T) {
 	})
 
 	t.Run("crc", func(t *testing.T) {
-		p, _ := e.Plan()
+		p := e.Plan().Plan()
 		n := p.Node("misc/minicat")
 		n.CRC32, n.PortHash = "0badc0de", strings.Repeat("0", 64)
 		err := prepare(p)
@@ -297,7 +303,7 @@ func TestReplayRefuses(t *testing.T) {
 		base := e.Git("rev-parse", "HEAD")
 		e.Edit("misc/minicat/Makefile", func(s string) string { return s + "# soon lost\n" })
 		e.Commit("to be lost")
-		p, _ := e.Plan()
+		p := e.Plan().Plan()
 		e.Git("reset", "-q", "--hard", base)
 		e.Git("reflog", "expire", "--expire=now", "--all")
 		e.Git("gc", "-q", "--prune=now")
@@ -315,9 +321,9 @@ func TestReplayRefuses(t *testing.T) {
 // directory dsynth did not make.
 func TestReplayPackagesDir(t *testing.T) {
 	e := buildtest.New(t, "good", []string{"misc/nondeterministic"}, "")
-	p, _ := e.Plan()
+	p := e.Plan().Plan()
 	f := filepath.Join(t.TempDir(), "plan.json")
-	if err := plan.Write(f, p); err != nil {
+	if err := buildtest.PlanFile(t, p).Write(f); err != nil {
 		t.Fatal(err)
 	}
 	src, err := replay.FromPlanFile(f)
@@ -326,7 +332,7 @@ func TestReplayPackagesDir(t *testing.T) {
 	}
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "keep"), []byte("x"), 0o644)
-	for _, dir := range []string{p.Profile.PackagesDir, filepath.Join(p.Profile.PackagesDir, "sub"), other} {
+	for _, dir := range []string{p.Settings.PackagesDir, filepath.Join(p.Settings.PackagesDir, "sub"), other} {
 		if pr, err := replay.Prepare(context.Background(), src, replay.Options{PackagesDir: dir}); err == nil {
 			pr.Close()
 			t.Errorf("packages dir %s accepted", dir)

@@ -1,10 +1,8 @@
 package replay
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/plan/rundiff"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -12,8 +10,7 @@ import (
 // Source is what a replay rebuilds: a plan and, when it came from the
 // records, the run that applied it.
 type Source struct {
-	Plan      *plan.Plan
-	PlanBytes []byte
+	Plan *plan.Plan
 	// Run is the original run; nil for a plan file (then the latest
 	// non-replay run of the same plan digest, if any, is the original).
 	Run *record.Run
@@ -41,15 +38,11 @@ func (s *Source) link() string {
 
 // FromPlanFile reads and verifies (format version, digest) a plan file.
 func FromPlanFile(path string) (*Source, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read plan: %w", err)
-	}
-	p, err := plan.Read(path)
+	f, err := planfile.Read(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Plan: p, PlanBytes: b, Label: "plan file " + path}, nil
+	return &Source{Plan: f.Plan(), Label: "plan file " + path}, nil
 }
 
 // FromRun loads the plan stored with run id ("last", an ID or a unique
@@ -59,7 +52,7 @@ func FromRun(db *record.DB, id string) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Plan: p, PlanBytes: r.Plan, Run: r, Label: "run " + r.ID}, nil
+	return &Source{Plan: p, Run: r, Label: "run " + r.ID}, nil
 }
 
 // Original is the package a node had when the plan was applied.

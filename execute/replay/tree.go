@@ -71,7 +71,7 @@ type tree struct {
 func withTree(p *plan.Plan, dir string) *plan.Plan {
 	c := *p
 	c.Tree.Path = dir
-	c.Profile.PortsDir = dir
+	c.Settings.PortsDir = dir
 	return &c
 }
 

@@ -138,7 +138,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if _, err := o.Isolator.Cleanup(); err != nil {
 		return nil, fmt.Errorf("clean build base: %w", err)
 	}
-	res := &Result{Node: n.ID, LogPath: filepath.Join(p.Profile.LogsDir, LogName(n.ID))}
+	res := &Result{Node: n.ID, LogPath: filepath.Join(p.Settings.LogsDir, LogName(n.ID))}
 	if err := os.MkdirAll(filepath.Dir(res.LogPath), 0o755); err != nil {
 		return nil, err
 	}

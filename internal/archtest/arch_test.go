@@ -28,11 +28,7 @@ var rules = map[string][]string{
 // known are the imports that still break the rules, each with why: the
 // test fails when a new one appears, and when one of these is gone (then
 // remove it from the list).
-var known = map[string]string{
-	// plan.Plan embeds the resolved spec.Profile (the plan file carries
-	// it): execute reads its settings. The fix is plan-owned settings.
-	"execute -> spec": "plan.Plan embeds spec.Profile",
-}
+var known = map[string]string{}
 
 func topOf(pkg string) string {
 	top, _, _ := strings.Cut(pkg, "/")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 	"github.com/go-dsynth/dsynth/spec"
 )
@@ -138,8 +139,8 @@ func (e *Env) Load() *spec.Loaded {
 }
 
 // Plan makes a plan of the profile (with the records) and returns it with
-// its file bytes.
-func (e *Env) Plan() (*plan.Plan, []byte) {
+// its file.
+func (e *Env) Plan() *planfile.File {
 	e.T.Helper()
 	l := e.Load()
 	if err := os.MkdirAll(filepath.Dir(l.Profile.Records), 0o755); err != nil {
@@ -154,11 +155,17 @@ func (e *Env) Plan() (*plan.Plan, []byte) {
 	if err != nil {
 		e.T.Fatalf("plan: %v", err)
 	}
-	b, err := plan.Encode(p)
+	return PlanFile(e.T, p)
+}
+
+// PlanFile is planfile.Encode(p); it fails the test on an error.
+func PlanFile(t testing.TB, p *plan.Plan) *planfile.File {
+	t.Helper()
+	f, err := planfile.Encode(p)
 	if err != nil {
-		e.T.Fatal(err)
+		t.Fatal(err)
 	}
-	return p, b
+	return f
 }
 
 // Apply plans and applies the profile in real slots and returns the plan
@@ -166,18 +173,19 @@ func (e *Env) Plan() (*plan.Plan, []byte) {
 // up to date.
 func (e *Env) Apply() (*plan.Plan, *execute.Summary) {
 	e.T.Helper()
-	p, b := e.Plan()
+	f := e.Plan()
+	p := f.Plan()
 	l := execute.SlotLayout(p)
 	for _, d := range []string{l.DistfilesDir, l.OptionsDir, l.PackagesDir} {
 		os.MkdirAll(d, 0o755)
 	}
-	sum, err := execute.Apply(context.Background(), execute.Options{Plan: p, PlanBytes: b,
+	sum, err := execute.Apply(context.Background(), execute.Options{Plan: f,
 		Isolator: execute.SlotIsolator(l), Publisher: execute.PlanPublisher(p)})
 	if err != nil {
 		e.T.Fatalf("apply: %v", err)
 	}
 	if !sum.Complete() {
-		e.T.Fatalf("apply: run %s %s: failed %v skipped %v (logs in %s)", sum.RunID, sum.Status, sum.Failed, sum.Skipped, p.Profile.LogsDir)
+		e.T.Fatalf("apply: run %s %s: failed %v skipped %v (logs in %s)", sum.RunID, sum.Status, sum.Failed, sum.Skipped, p.Settings.LogsDir)
 	}
 	return p, sum
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
-	"github.com/go-dsynth/dsynth/spec"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -19,7 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // side builds a synthetic run: a, b and c where a depends on b.
 func side(id string, edit func(p *plan.Plan, atts map[string]*record.Attempt)) *Side {
 	p := &plan.Plan{
-		Profile:     spec.Profile{Name: "t", MakeConf: map[string]string{"CFLAGS": "-O2"}, Environment: spec.Environment{Env: map[string]string{}}},
+		Settings:    plan.Settings{Name: "t", MakeConf: map[string]string{"CFLAGS": "-O2"}, Environment: plan.SlotEnvironment{Env: map[string]string{}}},
 		Tree:        plan.Tree{GitCommit: "1111111111111111111111111111111111111111", MkHash: "mk1"},
 		Environment: plan.Environment{Vars: map[string]string{"OSVERSION": "600400", "CFLAGS": "-O2"}, SystemID: "sys1"},
 		Ports: []plan.Node{
@@ -55,7 +54,7 @@ func TestCompareInputs(t *testing.T) {
 	}{
 		{"nothing", nil, nil, map[string][]string{}},
 		{"make.conf", func(p *plan.Plan, _ map[string]*record.Attempt) {
-			p.Profile.MakeConf = map[string]string{"CFLAGS": "-O3"}
+			p.Settings.MakeConf = map[string]string{"CFLAGS": "-O3"}
 			p.Environment.Vars["CFLAGS"] = "-O3"
 		}, []string{InputMakeConf}, map[string][]string{
 			"cat/a": {InputMakeConf}, "cat/b": {InputMakeConf}, "cat/c": {InputMakeConf}}},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
+	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -48,11 +49,11 @@ func RunPlan(db *record.DB, id string) (*record.Run, *plan.Plan, error) {
 	if len(r.Plan) == 0 {
 		return nil, nil, fmt.Errorf("run %s has no stored plan", r.ID)
 	}
-	p, err := plan.Decode(r.Plan)
+	f, err := planfile.Decode(r.Plan)
 	if err != nil {
 		return nil, nil, fmt.Errorf("plan of run %s: %w", r.ID, err)
 	}
-	return r, p, nil
+	return r, f.Plan(), nil
 }
 
 // Load reads run id ("last", an ID or a unique prefix) with its stored
@@ -156,7 +157,7 @@ func Compare(a, b *Side) *Diff {
 	if sysChanged {
 		d.Tree = append(d.Tree, Change{InputEnvironment, "system identity (system_dir) changed"})
 	}
-	mcChanged := mapChanges(pa.Profile.MakeConf, pb.Profile.MakeConf)
+	mcChanged := mapChanges(pa.Settings.MakeConf, pb.Settings.MakeConf)
 	for _, c := range mcChanged {
 		d.Tree = append(d.Tree, Change{InputMakeConf, c})
 	}
@@ -240,8 +241,8 @@ func built(a *record.Attempt) bool {
 func envVars(p *plan.Plan) map[string]string {
 	m := map[string]string{}
 	for k, v := range p.Environment.Vars {
-		if _, mc := p.Profile.MakeConf[k]; mc {
-			if _, ov := p.Profile.Environment.Env[k]; !ov {
+		if _, mc := p.Settings.MakeConf[k]; mc {
+			if _, ov := p.Settings.Environment.Env[k]; !ov {
 				continue
 			}
 		}
