@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/go-dsynth/dsynth/internal/portgen"
 )
 
 // chromium finds a Chromium binary, or skips the test.
@@ -216,4 +220,230 @@ func TestDashboardLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes); progress seen %d states, phases seen %d", shot, len(png), len(progress), len(phases))
+}
+
+// wideTree writes a ports tree of n ports, most of them in one layer of
+// the dependency graph: every tenth port and the last two are built (the
+// last one fails), and those after the first depend on the first (a second
+// layer); the others are IGNOREd (nothing to build), so that the graph
+// shows several outcomes.
+func wideTree(t *testing.T, n int) (dir string, origins []string) {
+	t.Helper()
+	tree := &portgen.Tree{Options: portgen.Options{N: n, Seed: 1, Payload: 64}}
+	for i := range n {
+		name := fmt.Sprintf("wide-port-%02d", i)
+		origin := []string{"misc", "textproc", "devel"}[i%3] + "/" + name
+		built := i%10 == 0 || i >= n-2
+		p := portgen.Port{Origin: origin, Name: name, Deps: map[string][]string{}, Ignored: !built, Failing: i == n-1}
+		if built && i > 0 {
+			p.Deps["BUILD"] = []string{origins[0]}
+		}
+		tree.Ports = append(tree.Ports, p)
+		origins = append(origins, origin)
+	}
+	dir = t.TempDir()
+	if err := tree.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir, origins
+}
+
+// TestDashboardWideGraph loads the dashboard at 1280x800 (scrollbars
+// shown, as on a desktop) after a build of a wide plan (43 nodes in one
+// layer of the dependency graph, far wider than the page) and checks that
+// the whole graph fits the width of its card: nothing lies to the right of
+// what the card shows (scrollbars are not always visible, and a mouse wheel
+// does not scroll sideways), and every node, scrolled into view
+// vertically, is inside the graph's box and the viewport and is what the
+// browser finds at its centre (not clipped or covered). Labels keep a
+// legible size, the page never scrolls sideways, every node is below its
+// dependencies, and the nodes are coloured by the build's outcomes with
+// the legend's colours. A narrower window lays the graph out again.
+func TestDashboardWideGraph(t *testing.T) {
+	needRoot(t)
+	exe := chromium(t)
+	const n = 48
+	ports, origins := wideTree(t, n)
+	targets, _ := json.Marshal(origins)
+	ts := newTestServer(t, serverOpts{portsDir: ports, targets: string(targets), workers: 2})
+	el := dialEvents(t, ts, "read")
+	var start buildResponse
+	ts.mustOK("POST", "/api/v1/builds", "build", map[string]any{}, http.StatusCreated).data(t, &start)
+	el.wait(t, 90*time.Second, 0, "end of the build", func(e Event) bool {
+		return e.RunID == start.RunID && (e.Type == "build.completed" || e.Type == "build.failed")
+	})
+	var b struct {
+		Ports []nodeResult `json:"ports"`
+	}
+	ts.mustOK("GET", "/api/v1/builds/"+start.RunID, "read", nil, 200).data(t, &b)
+	outcomes := map[string]string{}
+	for _, p := range b.Ports {
+		outcomes[p.Node] = p.Status
+	}
+	if len(outcomes) != n+1 || outcomes[origins[0]] != "success" || outcomes[origins[1]] != "ignored" || outcomes[origins[n-1]] != "failed" {
+		t.Fatalf("outcomes of the wide build: %v", outcomes)
+	}
+	var pg struct {
+		Graph struct {
+			Edges []struct {
+				From string `json:"from"`
+				To   string `json:"to"`
+			} `json:"edges"`
+		} `json:"graph"`
+	}
+	ts.mustOK("GET", "/api/v1/plans/"+start.PlanDigest+"?format=graph", "read", nil, 200).data(t, &pg)
+	if len(pg.Graph.Edges) < 6 {
+		t.Fatalf("edges of the wide plan: %+v", pg.Graph.Edges)
+	}
+	edges, _ := json.Marshal(pg.Graph.Edges)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", false), chromedp.WindowSize(1280, 800))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	if err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 800),
+		chromedp.Navigate(ts.url+"/"),
+		chromedp.WaitVisible("#key"),
+		chromedp.SendKeys("#key", ts.keys["read"]),
+		chromedp.Click(`#login-form button[type="submit"]`),
+		chromedp.WaitVisible("#app"),
+	); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	// The graph is drawn and coloured by outcome (wait for it, not for a
+	// time).
+	want, _ := json.Marshal(outcomes)
+	colored := fmt.Sprintf(`(() => { const want = %s, g = [...document.querySelectorAll("#graph .gnode")];
+		return g.length === Object.keys(want).length && g.every((x) => x.dataset.outcome === want[x.dataset.node]); })()`, want)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](colored, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		outs, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#graph .gnode")].map((g) => g.dataset.node + "=" + g.dataset.outcome)`))
+		t.Fatalf("graph not drawn and coloured by outcome: %v %v", err, outs)
+	}
+
+	type geometry struct {
+		Nodes        int      `json:"nodes"`
+		InnerWidth   float64  `json:"innerWidth"`
+		PageScroll   float64  `json:"pageScrollWidth"`
+		WrapClient   float64  `json:"wrapClientWidth"`
+		WrapScroll   float64  `json:"wrapScrollWidth"`
+		WrapRight    float64  `json:"wrapRight"`
+		Hidden       []string `json:"hidden"`
+		Small        []string `json:"small"`
+		Sideways     []string `json:"sideways"`
+		Order        []string `json:"order"`
+		Fills        []string `json:"fills"`
+		Legend       []string `json:"legend"`
+		LegendHidden bool     `json:"legendHidden"`
+	}
+	// Every node in turn is scrolled into view (as a user scrolls the page
+	// or the graph down to it); then it must be inside the graph's visible
+	// box and the viewport, and be what the browser finds at its centre.
+	measure := `((edges) => {
+		const wrap = document.querySelector("#graph-wrap"), nodes = [...document.querySelectorAll("#graph .gnode")];
+		const de = document.documentElement;
+		wrap.scrollLeft = 0;
+		const out = {nodes: nodes.length, innerWidth: window.innerWidth, pageScrollWidth: de.scrollWidth,
+			wrapClientWidth: wrap.clientWidth, wrapScrollWidth: wrap.scrollWidth, wrapRight: wrap.getBoundingClientRect().right,
+			hidden: [], small: [], sideways: [], order: [], fills: [], legend: [], legendHidden: false};
+		const rect = {};
+		for (const g of nodes) {
+			g.scrollIntoView({block: "center", inline: "nearest"});
+			const r = g.querySelector("rect").getBoundingClientRect(), w = wrap.getBoundingClientRect();
+			const box = {left: w.left + wrap.clientLeft, top: w.top + wrap.clientTop};
+			box.right = box.left + wrap.clientWidth; box.bottom = box.top + wrap.clientHeight;
+			const cx = r.left + r.width / 2, cy = r.top + r.height / 2, hit = document.elementFromPoint(cx, cy);
+			const inside = r.width > 0 && r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5 &&
+				r.left >= 0 && r.right <= window.innerWidth && r.top >= 0 && r.bottom <= window.innerHeight;
+			if (!inside || !hit || !g.contains(hit)) out.hidden.push(g.dataset.node + " at " + [r.left, r.top, r.right, r.bottom].map(Math.round).join(",") +
+				" box " + [box.left, box.top, box.right, box.bottom].map(Math.round).join(",") + " hit " + (hit ? hit.tagName + "#" + hit.id : "none"));
+			const tr = g.querySelector("text").getBoundingClientRect();
+			if (tr.height < 10) out.small.push(g.dataset.node + " label " + tr.height.toFixed(1) + "px high");
+			if (window.scrollX !== 0 || wrap.scrollLeft !== 0 || de.scrollWidth > window.innerWidth)
+				out.sideways.push(g.dataset.node + ": page scrollX " + window.scrollX + " scrollWidth " + de.scrollWidth + ", graph scrollLeft " + wrap.scrollLeft);
+			out.fills.push(getComputedStyle(g.querySelector("rect")).fill);
+			rect[g.dataset.node] = {top: r.top + wrap.scrollTop + window.scrollY, bottom: r.bottom + wrap.scrollTop + window.scrollY};
+		}
+		for (const e of edges) {
+			const a = rect[e.from], b = rect[e.to];
+			if (a && b && !(b.bottom <= a.top)) out.order.push(e.from + " (top " + Math.round(a.top) + ") is not below its dependency " + e.to + " (bottom " + Math.round(b.bottom) + ")");
+		}
+		const lg = document.querySelector("#graph-legend");
+		lg.scrollIntoView({block: "center"});
+		const lr = lg.getBoundingClientRect();
+		out.legendHidden = lr.width === 0 || lr.left < 0 || lr.right > window.innerWidth;
+		out.legend = [...lg.querySelectorAll("i")].map((i) => getComputedStyle(i).backgroundColor);
+		return out;
+	})(` + string(edges) + `)`
+	check := func(vw int64) {
+		t.Helper()
+		g, err := chromedp.Run(ctx, chromedp.Evaluate[geometry](measure))
+		if err != nil {
+			t.Fatalf("measure the graph: %v", err)
+		}
+		t.Logf("%d px wide: %d graph nodes, page scrollWidth %.0f of %.0f, graph box %.0f px wide, its content %.0f px, right edge %.0f",
+			vw, g.Nodes, g.PageScroll, g.InnerWidth, g.WrapClient, g.WrapScroll, g.WrapRight)
+		if g.Nodes != n+1 {
+			t.Errorf("graph nodes %d, want %d", g.Nodes, n+1)
+		}
+		if g.PageScroll > g.InnerWidth || g.WrapRight > g.InnerWidth {
+			t.Errorf("the page is wider than the viewport: scrollWidth %.0f, graph box right edge %.0f, viewport %.0f", g.PageScroll, g.WrapRight, g.InnerWidth)
+		}
+		if g.WrapScroll > g.WrapClient {
+			t.Errorf("the graph is %.0f px wide, its box shows %.0f: the rest is cut off on the right", g.WrapScroll, g.WrapClient)
+		}
+		for _, s := range g.Sideways {
+			t.Errorf("scrolled sideways to show %s", s)
+		}
+		for _, s := range g.Hidden {
+			t.Errorf("graph node not visible: %s", s)
+		}
+		for _, s := range g.Small {
+			t.Errorf("graph label not legible: %s", s)
+		}
+		for _, s := range g.Order {
+			t.Errorf("graph layers: %s", s)
+		}
+		if g.LegendHidden {
+			t.Error("the legend is not in the viewport")
+		}
+		legend := map[string]bool{}
+		for _, c := range g.Legend {
+			legend[c] = true
+		}
+		for i, f := range g.Fills {
+			if !legend[f] {
+				t.Errorf("graph node %d is filled %s, not a colour of the legend %v", i, f, g.Legend)
+			}
+		}
+	}
+	check(1280)
+	png, err := chromedp.Run(ctx, chromedp.Screenshot("#graph-wrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(artifactDir(t), "dashboard-wide-graph.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	// A narrower window: the graph is laid out again to its new width
+	// (wait for that, then check it all again).
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(800, 800)); err != nil {
+		t.Fatal(err)
+	}
+	fits := `(() => { const w = document.querySelector("#graph-wrap"); return w.clientWidth < 800 && w.scrollWidth <= w.clientWidth; })()`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](fits, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the graph is not laid out again for a narrower window: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](colored, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the graph laid out again is not coloured by outcome: %v", err)
+	}
+	check(800)
 }

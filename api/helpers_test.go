@@ -48,6 +48,8 @@ type serverOpts struct {
 	public  bool
 	workers int
 	targets string // HCL list of ports
+	// portsDir is the ports tree (default testdata/ports/good).
+	portsDir string
 	// headerTimeout overrides Config.HeaderTimeout.
 	headerTimeout time.Duration
 }
@@ -55,9 +57,12 @@ type serverOpts struct {
 func newTestServer(t *testing.T, o serverOpts) *testServer {
 	t.Helper()
 	dir := t.TempDir()
-	ports, err := filepath.Abs("../testdata/ports/good")
-	if err != nil {
-		t.Fatal(err)
+	ports := o.portsDir
+	if ports == "" {
+		var err error
+		if ports, err = filepath.Abs("../testdata/ports/good"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.targets == "" {
 		o.targets = `["devel/libmini"]`

@@ -289,7 +289,11 @@
     ]));
   }
 
-  // The dependency graph, in layers by depth (dependencies above).
+  // The dependency graph, in layers by depth (dependencies above). A layer
+  // wider than the card wraps onto more rows (each layer on its own band),
+  // so that every node is seen without scrolling sideways: labels keep
+  // their size, and the graph is laid out again when the card's width
+  // changes.
   async function loadGraph() {
     if (!st.digest || st.graphShown === st.digest) return;
     let g;
@@ -310,21 +314,47 @@
     g.nodes.forEach((n) => d(n.id, new Set()));
     const layers = [];
     for (const n of g.nodes) (layers[depth[n.id]] = layers[depth[n.id]] || []).push(n);
-    const pos = {}, W = 190, H = 54;
-    layers.forEach((l, y) => l.forEach((n, x) => { pos[n.id] = { x: 10 + x * W, y: 10 + y * H }; }));
-    const width = 20 + W * Math.max(1, ...layers.map((l) => l.length)), height = 20 + H * layers.length;
+    st.graph = { g, layers: layers.filter(Boolean) };
+    drawGraph();
+  }
+
+  // Node boxes are NW x NH, PITCH apart in a row; rows of one layer are
+  // ROW apart, layers GAP apart (room for the edges).
+  const NW = 170, NH = 26, PITCH = 190, ROW = 36, GAP = 28;
+  const graphCols = () => Math.max(1, Math.floor($("#graph-wrap").clientWidth / PITCH));
+
+  function drawGraph() {
+    if (!st.graph) return;
+    const { g, layers } = st.graph;
+    const cols = graphCols();
+    st.graphCols = cols;
+    const width = PITCH * Math.min(cols, Math.max(1, ...layers.map((l) => l.length)));
+    const pos = {}, bands = [];
+    let top = 10;
+    layers.forEach((l, depth) => {
+      const rows = Math.ceil(l.length / cols);
+      l.forEach((n, i) => { pos[n.id] = { x: 10 + (i % cols) * PITCH, y: top + Math.floor(i / cols) * ROW }; });
+      bands.push({ depth, y: top - 7, height: rows * ROW - ROW + NH + 14, count: l.length });
+      top += rows * ROW - ROW + NH + GAP;
+    });
+    const height = top - GAP + 10 + 7;
     const svg = $("#graph");
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     svg.setAttribute("width", width); svg.setAttribute("height", height);
     const kids = [];
+    for (const b of bands) {
+      const band = svgEl("rect", { class: "glayer", "data-depth": b.depth, x: 0, y: b.y, width, height: b.height, fill: b.depth % 2 ? "#f3f5f9" : "none" });
+      band.append(svgEl("title", {}, "depth " + b.depth + ": " + b.count + (b.count === 1 ? " port" : " ports")));
+      kids.push(band);
+    }
     for (const e of g.edges) {
       const a = pos[e.from], b = pos[e.to];
-      if (a && b) kids.push(svgEl("line", { x1: a.x + 85, y1: a.y, x2: b.x + 85, y2: b.y + 26, stroke: "#9aa3b5" }, null));
+      if (a && b) kids.push(svgEl("line", { x1: a.x + NW / 2, y1: a.y, x2: b.x + NW / 2, y2: b.y + NH, stroke: "#9aa3b5" }, null));
     }
     for (const n of g.nodes) {
       const p = pos[n.id];
       const gr = svgEl("g", { class: "gnode", "data-node": n.id });
-      gr.append(svgEl("rect", { x: p.x, y: p.y, width: 170, height: 26, rx: 5, fill: n.color || "#eee", stroke: "#777" }));
+      gr.append(svgEl("rect", { x: p.x, y: p.y, width: NW, height: NH, rx: 5, fill: n.color || "#eee", stroke: "#777" }));
       gr.append(svgEl("text", { x: p.x + 6, y: p.y + 17 }, n.id.length > 26 ? n.id.slice(0, 25) + "…" : n.id));
       gr.append(svgEl("title", {}, n.id + ": " + n.action + " (" + n.reason + ")"));
       kids.push(gr);
@@ -332,6 +362,7 @@
     svg.replaceChildren(...kids);
     colorGraph();
   }
+  new ResizeObserver(() => { if (st.graph && graphCols() !== st.graphCols) drawGraph(); }).observe($("#graph-wrap"));
 
   async function refreshRepository() {
     const r = (await api("GET", "/repository?profile=" + encodeURIComponent(st.profile))).data[0];
