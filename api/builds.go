@@ -280,7 +280,7 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	b.tails = newTailers(s, ps.name, p.Settings.LogsDir)
 	defer close(b.done)
 	defer b.tails.stopAll()
-	release, err := execute.LockBuildBase(p.Settings.BuildBase, func(m string) { s.log.Warn(m) })
+	sess, err := execute.Open(p.Settings.BuildBase, func(m string) { s.log.Warn(m) })
 	if err != nil {
 		s.publish(Event{Type: EvBuildFailed, Profile: ps.name, Data: map[string]any{"queue_id": item.ID, "error": err.Error()}})
 		item.signal(startResult{err: errf(http.StatusConflict, CodeConflict, err.Error())})
@@ -297,14 +297,14 @@ func (ps *profileState) runItem(ctx context.Context, item *QueueItem) {
 	}()
 	// Released before the build is no longer current: once /status says
 	// idle, the build base is free (a repository build may take it).
-	defer release()
+	defer sess.Close()
 	o := execute.Options{Plan: f, Workers: b.workers, Isolator: s.cfg.NewIsolator(p),
 		Gate: b.gate, Publisher: execute.PlanPublisher(p), Observers: []execute.Observer{func(e execute.Event) { ps.observe(b, e) }},
 		Warn: func(m string) { s.log.Warn(m, "profile", ps.name) }}
 	if item.verify {
 		o.Verify = execute.VerifyPlan
 	}
-	sum, err := execute.Apply(bctx, o)
+	sum, err := sess.Apply(bctx, o)
 	if err != nil {
 		var se *execute.StaleError
 		if errors.As(err, &se) {

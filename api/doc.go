@@ -2,8 +2,8 @@
 // /api/v1), Server-Sent Events for live logs, a WebSocket event stream,
 // Prometheus metrics and an embedded web dashboard, over plan, execute
 // and record (it also reads spec's resolved profiles, and takes the build
-// base lock of isolate/lock as the CLI's apply does). It adds no build
-// logic of its own: builds are plan.Create followed by execute.Apply,
+// base through an execute.Session as the CLI does). It adds no build
+// logic of its own: builds are plan.Create followed by execute.Session.Apply,
 // exactly as the CLI does.
 //
 // Model:

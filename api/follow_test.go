@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
 // TestServeFollowsCLIRuns: a run that serve did not start (a CLI apply on
-// the same build base: lock, then execute.Apply) shows in /status,
+// the same build base: an execute.Session) shows in /status,
 // /workers and the event stream while it goes, with the run's own
 // counts, and its end is published.
 func TestServeFollowsCLIRuns(t *testing.T) {
@@ -29,11 +28,11 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	for _, d := range []string{ts.prof.PackagesDir + "/All", ts.prof.DistfilesDir, ts.prof.OptionsDir} {
 		os.MkdirAll(d, 0o755)
 	}
-	release, err := lock.TryLock(ts.prof.BuildBase, nil)
+	sess, err := execute.Open(ts.prof.BuildBase, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer release()
+	defer sess.Close()
 	// Worker 1 is held: the run builds pkg on worker 0, then waits.
 	gate := execute.NewWorkerGate()
 	gate.Pause(1)
@@ -41,7 +40,7 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	firstBuilt := make(chan struct{})
 	go func() {
 		held := false
-		sum, err := execute.Apply(context.Background(), execute.Options{Plan: mustPlanFile(t, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
+		sum, err := sess.Apply(context.Background(), execute.Options{Plan: mustPlanFile(t, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
 			Gate: gate, Observers: []execute.Observer{func(e execute.Event) {
 				if e.Kind == execute.EventBuilt && !held {
 					held = true

@@ -45,15 +45,16 @@ func (s *Server) cleanDB(w http.ResponseWriter, r *http.Request, _ params) error
 			continue
 		}
 		delete(seen, ps.profile().Records)
-		var crashed []string
+		var crashed, cleaned []string
 		for _, u := range users {
-			rs, err := execute.RecoverCrashed(u.profile().Records, u.profile().BuildBase)
+			rcv, err := execute.Recover(u.profile().Records, u.profile().BuildBase)
 			if err != nil {
 				return err
 			}
-			for _, c := range rs {
+			for _, c := range rcv.Crashed {
 				crashed = append(crashed, c.ID)
 			}
+			cleaned = append(cleaned, rcv.Cleaned...)
 		}
 		db, err := openRW(ps.profile().Records)
 		if err != nil {
@@ -72,7 +73,7 @@ func (s *Server) cleanDB(w http.ResponseWriter, r *http.Request, _ params) error
 			return err
 		}
 		rep.Packages = nonNil(rep.Packages)
-		out = append(out, map[string]any{"path": ps.profile().Records, "crashed_runs": nonNil(crashed), "removed": rep})
+		out = append(out, map[string]any{"path": ps.profile().Records, "crashed_runs": nonNil(crashed), "cleaned_slots": nonNil(cleaned), "removed": rep})
 	}
 	s.writeData(w, r, http.StatusOK, out)
 	return nil

@@ -86,11 +86,11 @@ func (s *Server) postRepository(w http.ResponseWriter, r *http.Request, _ params
 		return err
 	}
 	prof := ps.profile()
-	release, err := execute.LockBuildBase(prof.BuildBase, func(m string) { s.log.Warn(m) })
+	sess, err := execute.Open(prof.BuildBase, func(m string) { s.log.Warn(m) })
 	if err != nil {
 		return errf(http.StatusConflict, CodeConflict, err.Error())
 	}
-	defer release()
+	defer sess.Close()
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Minute)
 	defer cancel()
 	op, err := execute.PublishRepository(ctx, ptr(plan.SettingsOf(prof)), nil)

@@ -107,12 +107,9 @@ func (s *Summary) PkgsPerHour() float64 {
 	return float64(s.Counts.Built) / s.Wall.Hours()
 }
 
-// Apply builds plan o.Plan. The caller holds the build base lock. It
-// returns an error only when the run could not happen (stale plan,
-// records, isolation); failed ports are reported in the Summary. When ctx
-// ends, running builds are killed, the run is recorded as interrupted and
-// Apply returns the summary with Status interrupted.
-func Apply(ctx context.Context, o Options) (*Summary, error) {
+// apply builds plan o.Plan (Session.Apply: the caller holds the build
+// base).
+func apply(ctx context.Context, o Options) (*Summary, error) {
 	if o.Plan == nil {
 		return nil, errors.New("apply: no plan")
 	}
@@ -148,19 +145,16 @@ func Apply(ctx context.Context, o Options) (*Summary, error) {
 	}
 	rec := &recorder{path: o.Records}
 
-	// Crash recovery: runs left "running" by dead processes.
-	crashed, err := RecoverCrashed(o.Records, p.Settings.BuildBase)
+	// Crash recovery: runs left "running" by dead processes, and the
+	// slots they left.
+	rcv, err := recoverBase(o.Records, p.Settings.BuildBase, true, o.Isolator.Cleanup)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range crashed {
+	for _, r := range rcv.Crashed {
 		o.Warn(fmt.Sprintf("run %s (pid %d, started %s) died: recorded as crashed", r.ID, r.PID, r.Start.Format(time.RFC3339)))
 	}
-	cleaned, err := o.Isolator.Cleanup()
-	if err != nil {
-		return nil, fmt.Errorf("clean build base %s: %w", p.Settings.BuildBase, err)
-	}
-	for _, c := range cleaned {
+	for _, c := range rcv.Cleaned {
 		o.Warn("cleaning up a leftover slot: " + c)
 	}
 

@@ -249,7 +249,7 @@ func TestApplyOutcomesRecordsAndLogs(t *testing.T) {
 	iso := newFake(p)
 	iso.fail = map[string]string{"devel/fails": "build"}
 	var events []Event
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso,
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso,
 		Observers: []Observer{func(e Event) { events = append(events, e) }}})
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +385,7 @@ func TestApplyInterruptThenResume(t *testing.T) {
 			}
 		}
 	}()
-	sum, err := Apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err := apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	close(iso.started)
 	if err != nil {
 		t.Fatal(err)
@@ -405,7 +405,7 @@ func TestApplyInterruptThenResume(t *testing.T) {
 
 	// Resume: pkg and devel/a are not rebuilt.
 	iso2 := newFake(p)
-	sum2, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso2})
+	sum2, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestApplyInterruptThenResume(t *testing.T) {
 	// A package that vanished is rebuilt.
 	os.Remove(filepath.Join(p.Settings.PackagesDir, "All", "a-1.0.pkg"))
 	iso3 := newFake(p)
-	if _, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso3}); err != nil {
+	if _, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso3}); err != nil {
 		t.Fatal(err)
 	}
 	if iso3.builds["devel/a"] != 1 || iso3.builds["devel/c"] != 0 {
@@ -452,7 +452,7 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warns []string
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Warn: func(s string) { warns = append(warns, s) }})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Warn: func(s string) { warns = append(warns, s) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +479,7 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	p.Settings.Workers.IdleTimeout, p.Settings.Workers.PhaseTimeout = 0, 150*time.Millisecond
 	iso = newFake(p)
 	iso.sleep = map[string]time.Duration{"devel/hang": time.Hour}
-	sum, err = Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err = apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err != nil || sum.Counts.Failed != 1 {
 		t.Fatalf("phase timeout run: %+v %v", sum, err)
 	}
@@ -491,7 +491,7 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	db.Close()
 
 	// Stale plan.
-	_, err = Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Verify: func(context.Context, *plan.Plan) ([]string, error) {
+	_, err = apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Verify: func(context.Context, *plan.Plan) ([]string, error) {
 		return []string{"devel/quick: port directory changed (crc32 0000abcd -> 1234abcd)"}, nil
 	}})
 	if se, ok := err.(*StaleError); !ok || !strings.Contains(se.Error(), "devel/quick: port directory changed") {
@@ -504,7 +504,7 @@ func TestApplyIsolationFailureStopsTheRun(t *testing.T) {
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
 	iso := newFake(p)
 	iso.failPrep = 2
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err == nil || !strings.Contains(err.Error(), "isolation: prepare slot SL01: mount tmpfs: operation not permitted") {
 		t.Fatalf("err = %v", err)
 	}
@@ -525,7 +525,7 @@ func TestApplyTeardownFailureStopsTheRun(t *testing.T) {
 	p := testPlan(t, dir, "ports-mgmt/pkg build", "devel/a build", "devel/b build", "devel/c build lib:devel/a")
 	iso := newFake(p)
 	iso.failTear = 2 // devel/a's slot (pkg is built first)
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err == nil || !strings.Contains(err.Error(), "isolation: tear down slot SL01: unmount /construction: device or resource busy") {
 		t.Fatalf("err = %v", err)
 	}
@@ -548,7 +548,7 @@ func TestApplySkipsDependentsOfIgnoredInOrder(t *testing.T) {
 	dir := t.TempDir()
 	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/ign", "x/ign ignored ignore=broken", "x/ok build")
 	iso := newFake(p)
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +569,7 @@ func TestApplyFailedToPlanNode(t *testing.T) {
 	p := testPlan(t, dir, "x/b build build:x/a", "x/a build build:x/gone", "x/gone failed", "x/ok build")
 	p.Ports[2].Reason = "no such port (no Makefile in the tree)"
 	iso := newFake(p)
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -607,7 +607,7 @@ func TestApplyInterruptDuringPrepare(t *testing.T) {
 		<-iso.prepWait
 		cancel()
 	}()
-	sum, err := Apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err := apply(ctx, Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if sum == nil || sum.Status != record.RunInterrupted {
 		t.Fatalf("summary %+v, err %v; want interrupted", sum, err)
 	}

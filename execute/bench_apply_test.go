@@ -66,7 +66,7 @@ func BenchmarkApplyGenerated(b *testing.B) {
 		}
 		b.ResetTimer()
 		t0 := time.Now()
-		sum, err := execute.Apply(context.Background(), execute.Options{Plan: buildtest.PlanFile(b, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p))})
+		sum, err := buildtest.Apply(b, context.Background(), execute.Options{Plan: buildtest.PlanFile(b, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p))})
 		wall := time.Since(t0)
 		b.StopTimer()
 		if err != nil {

@@ -16,7 +16,12 @@
 //     the commands): pkg bootstrap, dependency install with pkg-static,
 //     the make phases under phase and idle timeouts, and the atomic move
 //     of the package into packages_dir with its SHA-256.
-//   - Apply (apply.go) ties them to the plan and the records: crash
+//   - a Session (session.go) holds a build base for one workflow of a
+//     front end: it takes the build base's lock, and Session.Apply is the
+//     one way to run a plan. The CLI, serve and replay all go through
+//     it; Recover is the same crash recovery for fronts that do not hold
+//     the build base (status, serve's database clean).
+//   - apply (apply.go) ties them to the plan and the records: crash
 //     recovery, resume from earlier runs of the same plan, one records
 //     transaction per port start and end (the database is opened per
 //     batch, never held while building), the live status file, the

@@ -42,7 +42,7 @@ func TestApplyHooks(t *testing.T) {
 	iso := newFake(p)
 	iso.fail = map[string]string{"devel/fails": "build"}
 	t0 := time.Now()
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestApplySummaryLogs05to07(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Settings.Hooks = &plan.Hooks{RunStart: writeHook(t, dir, "fails", "exit 3\n"), Timeout: time.Second}
-	if _, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Workers: 1}); err != nil {
+	if _, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: newFake(p), Workers: 1}); err != nil {
 		t.Fatal(err)
 	}
 	read := func(name string) string {

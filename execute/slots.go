@@ -141,14 +141,6 @@ func RepositoryPkgFile(prof *plan.Settings, p *plan.Plan) string {
 	return newest
 }
 
-// LockBuildBase takes the build-base lock of buildBase (see isolate/lock):
-// one run, repository build or clean at a time. It fails with a
-// lock.HeldError naming the live holder; warn (may be nil) hears of a
-// dead holder's lock taken over.
-func LockBuildBase(buildBase string, warn func(string)) (release func() error, err error) {
-	return lock.TryLock(buildBase, warn)
-}
-
 // RunningHere reports whether a live process holds buildBase's lock and
 // its PID: a run on that build base is alive only while it does.
 func RunningHere(buildBase string) (pid int, live bool, err error) { return lock.Holder(buildBase) }

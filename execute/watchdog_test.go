@@ -150,7 +150,7 @@ func TestApplyThrottledByMemory(t *testing.T) {
 			throttles = append(throttles, e.Reason)
 		}
 	}
-	sum, err := Apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 4, Observers: []Observer{obs}})
+	sum, err := apply(context.Background(), Options{Plan: planFile(t, p), Isolator: iso, Workers: 4, Observers: []Observer{obs}})
 	if err != nil || sum.Counts.Built != 4 {
 		t.Fatalf("%+v %v", sum, err)
 	}

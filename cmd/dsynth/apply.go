@@ -16,7 +16,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
@@ -98,11 +97,11 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 		return nil
 	}
 
-	release, err := lock.TryLock(prof.BuildBase, lockWarn)
+	sess, err := execute.Open(prof.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer sess.Close()
 	// A records file that cannot be opened stops the run before anything
 	// is built (and says so clearly).
 	db, err := openRecords(prof.Records, false)
@@ -125,7 +124,7 @@ func runApply(arg string, pf *profileFlags, autoApprove, keepGoing bool, workers
 	}
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := execute.NewProgress(stdout, tty)
-	sum, err := execute.Apply(ctx, execute.Options{
+	sum, err := sess.Apply(ctx, execute.Options{
 		Plan: f, Workers: workers, Executor: exec,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(p)),
 		Verify:    execute.VerifyPlan,

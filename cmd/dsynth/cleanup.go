@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 )
@@ -52,7 +53,7 @@ func runCleanup(buildBase string, w io.Writer) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("build base %s is not a directory", buildBase)
 	}
-	release, err := lock.TryLock(buildBase, lockWarn)
+	sess, err := execute.Open(buildBase, lockWarn)
 	if err != nil {
 		var held *lock.HeldError
 		if errors.As(err, &held) {
@@ -60,7 +61,7 @@ func runCleanup(buildBase string, w io.Writer) error {
 		}
 		return err
 	}
-	defer release()
+	defer sess.Close()
 	done, err := isolate.Cleanup(buildBase)
 	for _, d := range done {
 		fmt.Fprintln(w, d)

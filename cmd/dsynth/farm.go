@@ -17,7 +17,6 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/farm"
 	"github.com/go-dsynth/dsynth/isolate"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 )
 
@@ -141,11 +140,11 @@ func init() {
 func runWorker(o farm.WorkerOptions, addr, ns string, tc *tls.Config, ca string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	release, err := lock.TryLock(o.BuildBase, lockWarn)
+	sess, err := execute.Open(o.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer sess.Close()
 	cleaned, err := isolate.Cleanup(o.BuildBase)
 	for _, c := range cleaned {
 		fmt.Fprintf(stderr, "dsynth worker: cleaned up a leftover slot: %s\n", c)

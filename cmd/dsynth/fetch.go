@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/distfiles"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 )
 
@@ -67,11 +66,11 @@ func runFetch(arg string, pf *profileFlags, workers int) error {
 		return err
 	}
 	prof := &p.Settings
-	release, err := lock.TryLock(prof.BuildBase, lockWarn)
+	sess, err := execute.Open(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to fetch: %w", err)
 	}
-	defer release()
+	defer sess.Close()
 
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := distfiles.NewProgress(stdout, tty)

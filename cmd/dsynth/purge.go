@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/distfiles"
 	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/spec"
@@ -92,7 +93,7 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 			len(u.Files), u.Dir, len(p.Ports), distfiles.FormatBytes(u.Bytes), u.Bytes)
 		return nil
 	}
-	release, err := lock.TryLock(prof.BuildBase, lockWarn)
+	sess, err := execute.Open(prof.BuildBase, lockWarn)
 	if err != nil {
 		var held *lock.HeldError
 		if errors.As(err, &held) {
@@ -101,7 +102,7 @@ func runPurge(arg string, pf *profileFlags, yes bool) error {
 		return err
 	}
 	rm, rerr := distfiles.Remove(u)
-	release()
+	sess.Close()
 	for _, f := range rm.Files {
 		fmt.Fprintf(stdout, "removed: %s (%s)\n", f.Path, distfiles.FormatBytes(f.Size))
 	}

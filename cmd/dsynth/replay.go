@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/replay"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan/planfile"
 )
 
@@ -86,18 +85,18 @@ func runReplay(arg string, rf *recordsFlags, o replayCmdOptions) error {
 	}
 	p := src.Plan
 
-	release, err := lock.TryLock(p.Settings.BuildBase, lockWarn)
+	sess, err := execute.Open(p.Settings.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer sess.Close()
 
 	msgs := stdout
 	if o.json {
 		msgs = stderr
 	}
 	warn := func(s string) { fmt.Fprintf(stderr, "dsynth: warning: %s\n", s) }
-	pr, err := replay.Prepare(ctx, src, replay.Options{Records: records, PackagesDir: o.packagesDir,
+	pr, err := replay.Prepare(ctx, sess, src, replay.Options{Records: records, PackagesDir: o.packagesDir,
 		Workers: o.workers, Warn: warn})
 	if err != nil {
 		return err

@@ -16,7 +16,6 @@ import (
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/distfiles"
 	"github.com/go-dsynth/dsynth/execute/publish"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
@@ -40,11 +39,11 @@ func init() {
 				}
 				ctx, stop := interruptContext()
 				defer stop()
-				release, err := lock.TryLock(prof.BuildBase, lockWarn)
+				sess, err := execute.Open(prof.BuildBase, lockWarn)
 				if err != nil {
 					return err
 				}
-				defer release()
+				defer sess.Close()
 				return runRepo(ctx, prof, p, stdout)
 			}
 		},
@@ -114,11 +113,11 @@ func runPkgclean(arg string, pf *profileFlags, yes bool, w io.Writer) error {
 		return err
 	}
 	prof := &p.Settings
-	release, err := lock.TryLock(prof.BuildBase, lockWarn)
+	sess, err := execute.Open(prof.BuildBase, lockWarn)
 	if err != nil {
 		return fmt.Errorf("refusing to clean packages while the build base is in use: %w", err)
 	}
-	defer release()
+	defer sess.Close()
 	var db *record.DB
 	if _, err := os.Stat(prof.Records); err == nil {
 		if db, err = openRecords(prof.Records, true); err != nil {

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/isolate"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -110,7 +108,7 @@ func runStatus(rf *recordsFlags, jsonOut bool) (*record.Run, error) {
 		}
 	}
 	for base := range bases {
-		crashed, err := execute.RecoverCrashed(path, base)
+		rcv, err := execute.Recover(path, base)
 		if errors.Is(err, execute.ErrNotRecorded) {
 			// A full disk: say what was found, record it later.
 			fmt.Fprintf(stderr, "dsynth: warning: %v (the next status or apply with free space records it)\n", err)
@@ -118,17 +116,8 @@ func runStatus(rf *recordsFlags, jsonOut bool) (*record.Run, error) {
 		} else if err != nil {
 			return nil, err
 		}
-		if len(crashed) == 0 {
-			continue
-		}
-		out.Crashed = append(out.Crashed, crashed...)
-		if _, live, err := lock.Holder(base); err == nil && !live {
-			cl, err := isolate.Cleanup(base)
-			if err != nil {
-				return nil, fmt.Errorf("clean %s: %w", base, err)
-			}
-			out.Cleaned = append(out.Cleaned, cl...)
-		}
+		out.Crashed = append(out.Crashed, rcv.Crashed...)
+		out.Cleaned = append(out.Cleaned, rcv.Cleaned...)
 	}
 	if err := withRecords(rf, func(db *record.DB) error {
 		r, err := db.Run("last")

@@ -12,7 +12,6 @@ import (
 
 	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/testport"
-	"github.com/go-dsynth/dsynth/isolate/lock"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/plan/planfile"
 	"github.com/go-dsynth/dsynth/record"
@@ -68,11 +67,11 @@ func runTest(profPath, origin string, pf *profileFlags, interactive bool) error 
 		return err
 	}
 	prof := &p.Settings
-	release, err := lock.TryLock(prof.BuildBase, lockWarn)
+	sess, err := execute.Open(prof.BuildBase, lockWarn)
 	if err != nil {
 		return err
 	}
-	defer release()
+	defer sess.Close()
 	rememberRecords(prof.Records)
 
 	// Its dependencies, by a normal apply of the profile (recorded,
@@ -89,7 +88,7 @@ func runTest(profPath, origin string, pf *profileFlags, interactive bool) error 
 			if err := plan.RenderChanges(stdout, dp); err != nil {
 				return err
 			}
-			if err := applyDeps(ctx, dp); err != nil {
+			if err := applyDeps(ctx, sess, dp); err != nil {
 				return err
 			}
 		} else if s.Failed+s.Ignored+s.Skipped > 0 {
@@ -142,8 +141,8 @@ func testNode(p *plan.Plan, origin string) (string, error) {
 	return found[0], nil
 }
 
-// applyDeps applies plan dp as `apply -auto-approve` does.
-func applyDeps(ctx context.Context, dp *plan.Plan) error {
+// applyDeps applies plan dp in sess as `apply -auto-approve` does.
+func applyDeps(ctx context.Context, sess *execute.Session, dp *plan.Plan) error {
 	f, err := planfile.Encode(dp)
 	if err != nil {
 		return err
@@ -157,7 +156,7 @@ func applyDeps(ctx context.Context, dp *plan.Plan) error {
 	}
 	tty := term.IsTerminal(int(os.Stdout.Fd())) && stdout == io.Writer(os.Stdout)
 	prog := execute.NewProgress(stdout, tty)
-	sum, err := execute.Apply(ctx, execute.Options{
+	sum, err := sess.Apply(ctx, execute.Options{
 		Plan:      f,
 		Isolator:  execute.SlotIsolator(execute.SlotLayout(dp)),
 		Publisher: execute.PlanPublisher(dp),

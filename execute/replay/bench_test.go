@@ -28,13 +28,15 @@ func BenchmarkPrepare(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		pr, err := replay.Prepare(context.Background(), src, replay.Options{})
+		sess := openSession(b, src)
+		pr, err := replay.Prepare(context.Background(), sess, src, replay.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		if err := pr.Close(); err != nil {
 			b.Fatal(err)
 		}
+		sess.Close()
 	}
 	b.ReportMetric(float64(len(p.Ports)), "ports/op")
 }

@@ -50,6 +50,7 @@ type Prepared struct {
 	Originals map[string]Original
 
 	o    Options
+	s    *execute.Session
 	tree *tree
 	plan *plan.Plan // the plan to apply
 	// sde is the SOURCE_DATE_EPOCH each original package was built with.
@@ -84,9 +85,13 @@ func originalEpochs(db *record.DB, orig map[string]Original) (map[string]string,
 // ports tree matching every pinned input (see materialise) and sets up
 // the replay's packages and logs directories. A mismatch is a
 // *MismatchError; a pinned commit that cannot be checked out wraps
-// ErrCommitMissing.
-func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
+// ErrCommitMissing. s holds the plan's build base (the replay works
+// under it and runs in it).
+func Prepare(ctx context.Context, s *execute.Session, src *Source, o Options) (*Prepared, error) {
 	p := src.Plan
+	if b := filepath.Clean(p.Settings.BuildBase); b != s.BuildBase() {
+		return nil, fmt.Errorf("replay: the plan builds in %s, the session holds %s", b, s.BuildBase())
+	}
 	if o.Records == "" {
 		o.Records = p.Settings.Records
 	}
@@ -111,7 +116,7 @@ func Prepare(ctx context.Context, src *Source, o Options) (*Prepared, error) {
 	}
 	var err error
 	dir := filepath.Join(p.Settings.BuildBase, "replay", src.Key())
-	pr := &Prepared{Source: src, Dir: dir, Originals: orig, o: o, sde: sde,
+	pr := &Prepared{Source: src, Dir: dir, Originals: orig, o: o, s: s, sde: sde,
 		PackagesDir: o.PackagesDir, LogsDir: filepath.Join(dir, "logs")}
 	if pr.PackagesDir == "" {
 		pr.PackagesDir = filepath.Join(dir, "packages")
@@ -224,7 +229,7 @@ func (pr *Prepared) Builds() int {
 func (pr *Prepared) Close() error { return pr.tree.close() }
 
 // Run builds the replay and compares every package with the original.
-// The caller holds the build base lock. An error means the replay could
+// It runs in the session given to Prepare. An error means the replay could
 // not run; built, differing or failed ports are in the Report.
 func (pr *Prepared) Run(ctx context.Context) (*Report, error) {
 	p := pr.plan
@@ -238,7 +243,7 @@ func (pr *Prepared) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum, err := execute.Apply(ctx, execute.Options{Plan: f,
+	sum, err := pr.s.Apply(ctx, execute.Options{Plan: f,
 		Workers: pr.o.Workers, Isolator: iso, Records: pr.o.Records, Observers: pr.o.Observers,
 		Warn: pr.o.Warn, ReplayOf: pr.Source.link(), PackagesDir: pr.PackagesDir,
 		SourceDateEpoch: pr.sde})

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/execute/replay"
 	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/isolate"
@@ -109,7 +110,8 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, err := replay.Prepare(context.Background(), src, replay.Options{})
+	sess := openSession(t, src)
+	pr, err := replay.Prepare(context.Background(), sess, src, replay.Options{})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
@@ -127,6 +129,7 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if cerr := pr.Close(); cerr != nil {
 		t.Error(cerr)
 	}
+	sess.Close()
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -225,11 +228,13 @@ func TestReplayOldRunAfterTreeMoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pr, err = replay.Prepare(context.Background(), src, replay.Options{}); err != nil {
+	sess = openSession(t, src)
+	if pr, err = replay.Prepare(context.Background(), sess, src, replay.Options{}); err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
 	rep, err = pr.Run(context.Background())
 	pr.Close()
+	sess.Close()
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -257,7 +262,9 @@ func TestReplayRefuses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pr, err := replay.Prepare(ctx, src, replay.Options{})
+		sess := openSession(t, src)
+		defer sess.Close()
+		pr, err := replay.Prepare(ctx, sess, src, replay.Options{})
 		if err == nil {
 			pr.Close()
 		}
@@ -332,8 +339,9 @@ func TestReplayPackagesDir(t *testing.T) {
 	}
 	other := t.TempDir()
 	os.WriteFile(filepath.Join(other, "keep"), []byte("x"), 0o644)
+	sess := openSession(t, src)
 	for _, dir := range []string{p.Settings.PackagesDir, filepath.Join(p.Settings.PackagesDir, "sub"), other} {
-		if pr, err := replay.Prepare(context.Background(), src, replay.Options{PackagesDir: dir}); err == nil {
+		if pr, err := replay.Prepare(context.Background(), sess, src, replay.Options{PackagesDir: dir}); err == nil {
 			pr.Close()
 			t.Errorf("packages dir %s accepted", dir)
 		}
@@ -358,4 +366,15 @@ func equal(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// openSession holds src's build base until the test ends (or Close).
+func openSession(t testing.TB, src *replay.Source) *execute.Session {
+	t.Helper()
+	s, err := execute.Open(src.Plan.Settings.BuildBase, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

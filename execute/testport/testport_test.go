@@ -70,7 +70,7 @@ func setup(t *testing.T, target string) (*plan.Plan, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := execute.Apply(t.Context(), execute.Options{Plan: buildtest.PlanFile(t, deps), Isolator: execute.SlotIsolator(execute.SlotLayout(deps))})
+	sum, err := buildtest.Apply(t, t.Context(), execute.Options{Plan: buildtest.PlanFile(t, deps), Isolator: execute.SlotIsolator(execute.SlotLayout(deps))})
 	if err != nil || !sum.Complete() {
 		t.Fatalf("dependencies: %+v %v", sum, err)
 	}

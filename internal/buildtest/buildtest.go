@@ -158,6 +158,18 @@ func (e *Env) Plan() *planfile.File {
 	return PlanFile(e.T, p)
 }
 
+// Apply applies o.Plan in a session on its build base, as a front end
+// does (execute.Open, Session.Apply, Close).
+func Apply(t testing.TB, ctx context.Context, o execute.Options) (*execute.Summary, error) {
+	t.Helper()
+	s, err := execute.Open(o.Plan.Plan().Settings.BuildBase, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Apply(ctx, o)
+}
+
 // PlanFile is planfile.Encode(p); it fails the test on an error.
 func PlanFile(t testing.TB, p *plan.Plan) *planfile.File {
 	t.Helper()
@@ -179,7 +191,7 @@ func (e *Env) Apply() (*plan.Plan, *execute.Summary) {
 	for _, d := range []string{l.DistfilesDir, l.OptionsDir, l.PackagesDir} {
 		os.MkdirAll(d, 0o755)
 	}
-	sum, err := execute.Apply(context.Background(), execute.Options{Plan: f,
+	sum, err := Apply(e.T, context.Background(), execute.Options{Plan: f,
 		Isolator: execute.SlotIsolator(l), Publisher: execute.PlanPublisher(p)})
 	if err != nil {
 		e.T.Fatalf("apply: %v", err)
