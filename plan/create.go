@@ -101,6 +101,8 @@ type creator struct {
 	env     Environment
 	tree    Tree
 	makeCmd string
+	// hostEnv is HostMakeEnv, asked once per plan.
+	hostEnv []string
 
 	mu        sync.Mutex
 	cacheNew  map[string][]byte
@@ -153,7 +155,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p),
+	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p), hostEnv: HostMakeEnv(),
 		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}, defaultNode: map[string]string{}}
 
 	roots, err := c.roots()
@@ -586,7 +588,7 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
 		env = append(env, "PATH="+defaultPath)
 	}
-	for _, kv := range HostMakeEnv() {
+	for _, kv := range c.hostEnv {
 		if _, set := c.p.Environment.Env[kv[:strings.IndexByte(kv, '=')]]; !set {
 			env = append(env, kv)
 		}

@@ -2,11 +2,7 @@
 
 package plan
 
-import (
-	"sync"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // HostMakeEnv returns the host's uname answers in the variables bmake's
 // host-target.mk would otherwise fill by running uname(1) three times per
@@ -14,8 +10,9 @@ import (
 // exactly what uname prints, so they change nothing but speed: a make -V
 // run of a small port is about twice as fast with them on Debian's bmake.
 // They are facts of the scanning host, not pinned inputs: they are in no
-// cache key, input key or plan file. BSD make ignores them.
-var HostMakeEnv = sync.OnceValue(func() []string {
+// cache key, input key or plan file. BSD make ignores them. Each call asks
+// the kernel (one uname(2)); a planner asks once per plan.
+func HostMakeEnv() []string {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return nil
@@ -26,4 +23,4 @@ var HostMakeEnv = sync.OnceValue(func() []string {
 		env = append(env, "_HOST_ARCH="+m)
 	}
 	return env
-})
+}
