@@ -221,7 +221,7 @@ func apply(ctx context.Context, o Options) (*Summary, error) {
 		return nil, err
 	}
 	defer a.closeResults()
-	if err := rec.update(func(tx *record.Tx) error { return tx.PutRun(run) }); err != nil {
+	if err := rec.update(func(db *record.DB) error { return db.SaveRun(run) }); err != nil {
 		return nil, err
 	}
 	a.b.progress = func(w int, id, phase string) {
@@ -293,14 +293,7 @@ func apply(ctx context.Context, o Options) (*Summary, error) {
 		}
 		pre = append(pre, at)
 	}
-	if err := rec.update(func(tx *record.Tx) error {
-		for _, at := range pre {
-			if err := tx.PutAttempt(at); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := rec.update(func(db *record.DB) error { return db.SaveAttempts(pre...) }); err != nil {
 		return a.abort(err)
 	}
 	for _, at := range pre {
@@ -456,12 +449,7 @@ func (a *applier) onStart(w int, id string) {
 	a.mu.Unlock()
 	wk := a.worker(w)
 	wk.State, wk.NodeID, wk.Since = "building", id, at.Start
-	a.rec.update(func(tx *record.Tx) error {
-		if err := tx.PutAttempt(at); err != nil {
-			return err
-		}
-		return tx.PutWorker(wk)
-	})
+	a.rec.update(func(db *record.DB) error { return db.StartAttempt(at, wk) })
 	a.emit(Event{Kind: EventStart, Node: id, Worker: w})
 }
 
@@ -515,34 +503,16 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 	} else if !o.Interrupted {
 		wk.Failed++
 	}
-	a.rec.update(func(tx *record.Tx) error {
-		for _, la := range lost {
-			if err := tx.PutAttempt(la); err != nil {
-				return err
-			}
-		}
-		if err := tx.PutAttempt(at); err != nil {
-			return err
-		}
-		if err := tx.PutWorker(wk); err != nil {
-			return err
-		}
-		// A replay's packages are not in packages_dir: they never become
-		// the latest packages.
-		if o.OK && a.o.ReplayOf == "" {
-			if err := tx.PutCRC(id, record.CRCEntry{CRC32: n.CRC32, InputKey: n.InputKey}); err != nil {
-				return err
-			}
-			// Meta ports get a record without a package file, so that
-			// the next plan finds them up to date.
-			if err := tx.PutPackage(record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
-				Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
-				AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	fin := record.Finished{Attempt: at, Lost: lost, Worker: wk}
+	// A replay's packages are not in packages_dir: they never become the
+	// latest packages. Meta ports get a record without a package file, so
+	// that the next plan finds them up to date.
+	if o.OK && a.o.ReplayOf == "" {
+		fin.Latest = &record.Package{NodeID: id, InputKey: n.InputKey, CRC32: n.CRC32,
+			Version: n.Version, PkgFile: at.PkgFile, SHA256: at.SHA256, Size: at.Size,
+			AttemptID: at.ID, RunID: a.run.ID, Built: at.End.Format(time.RFC3339)}
+	}
+	a.rec.update(func(db *record.DB) error { return db.FinishAttempt(fin) })
 	if o.Interrupted {
 		a.evMu.Lock()
 		a.lastResult(at) // not counted: the port is built again on resume
@@ -560,7 +530,7 @@ func (a *applier) onDone(w int, id string, o Outcome) {
 func (a *applier) onSkip(id, reason string) {
 	at := a.newAttempt(a.node(id))
 	at.Status, at.Error = record.AttemptSkipped, reason
-	a.rec.update(func(tx *record.Tx) error { return tx.PutAttempt(at) })
+	a.rec.update(func(db *record.DB) error { return db.SaveAttempts(at) })
 	a.attempts[id] = at
 	a.count(at)
 	a.emit(Event{Kind: EventSkipped, Node: id, Worker: -1, Reason: reason})
@@ -632,7 +602,7 @@ func (a *applier) abort(err error) (*Summary, error) {
 		a.run.Hooks = a.hooks.end(a.run)
 		a.hooks = nil
 	}
-	a.rec.update(func(tx *record.Tx) error { return tx.PutRun(a.run) })
+	a.rec.update(func(db *record.DB) error { return db.SaveRun(a.run) })
 	a.live.remove()
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: a.run.Status, Duration: a.run.End.Sub(a.run.Start)})
 	return nil, err
@@ -644,7 +614,7 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 		if r.State == JobInterrupted {
 			if at := a.attempts[id]; at != nil && at.Status == record.AttemptBuilding {
 				at.Status, at.Error, at.End = record.AttemptInterrupted, "interrupted", time.Now().UTC()
-				a.rec.update(func(tx *record.Tx) error { return tx.PutAttempt(at) })
+				a.rec.update(func(db *record.DB) error { return db.SaveAttempts(at) })
 				a.evMu.Lock()
 				a.lastResult(at)
 				a.evMu.Unlock()
@@ -691,14 +661,11 @@ func (a *applier) finish(ctx context.Context, res map[string]*Result) (*Summary,
 		a.hooks = nil
 	}
 	a.rec.err = nil
-	a.rec.update(func(tx *record.Tx) error {
-		for _, wk := range a.workers {
-			if err := tx.PutWorker(wk); err != nil {
-				return err
-			}
-		}
-		return tx.PutRun(r)
-	})
+	workers := make([]*record.Worker, 0, len(a.workers))
+	for _, wk := range a.workers {
+		workers = append(workers, wk)
+	}
+	a.rec.update(func(db *record.DB) error { return db.EndRun(r, workers) })
 	a.emit(Event{Kind: EventRunEnd, Worker: -1, Reason: r.Status, Duration: r.End.Sub(r.Start)})
 	a.live.remove()
 	os.Remove(filepath.Join(a.p.Settings.PackagesDir, stagingDir)) // when empty
@@ -736,10 +703,10 @@ func (r *recorder) open(ro bool) (*record.DB, error) {
 	return db, nil
 }
 
-func (r *recorder) update(fn func(tx *record.Tx) error) error {
+func (r *recorder) update(fn func(db *record.DB) error) error {
 	db, err := r.open(false)
 	if err == nil {
-		err = db.Write(fn)
+		err = fn(db)
 		if cerr := db.Close(); err == nil {
 			err = cerr
 		}
@@ -816,18 +783,7 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 			if end.IsZero() {
 				end = time.Now().UTC()
 			}
-			err = db.Write(func(tx *record.Tx) error {
-				for _, at := range atts {
-					if at.Status == record.AttemptBuilding {
-						at.Status, at.Error, at.End = record.AttemptInterrupted, "the run crashed", latest(end, at.Start)
-						if err := tx.PutAttempt(at); err != nil {
-							return err
-						}
-					}
-				}
-				r.Status, r.Error, r.End = record.RunCrashed, fmt.Sprintf("process %d died", r.PID), end
-				return tx.PutRun(r)
-			})
+			err = db.MarkCrashed(r, atts, end, fmt.Sprintf("process %d died", r.PID))
 			if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
 				// A full disk: the finding stands (and is returned), the
 				// records keep "running" until a recovery with room.

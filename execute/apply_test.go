@@ -440,14 +440,11 @@ func TestApplyTimeoutsStaleAndCrash(t *testing.T) {
 	doneEnd := time.Now().Add(-30 * time.Minute).UTC()
 	deadDone := &record.Attempt{ID: "dead-done", RunID: "dead-run", NodeID: "devel/gone", Origin: "devel/gone", Status: record.AttemptSuccess,
 		Start: doneEnd.Add(-time.Minute), End: doneEnd}
-	if err := rec.update(func(tx *record.Tx) error {
-		if err := tx.PutRun(dead); err != nil {
+	if err := rec.update(func(db *record.DB) error {
+		if err := db.SaveRun(dead); err != nil {
 			return err
 		}
-		if err := tx.PutAttempt(deadDone); err != nil {
-			return err
-		}
-		return tx.PutAttempt(deadAt)
+		return db.SaveAttempts(deadDone, deadAt)
 	}); err != nil {
 		t.Fatal(err)
 	}

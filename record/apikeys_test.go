@@ -65,7 +65,7 @@ func TestAPIKeys(t *testing.T) {
 func TestExportAndClean(t *testing.T) {
 	db := openTemp(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := db.CreateRun(&Run{ID: "run1", Plan: []byte("PLANBYTES"), Start: t0, Status: RunSuccess}); err != nil {
+	if err := db.SaveRun(&Run{ID: "run1", Plan: []byte("PLANBYTES"), Start: t0, Status: RunSuccess}); err != nil {
 		t.Fatal(err)
 	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -133,7 +133,7 @@ func TestRunSummariesAndResolve(t *testing.T) {
 	db := openTemp(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i, id := range []string{"abcd0001", "abcd0002", "ef010203"} {
-		if err := db.CreateRun(&Run{ID: id, Plan: []byte("PLAN " + id), Start: t0.Add(time.Duration(i) * time.Hour), Status: RunSuccess}); err != nil {
+		if err := db.SaveRun(&Run{ID: id, Plan: []byte("PLAN " + id), Start: t0.Add(time.Duration(i) * time.Hour), Status: RunSuccess}); err != nil {
 			t.Fatal(err)
 		}
 	}

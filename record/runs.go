@@ -170,11 +170,6 @@ func (db *DB) UpdateRun(id string, fn func(*Run) error) error {
 	})
 }
 
-// CreateRun writes a new run.
-func (db *DB) CreateRun(r *Run) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return putRun(tx, r) })
-}
-
 // liveCounts gives a run still running the counts of its attempts so far
 // (the run record's own counts are written when it ends, or when crash
 // recovery, which reads it through here, marks it crashed): every reader

@@ -26,7 +26,7 @@ func TestRunsAndAttempts(t *testing.T) {
 	r1 := &Run{ID: "aaaa1111-0000", PlanDigest: "d1", Plan: []byte("plan bytes"), Start: t0, Status: RunRunning}
 	r2 := &Run{ID: "bbbb2222-0000", PlanDigest: "d1", Start: t0.Add(time.Hour), Status: RunRunning}
 	for _, r := range []*Run{r2, r1} {
-		if err := db.CreateRun(r); err != nil {
+		if err := db.SaveRun(r); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,8 +2,9 @@ package record
 
 import bolt "go.etcd.io/bbolt"
 
-// Tx is one write transaction of the records: what is put in it lands
-// together, or nothing does. Callers never see the storage engine.
+// Tx is a batch of typed writes that land together, or not at all:
+// imports and test fixtures (the writes of a run are DB methods, see
+// writes.go). Callers never see the storage engine.
 type Tx struct{ tx *bolt.Tx }
 
 // Write runs fn in one write transaction (fsynced when it commits).
