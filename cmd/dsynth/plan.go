@@ -85,20 +85,18 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		}
 		return err
 	}
-	f, err := planfile.Encode(p)
-	if err != nil {
-		return err
-	}
+	// The plan file is written one node at a time, never held whole in
+	// memory beside the plan (a 30,000-port plan is tens of MB).
 	if o.json {
-		_, err = stdout.Write(f.Bytes())
+		_, err = planfile.WriteTo(stdout, p)
 	} else {
-		err = renderPlan(f.Plan(), o.verbose)
+		err = renderPlan(p, o.verbose)
 	}
 	if err != nil {
 		return err
 	}
 	if o.out != "" {
-		if err := f.Write(o.out); err != nil {
+		if _, err := planfile.WriteFile(o.out, p); err != nil {
 			return err
 		}
 		if !o.json {

@@ -106,31 +106,19 @@ func digestOf(body []byte) string {
 }
 
 // Encode encodes p in the current format. p is not modified: the File's
-// plan is a copy of it (sharing its nodes) with the digest set.
+// plan is a copy of it (sharing its nodes) with the digest set. The file
+// is written one node at a time (see WriteTo) into a buffer of about its
+// size.
 func Encode(p *plan.Plan) (*File, error) {
-	w := toFile(p, FormatVersion)
-	body, err := canonicalBody(w)
+	d, n, err := digestPlan(p)
 	if err != nil {
-		return nil, fmt.Errorf("encode plan: %w", err)
+		return nil, err
 	}
-	d := digestOf(body)
-	// The file is the canonical body with its digest, indented as
-	// json.MarshalIndent would (it is Marshal then Indent): the digest is
-	// the body's first "digest" key (format_version and dsynth_version
-	// come first, and quotes inside their values are escaped).
-	empty := []byte(`"digest":""`)
-	i := bytes.Index(body, empty)
-	if i < 0 {
-		return nil, fmt.Errorf("encode plan: no digest in the body")
-	}
-	filled := make([]byte, 0, len(body)+len(d))
-	filled = append(append(append(filled, body[:i]...), `"digest":"`+d+`"`...), body[i+len(empty):]...)
 	var out bytes.Buffer
-	out.Grow(len(filled) + len(filled)/4)
-	if err := json.Indent(&out, filled, "", "  "); err != nil {
-		return nil, fmt.Errorf("encode plan: %w", err)
+	out.Grow(int(n + n/2)) // indentation adds about a third
+	if err := writeIndented(&out, p, d); err != nil {
+		return nil, err
 	}
-	out.WriteByte('\n')
 	c := *p
 	c.Digest = d
 	return &File{plan: &c, bytes: out.Bytes(), version: FormatVersion}, nil

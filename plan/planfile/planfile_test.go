@@ -2,6 +2,7 @@ package planfile
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/spec"
@@ -326,5 +328,62 @@ func TestDomainUntagged(t *testing.T) {
 	walk(reflect.TypeOf(plan.Plan{}), "Plan")
 	if len(seen) < 8 {
 		t.Fatalf("walked %d types of package plan, want Plan, Node, Settings and theirs", len(seen))
+	}
+}
+
+// TestStreamedEncodingIsTheWireStruct: the encoder writes node by node;
+// its bytes and digest must be exactly json.MarshalIndent's and the
+// digest of json.Marshal's canonical body, whatever the plan holds.
+func TestStreamedEncodingIsTheWireStruct(t *testing.T) {
+	cases := map[string]func(p *Plan){
+		"sample":   func(p *Plan) {},
+		"no nodes": func(p *Plan) { p.Ports, p.Order = nil, nil },
+		"empty":    func(p *Plan) { p.Ports, p.Order = []Node{}, []string{} },
+		"pkg node": func(p *Plan) { p.PkgNode = "devel/b" },
+		"escapes": func(p *Plan) {
+			p.Ports[0].Reason = "<a & b> \u2028 \"q\" \\ é"
+			p.ProfileSource = "profile \"p\" {\n\t# <&>\n}\n"
+			p.Ports[0].MakeEnv = map[string]string{"Z": "1", "A": "<2>"}
+		},
+		"hooks and farm": func(p *Plan) {
+			p.Settings.Hooks = &plan.Hooks{RunStart: "/bin/true", Timeout: time.Minute}
+			p.Settings.Executor = &plan.Executor{Kind: "temporal", Address: "h:1", TLS: &plan.TLS{CAFile: "/ca"}}
+			p.Settings.Environment.Mounts = []plan.Mount{{Target: "/a", Source: "/b", ReadOnly: true}}
+		},
+	}
+	for name, edit := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := samplePlan()
+			edit(p)
+			f, err := Encode(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := toFile(p, FormatVersion)
+			body, err := canonicalBody(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Digest = digestOf(body)
+			want, err := json.MarshalIndent(w, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, '\n')
+			if f.Digest() != w.Digest || !bytes.Equal(f.Bytes(), want) {
+				t.Fatalf("digest %s, want %s\ngot:\n%s\nwant:\n%s", f.Digest(), w.Digest, f.Bytes(), want)
+			}
+			var sb strings.Builder
+			if d, err := WriteTo(&sb, p); err != nil || d != w.Digest || sb.String() != string(want) {
+				t.Fatalf("WriteTo: %s %v", d, err)
+			}
+			path := filepath.Join(t.TempDir(), "p.plan")
+			if d, err := WriteFile(path, p); err != nil || d != w.Digest {
+				t.Fatalf("WriteFile: %s %v", d, err)
+			}
+			if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("WriteFile wrote other bytes: %v", err)
+			}
+		})
 	}
 }

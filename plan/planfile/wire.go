@@ -171,6 +171,18 @@ type fileNode struct {
 // toFile is p's wire form (sharing p's slices and maps: it is encoded
 // at once, never modified).
 func toFile(p *plan.Plan, version int) *filePlan {
+	f := toFileHead(p, version)
+	if p.Ports != nil {
+		f.Ports = make([]fileNode, len(p.Ports))
+		for i := range p.Ports {
+			f.Ports[i] = fileNodeOf(&p.Ports[i])
+		}
+	}
+	return f
+}
+
+// toFileHead is toFile without the nodes (see fileNodeOf).
+func toFileHead(p *plan.Plan, version int) *filePlan {
 	s := &p.Settings
 	f := &filePlan{
 		FormatVersion: version, DsynthVersion: p.DsynthVersion, Digest: p.Digest,
@@ -219,22 +231,20 @@ func toFile(p *plan.Plan, version int) *filePlan {
 			f.Profile.Executor.TLS = &t
 		}
 	}
-	if p.Ports != nil {
-		f.Ports = make([]fileNode, len(p.Ports))
-		for i := range p.Ports {
-			n := &p.Ports[i]
-			f.Ports[i] = fileNode{
-				ID: n.ID, Origin: n.Origin, Flavor: n.Flavor, PkgName: n.PkgName, Version: n.Version,
-				PkgFile: n.PkgFile, CRC32: n.CRC32, PortHash: n.PortHash, External: n.External,
-				RecipeHash: n.RecipeHash, OptionsFileHash: n.OptionsFileHash, InputKey: n.InputKey,
-				Deps: n.Deps, SelectedOptions: n.SelectedOptions, DeselectedOptions: n.DeselectedOptions,
-				OptionsEnv: n.OptionsEnv, MakeEnv: n.MakeEnv, Distfiles: n.Distfiles, DistSubdir: n.DistSubdir,
-				MakeJobs: n.MakeJobs, Meta: n.Meta, Ignore: n.Ignore, Action: n.Action, Reason: n.Reason,
-				Priority: n.Priority,
-			}
-		}
-	}
 	return f
+}
+
+// fileNodeOf is node n's wire form (sharing its slices and maps).
+func fileNodeOf(n *plan.Node) fileNode {
+	return fileNode{
+		ID: n.ID, Origin: n.Origin, Flavor: n.Flavor, PkgName: n.PkgName, Version: n.Version,
+		PkgFile: n.PkgFile, CRC32: n.CRC32, PortHash: n.PortHash, External: n.External,
+		RecipeHash: n.RecipeHash, OptionsFileHash: n.OptionsFileHash, InputKey: n.InputKey,
+		Deps: n.Deps, SelectedOptions: n.SelectedOptions, DeselectedOptions: n.DeselectedOptions,
+		OptionsEnv: n.OptionsEnv, MakeEnv: n.MakeEnv, Distfiles: n.Distfiles, DistSubdir: n.DistSubdir,
+		MakeJobs: n.MakeJobs, Meta: n.Meta, Ignore: n.Ignore, Action: n.Action, Reason: n.Reason,
+		Priority: n.Priority,
+	}
 }
 
 // toPlan is the domain plan of a decoded file (taking over its slices
