@@ -36,11 +36,24 @@ const scanVersion = "dsynth-portscan-4"
 // sets one.
 const defaultPath = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
 
-// Store is what the planner reads from and writes to the records:
+// Store is what the planner reads from and writes to the records: the
+// port metadata cache, the package hash cache, the input components, which
+// of those entries each profile's plans use, and the package records.
 // *record.Snapshot and *record.DB implement it.
 type Store interface {
-	CacheGet(bucket []byte, key string) ([]byte, error)
-	CachePutAll(buckets map[string]map[string][]byte) error
+	// Scan returns the port metadata cached under a scan key (nil when
+	// there is none) and whether profile's plans already use that entry
+	// for scan (origin@flavor).
+	Scan(profile, scan, key string) ([]byte, bool, error)
+	// PackageHash returns the cached hex SHA-256 of a package file (""
+	// when there is none) and whether profile's plans already use it.
+	PackageHash(profile string, f record.PackageFile) (string, bool, error)
+	// HasInputs reports whether the components of an input key are
+	// stored; Inputs returns them (nil when they are not).
+	HasInputs(key string) (bool, error)
+	Inputs(key string) ([]byte, error)
+	// UpdateCache adds a plan's new entries and uses.
+	UpdateCache(u *record.CacheUpdate) error
 	Packages() (map[string]record.Package, error)
 	CRCIndex() (map[string]record.CRCEntry, error)
 }
@@ -102,13 +115,17 @@ type creator struct {
 	tree    Tree
 	makeCmd string
 
-	mu        sync.Mutex
-	cacheNew  map[string][]byte
-	inputsNew map[string][]byte
-	// useNew are the cacheuse entries (see record.BucketCacheUse) that
-	// changed: which portcache key this profile now uses for a port scan
-	// or a package hash.
-	useNew   map[string][]byte
+	// mu guards pending, what this plan adds to the records' cache and
+	// has not written yet (new entries, and the uses that changed: which
+	// entry this profile now uses for a port scan or a package), and
+	// pendingBytes, the size of its values.
+	mu           sync.Mutex
+	pending      record.CacheUpdate
+	pendingBytes int
+	// writeMu makes the cache writes one at a time; writeErr is the
+	// first that failed.
+	writeMu  sync.Mutex
+	writeErr error
 	makeRuns atomic.Int64
 	hits     atomic.Int64
 	// hashes memoizes hashes of external files and directories by path.
@@ -153,7 +170,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p),
-		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}, defaultNode: map[string]string{}}
+		pending: record.CacheUpdate{Profile: p.Name}, defaultNode: map[string]string{}}
 
 	roots, err := c.roots()
 	if err != nil {
@@ -280,18 +297,18 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		if opt.DB == nil {
 			break
 		}
-		old, err := opt.DB.CacheGet(record.BucketInputs, key)
+		have, err := opt.DB.HasInputs(key)
 		if err != nil {
 			return nil, st, err
 		}
-		if old != nil {
+		if have {
 			continue
 		}
 		b, err := json.Marshal(cmp)
 		if err != nil {
-			return nil, st, err
+			return nil, st, fmt.Errorf("encode the inputs of %s: %w", key, err)
 		}
-		c.inputsNew[key] = b
+		c.addCache(len(b), func(u *record.CacheUpdate) { setEntry(&u.Inputs, key, b) })
 	}
 	causes, err := decide(ctx, pl, comps, opt, c)
 	if err != nil {
@@ -571,16 +588,22 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 		Paths{PortsDir: c.p.PortsDir, OptionsDir: c.p.OptionsDir})
 	key := hashFields(scanVersion, c.makeCmd, origin, flavor, s.dir.SHA256, c.tree.MkHash,
 		s.optHash, c.env.SystemID, strings.Join(env, "\x00"))
+	use := origin + "@" + flavor
+	used := false
 	if c.opt.DB != nil {
-		b, err := c.opt.DB.CacheGet(record.BucketPortCache, key)
+		b, u, err := c.opt.DB.Scan(c.p.Name, use, key)
 		if err != nil {
-			return err
+			return fmt.Errorf("scan %s: %w", use, err)
 		}
+		used = u
 		var e cacheEntry
 		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
 			c.hits.Add(1)
 			s.vars, s.ext = e.Vars, e.Ext
-			return c.noteUse(origin+"@"+flavor, key)
+			if !used {
+				c.addCache(0, func(u *record.CacheUpdate) { setEntry(&u.ScanUses, use, key) })
+			}
+			return nil
 		}
 	}
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
@@ -605,36 +628,65 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	if c.opt.DB != nil {
 		b, err := json.Marshal(cacheEntry{Vars: vars, Ext: ext})
 		if err != nil {
-			return err
+			return fmt.Errorf("scan %s: %w", use, err)
 		}
-		c.mu.Lock()
-		c.cacheNew[key] = b
-		c.mu.Unlock()
-		return c.noteUse(origin+"@"+flavor, key)
+		c.addCache(len(b), func(u *record.CacheUpdate) {
+			setEntry(&u.Scans, key, b)
+			if !used {
+				setEntry(&u.ScanUses, use, key)
+			}
+		})
 	}
 	return nil
 }
 
-// noteUse records that this profile's plan uses portcache entry key for
-// use (a port scan origin@flavor or a package hash), when the records say
-// otherwise: the write replaces the entry it used before, which the
-// records then drop unless another use names it (see
-// record.BucketCacheUse). A warm plan of an unchanged tree writes nothing.
-func (c *creator) noteUse(use, key string) error {
-	if c.opt.DB == nil {
-		return nil
-	}
-	k := c.p.Name + "\x00" + use
-	old, err := c.opt.DB.CacheGet(record.BucketCacheUse, k)
-	if err != nil {
-		return err
-	}
-	if string(old) != key {
-		c.mu.Lock()
-		c.useNew[k] = []byte(key)
+// flushBytes is the size of new cache entries a plan holds before it
+// writes them (during the scan): a cold plan of 30,000 ports makes about
+// 125 MB of them.
+const flushBytes = 4 << 20
+
+// addCache adds to the pending cache update (add sets what it adds, of n
+// value bytes) and writes it once it holds flushBytes. A use is added
+// only when the records say otherwise (the write replaces the entry the
+// profile used before, which the records then drop unless another use
+// names it), so a warm plan of an unchanged tree writes nothing.
+func (c *creator) addCache(n int, add func(*record.CacheUpdate)) {
+	c.mu.Lock()
+	add(&c.pending)
+	c.pendingBytes += n
+	if c.pendingBytes < flushBytes {
 		c.mu.Unlock()
+		return
 	}
-	return nil
+	u := c.takePending()
+	c.mu.Unlock()
+	c.writeCache(u)
+}
+
+// takePending returns the pending update and starts a new one; c.mu held.
+func (c *creator) takePending() *record.CacheUpdate {
+	u := c.pending
+	c.pending, c.pendingBytes = record.CacheUpdate{Profile: c.p.Name}, 0
+	return &u
+}
+
+// writeCache writes u; a failure is kept for flushCache to return (the
+// scan goes on: the plan does not depend on the write).
+func (c *creator) writeCache(u *record.CacheUpdate) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.writeErr != nil || u.Len() == 0 {
+		return
+	}
+	c.writeErr = c.opt.DB.UpdateCache(u)
+}
+
+// setEntry sets (*m)[k] = v, making the map when needed.
+func setEntry[V any](m *map[string]V, k string, v V) {
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	(*m)[k] = v
 }
 
 // externals returns the inputs of a scan outside the port directory: the
@@ -761,25 +813,19 @@ func nodeFiles(own string, ext map[string]string) string {
 	return own + packNames(m)
 }
 
-// flushCache writes the new cache entries in one transaction each.
+// flushCache writes what is pending and returns the first write error of
+// the plan.
 func (c *creator) flushCache() error {
 	if c.opt.DB == nil {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	err := c.opt.DB.CachePutAll(map[string]map[string][]byte{
-		string(record.BucketPortCache): c.cacheNew,
-		string(record.BucketInputs):    c.inputsNew,
-		string(record.BucketCacheUse):  c.useNew,
-	})
-	if err != nil {
-		return err
-	}
-	c.cacheNew = map[string][]byte{}
-	c.inputsNew = map[string][]byte{}
-	c.useNew = map[string][]byte{}
-	return nil
+	u := c.takePending()
+	c.mu.Unlock()
+	c.writeCache(u)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.writeErr
 }
 
 // nodes turns scan results into plan nodes (without keys or decisions).

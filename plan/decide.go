@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/go-dsynth/dsynth/record"
@@ -213,7 +212,7 @@ func (c *creator) inputs(key string) (*Inputs, error) {
 	if c.opt.DB == nil {
 		return nil, nil
 	}
-	b, err := c.opt.DB.CacheGet(record.BucketInputs, key)
+	b, err := c.opt.DB.Inputs(key)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -235,26 +234,42 @@ func (c *creator) packageSHA(p string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
-	key := "sha256:" + p + "\x00" + strconv.FormatInt(fi.Size(), 10) + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	f := record.PackageFile{Path: p, Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
+	used := false
 	if c.opt.DB != nil {
-		if b, err := c.opt.DB.CacheGet(record.BucketPortCache, key); err == nil && b != nil {
-			return string(b), c.noteUse("sha256:"+p, key)
+		sum, u, err := c.opt.DB.PackageHash(c.p.Name, f)
+		if err != nil {
+			return "", fmt.Errorf("package %s: %w", p, err)
+		}
+		if used = u; sum != "" {
+			if !used {
+				c.addCache(0, func(u *record.CacheUpdate) { u.PackageUses = append(u.PackageUses, f) })
+			}
+			return sum, nil
 		}
 	}
-	f, err := os.Open(p)
+	r, err := os.Open(p)
 	if err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
-	defer f.Close()
+	defer r.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	c.mu.Lock()
-	c.cacheNew[key] = []byte(sum)
-	c.mu.Unlock()
-	return sum, c.noteUse("sha256:"+p, key)
+	if c.opt.DB != nil {
+		c.addCache(len(sum), func(u *record.CacheUpdate) {
+			if u.PackageHashes == nil {
+				u.PackageHashes = map[record.PackageFile]string{}
+			}
+			u.PackageHashes[f] = sum
+			if !used {
+				u.PackageUses = append(u.PackageUses, f)
+			}
+		})
+	}
+	return sum, nil
 }
 
 // Summary counts a plan's nodes by outcome.

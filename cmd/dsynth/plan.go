@@ -64,6 +64,7 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	if err != nil {
 		return err
 	}
+	defer plan.CloseStore(db)
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{
 		Profile: l.Profile, ProfileSource: l.Source, DB: db,
