@@ -94,8 +94,11 @@ type Stats struct {
 	Nodes, Loads, MakeRuns, CacheHits int
 }
 
-// scanned is the Loader payload of one node.
+// scanned is the Loader payload of one node: while it loads, the make
+// variables and what they were computed from; once loaded, only its node
+// (see newNode) and its dependency problems.
 type scanned struct {
+	node *Node
 	vars map[string]string
 	// ext maps the absolute paths of inputs outside the port directory
 	// (makefiles read from elsewhere, the MASTERDIR of a slave port) to
@@ -130,6 +133,8 @@ type creator struct {
 	hits     atomic.Int64
 	// hashes memoizes hashes of external files and directories by path.
 	hashes sync.Map
+	// strs holds the strings the plan interns (see intern).
+	strs sync.Map
 	// defaultNode maps a scanned origin to its default flavor's node ID.
 	defaultNode map[string]string
 }
@@ -568,12 +573,32 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		}
 		v := depVar(k)
 		deps, bad := portscan.ParseDepends(v, s.vars[v], c.p.PortsDir)
-		port.Deps = append(port.Deps, deps...)
+		for _, d := range deps {
+			// Interned: the walk keeps every port's dependencies, and
+			// the values of a make run are parts of its whole output.
+			d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
+			port.Deps = append(port.Deps, d)
+		}
 		for _, b := range bad {
 			s.bad = append(s.bad, &BadDependError{Node: id, Var: v, Entry: b})
 		}
 	}
+	s.node = c.newNode(port, s)
+	s.vars, s.ext = nil, nil
 	return port, nil
+}
+
+// intern returns the one copy of x this plan keeps.
+func (c *creator) intern(x string) string {
+	if x == "" {
+		return ""
+	}
+	if v, ok := c.strs.Load(x); ok {
+		return v.(string)
+	}
+	k := strings.Clone(x)
+	v, _ := c.strs.LoadOrStore(k, k)
+	return v.(string)
 }
 
 func depVar(k DepKind) string { return strings.ToUpper(string(k)) + "_DEPENDS" }
@@ -833,47 +858,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 	out := make(map[string]*Node, len(ids))
 	for _, id := range ids {
 		port := res.Ports[id]
-		s := port.Data.(*scanned)
-		v := s.vars
-		n := &Node{
-			ID:              id,
-			Origin:          port.Origin,
-			Flavor:          port.Flavor,
-			PkgName:         v["PKGNAME"],
-			Version:         v["PKGVERSION"],
-			CRC32:           CRCString(s.dir.CRC32),
-			PortHash:        s.dir.SHA256,
-			OptionsFileHash: s.optHash,
-			Deps:            map[DepKind][]string{},
-			OptionsEnv:      s.optEnv,
-			MakeEnv:         s.makeEnv,
-			DistSubdir:      v["DIST_SUBDIR"],
-			External:        nodeExternal(c.p.PortsDir, s.ext),
-		}
-		n.Files = nodeFiles(s.dir.Files, n.External)
-		recipe := c.recipe(v)
-		n.RecipeHash = hashMap(recipe)
-		n.Recipe = packNames(recipe)
-		for _, k := range portscan.RecipeOnlyVars {
-			delete(v, k) // read for the recipe only: free them now
-		}
-		if v["PKGFILE"] != "" {
-			n.PkgFile = path.Base(v["PKGFILE"])
-		}
-		n.SelectedOptions = sortedFields(v["SELECTED_OPTIONS"])
-		n.DeselectedOptions = sortedFields(v["DESELECTED_OPTIONS"])
-		n.Distfiles = sortedFields(v["ALLFILES"])
-		n.MakeJobs, _ = strconv.Atoi(v["MAKE_JOBS_NUMBER"])
-		for _, u := range strings.Fields(v["USES"]) {
-			if u == "metaport" || strings.HasPrefix(u, "metaport:") {
-				n.Meta = true
-				n.PkgFile = ""
-			}
-		}
-		n.Ignore = v["IGNORE"]
-		if n.Ignore == "" && v["BROKEN"] != "" {
-			n.Ignore = "is marked as broken: " + v["BROKEN"]
-		}
+		n := port.Data.(*scanned).node
 		depIDs := res.DepIDs[id]
 		for i, d := range port.Deps {
 			if depIDs[i] == "" {
@@ -888,6 +873,52 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 		out[id] = n
 	}
 	return out
+}
+
+// newNode makes the node of a loaded port from its scan, without its
+// dependencies (the walk resolves them). It runs as each port loads, so
+// that a large tree's scan results (some 40 make variables per port) are
+// not all held until the walk ends: the node keeps copies of the few
+// values it needs.
+func (c *creator) newNode(port *portscan.Port, s *scanned) *Node {
+	v := s.vars
+	n := &Node{
+		ID:              port.ID(),
+		Origin:          port.Origin,
+		Flavor:          port.Flavor,
+		PkgName:         strings.Clone(v["PKGNAME"]),
+		Version:         strings.Clone(v["PKGVERSION"]),
+		CRC32:           CRCString(s.dir.CRC32),
+		PortHash:        s.dir.SHA256,
+		OptionsFileHash: s.optHash,
+		Deps:            map[DepKind][]string{},
+		OptionsEnv:      s.optEnv,
+		MakeEnv:         s.makeEnv,
+		DistSubdir:      strings.Clone(v["DIST_SUBDIR"]),
+		External:        nodeExternal(c.p.PortsDir, s.ext),
+	}
+	n.Files = nodeFiles(s.dir.Files, n.External)
+	recipe := c.recipe(v)
+	n.RecipeHash = hashMap(recipe)
+	n.Recipe = packNames(recipe)
+	if v["PKGFILE"] != "" {
+		n.PkgFile = strings.Clone(path.Base(v["PKGFILE"]))
+	}
+	n.SelectedOptions = sortedFields(v["SELECTED_OPTIONS"])
+	n.DeselectedOptions = sortedFields(v["DESELECTED_OPTIONS"])
+	n.Distfiles = sortedFields(v["ALLFILES"])
+	n.MakeJobs, _ = strconv.Atoi(v["MAKE_JOBS_NUMBER"])
+	for _, u := range strings.Fields(v["USES"]) {
+		if u == "metaport" || strings.HasPrefix(u, "metaport:") {
+			n.Meta = true
+			n.PkgFile = ""
+		}
+	}
+	n.Ignore = strings.Clone(v["IGNORE"])
+	if n.Ignore == "" && v["BROKEN"] != "" {
+		n.Ignore = "is marked as broken: " + v["BROKEN"]
+	}
+	return n
 }
 
 // recipe is what of the framework a node's input key covers, per name:
@@ -925,12 +956,18 @@ func (c *creator) recipe(v map[string]string) map[string]string {
 	return out
 }
 
+// sortedFields returns the words of s, sorted and unique (copies: they
+// do not keep s).
 func sortedFields(s string) []string {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return nil
 	}
-	return uniqSorted(f)
+	f = uniqSorted(f)
+	for i := range f {
+		f[i] = strings.Clone(f[i])
+	}
+	return f
 }
 
 // allDeps returns every dependency ID of n, sorted and unique.
