@@ -30,7 +30,7 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-4"
+const scanVersion = "dsynth-portscan-5"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
@@ -42,8 +42,8 @@ const defaultPath = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bi
 // *record.Snapshot and *record.DB implement it.
 type Store interface {
 	// Scan returns the port metadata cached under a scan key (nil when
-	// there is none) and whether profile's plans already use that entry
-	// for scan (origin@flavor).
+	// there is none; the bytes are the caller's) and whether profile's
+	// plans already use that entry for scan (origin@flavor).
 	Scan(profile, scan, key string) ([]byte, bool, error)
 	// PackageHash returns the cached hex SHA-256 of a package file (""
 	// when there is none) and whether profile's plans already use it.
@@ -137,12 +137,6 @@ type creator struct {
 	strs sync.Map
 	// defaultNode maps a scanned origin to its default flavor's node ID.
 	defaultNode map[string]string
-}
-
-// cacheEntry is a portcache value.
-type cacheEntry struct {
-	Vars map[string]string `json:"vars"`
-	Ext  map[string]string `json:"ext,omitempty"`
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -550,6 +544,9 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		return nil, err
 	}
 	flavors := strings.Fields(s.vars["FLAVORS"])
+	for i := range flavors {
+		flavors[i] = c.intern(flavors[i])
+	}
 	resolved := flavor
 	if flavor == "" && len(flavors) > 0 {
 		resolved = flavors[0]
@@ -621,10 +618,9 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 			return fmt.Errorf("scan %s: %w", use, err)
 		}
 		used = u
-		var e cacheEntry
-		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
+		if vars, ext, ok := decodeScan(b); b != nil && ok && c.extValid(ext) {
 			c.hits.Add(1)
-			s.vars, s.ext = e.Vars, e.Ext
+			s.vars, s.ext = vars, ext
 			if !used {
 				c.addCache(0, func(u *record.CacheUpdate) { setEntry(&u.ScanUses, use, key) })
 			}
@@ -651,10 +647,7 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	}
 	s.vars, s.ext = vars, ext
 	if c.opt.DB != nil {
-		b, err := json.Marshal(cacheEntry{Vars: vars, Ext: ext})
-		if err != nil {
-			return fmt.Errorf("scan %s: %w", use, err)
-		}
+		b := encodeScan(vars, ext)
 		c.addCache(len(b), func(u *record.CacheUpdate) {
 			setEntry(&u.Scans, key, b)
 			if !used {
@@ -764,7 +757,7 @@ func (c *creator) extHash(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.hashes.Store(p, h)
+	c.hashes.Store(strings.Clone(p), h)
 	return h, nil
 }
 
@@ -819,7 +812,7 @@ func nodeExternal(portsDir string, ext map[string]string) map[string]string {
 		if out == nil {
 			out = map[string]string{}
 		}
-		out[rel] = h
+		out[strings.Clone(rel)] = strings.Clone(h) // not parts of a cache entry
 	}
 	return out
 }
