@@ -131,6 +131,10 @@ type creator struct {
 	writeErr error
 	makeRuns atomic.Int64
 	hits     atomic.Int64
+	// envID is the plan's environment identity (see envIdentity);
+	// names its by-name components, made when decide first needs them.
+	envID string
+	names *names
 	// hashes memoizes hashes of external files and directories by path.
 	hashes sync.Map
 	// strs holds the strings the plan interns (see intern).
@@ -277,6 +281,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	}
 	for _, id := range ids {
 		pl.Ports = append(pl.Ports, *nodes[id])
+		delete(nodes, id) // the copy is the node now: let the original go
 	}
 	pl.Order = topoOrder(pl)
 	if pl.Node(PkgOrigin) != nil {
@@ -289,27 +294,28 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 			}
 		}
 	}
-	comps := computeKeys(pl, envIdentity(p, env))
-	for key, cmp := range comps {
+	c.envID = envIdentity(p, env)
+	err = computeKeys(pl, c.envID, func(key string, in *Inputs) error {
 		// An input key names its components: one already stored is
 		// the same, and a warm plan writes nothing.
 		if opt.DB == nil {
-			break
+			return nil
 		}
 		have, err := opt.DB.HasInputs(key)
-		if err != nil {
-			return nil, st, err
+		if err != nil || have {
+			return err
 		}
-		if have {
-			continue
-		}
-		b, err := json.Marshal(cmp)
+		b, err := json.Marshal(in)
 		if err != nil {
-			return nil, st, fmt.Errorf("encode the inputs of %s: %w", key, err)
+			return fmt.Errorf("encode the inputs of %s: %w", key, err)
 		}
 		c.addCache(len(b), func(u *record.CacheUpdate) { setEntry(&u.Inputs, key, b) })
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
 	}
-	causes, err := decide(ctx, pl, comps, opt, c)
+	causes, err := decide(ctx, pl, opt, c)
 	if err != nil {
 		return nil, st, err
 	}

@@ -35,7 +35,7 @@ const (
 // decide sets Action and Reason of every node, in build order, and
 // returns, for every node that is failed, ignored or skipped, the failed
 // or ignored nodes behind it (sorted).
-func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options, c *creator) (map[string][]string, error) {
+func decide(ctx context.Context, pl *Plan, opt Options, c *creator) (map[string][]string, error) {
 	var pkgs map[string]record.Package
 	var crcs map[string]record.CRCEntry
 	if opt.DB != nil {
@@ -132,7 +132,7 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			}
 			continue
 		}
-		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey], how)
+		a, reason, err := c.decideOne(pl, n, pkgs, crcs, how)
 		if err != nil {
 			return nil, err
 		}
@@ -146,10 +146,10 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 	return causes, nil
 }
 
-// decideOne says whether node n needs building and why, from the latest
-// package records (pkgs, and crcs for meta ports) and its input
-// components in.
-func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, in *Inputs, how func(string) string) (Action, string, error) {
+// decideOne says whether node n of pl needs building and why, from the
+// latest package records (pkgs, and crcs for meta ports) and, when its
+// input key changed, its input components against the recorded ones.
+func (c *creator) decideOne(pl *Plan, n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, how func(string) string) (Action, string, error) {
 	rec, ok := pkgs[n.ID]
 	if !ok && n.Meta {
 		// Meta ports produce no package: their last successful build
@@ -181,6 +181,11 @@ func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[st
 		return "", "", err
 	}
 	if old != nil {
+		if c.names == nil {
+			nm := planNames(&pl.Profile, pl.Environment)
+			c.names = &nm
+		}
+		in := nodeComponents(pl, c.envID, *c.names, n)
 		if r := changedComponents(old, in, n.Origin, how); len(r) > 0 {
 			return ActionBuild, strings.Join(r, ", "), nil
 		}
