@@ -44,9 +44,9 @@ type Snapshot struct {
 	size  int64
 	// cache indexes the portcache entries (scans and package hashes) in
 	// spill, inputs the input components.
-	cache, inputs map[string]span
+	cache, inputs *keyMap[span]
 	// uses are the cacheuse entries.
-	uses     map[string]string
+	uses     map[string]useValue
 	packages map[string]Package
 	crcs     map[string]CRCEntry
 }
@@ -58,7 +58,7 @@ type span struct {
 }
 
 // maxSnapshotTx bounds the value bytes copied per read transaction.
-var maxSnapshotTx = 8 << 20
+var maxSnapshotTx = 2 << 20
 
 // LoadSnapshot copies the planner's view of the records database at path.
 // A missing file gives an empty snapshot (UpdateCache creates it). timeout
@@ -68,8 +68,8 @@ func LoadSnapshot(path string, timeout time.Duration) (*Snapshot, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	s := &Snapshot{path: path, timeout: timeout, cache: map[string]span{}, inputs: map[string]span{},
-		uses: map[string]string{}, packages: map[string]Package{}, crcs: map[string]CRCEntry{}}
+	s := &Snapshot{path: path, timeout: timeout, cache: newKeyMap[span](), inputs: newKeyMap[span](),
+		uses: map[string]useValue{}, packages: map[string]Package{}, crcs: map[string]CRCEntry{}}
 	// A missing or empty file (created and never written) holds nothing
 	// yet; UpdateCache makes it a database.
 	if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || (err == nil && st.Mode().IsRegular() && st.Size() == 0) {
@@ -99,7 +99,7 @@ func (s *Snapshot) view(fn func(*bolt.Tx) error) error {
 func (s *Snapshot) loadSmall(tx *bolt.Tx) error {
 	if b := tx.Bucket(bucketCacheUse); b != nil {
 		if err := b.ForEach(func(k, v []byte) error {
-			s.uses[string(k)] = string(v)
+			s.uses[string(k)] = newUseValue(string(v))
 			return nil
 		}); err != nil {
 			return err
@@ -135,7 +135,7 @@ func (s *Snapshot) loadSmall(tx *bolt.Tx) error {
 func (s *Snapshot) spillBuckets() error {
 	for _, b := range []struct {
 		name []byte
-		idx  map[string]span
+		idx  *keyMap[span]
 	}{{bucketPortCache, s.cache}, {bucketInputs, s.inputs}} {
 		var last []byte // the last key copied; nil before the first
 		for done := false; !done; {
@@ -163,7 +163,7 @@ func (s *Snapshot) spillBuckets() error {
 					if _, err := w.Write(v); err != nil {
 						return fmt.Errorf("spill: %w", err)
 					}
-					b.idx[string(k)] = span{s.size, len(v)}
+					b.idx.put(string(k), span{s.size, len(v)})
 					s.size += int64(len(v))
 					n += len(v)
 					last = append(last[:0], k...)
@@ -222,10 +222,10 @@ func (s *Snapshot) read(sp span) ([]byte, error) {
 }
 
 // get returns the value of idx's key, or nil.
-func (s *Snapshot) get(idx map[string]span, key string) ([]byte, error) {
+func (s *Snapshot) get(idx *keyMap[span], key string) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	sp, ok := idx[key]
+	sp, ok := idx.get(key)
 	if !ok {
 		return nil, nil
 	}
@@ -236,7 +236,8 @@ func (s *Snapshot) get(idx map[string]span, key string) ([]byte, error) {
 func (s *Snapshot) usesKey(profile, use, key string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.uses[useKey(profile, use)] == key
+	u, ok := s.uses[useKey(profile, use)]
+	return ok && u.is(key)
 }
 
 // Scan returns the port metadata cached under key (nil when there is
@@ -258,7 +259,7 @@ func (s *Snapshot) PackageHash(profile string, f PackageFile) (string, bool, err
 func (s *Snapshot) HasInputs(key string) (bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, ok := s.inputs[key]
+	_, ok := s.inputs.get(key)
 	return ok, nil
 }
 
@@ -269,6 +270,12 @@ func (s *Snapshot) Inputs(key string) ([]byte, error) { return s.get(s.inputs, k
 // for each transaction of a few megabytes and closing it in between, and
 // keeps u in the snapshot. Nothing is written when u is empty.
 func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
+	s.mu.RLock()
+	closed := s.uses == nil
+	s.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("records %s: snapshot already closed", s.path)
+	}
 	puts := u.puts()
 	for _, c := range chunks(puts) {
 		db, err := Open(s.path, Options{Timeout: s.timeout})
@@ -289,7 +296,7 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 	for _, p := range puts {
 		switch {
 		case bytes.Equal(p.bucket, bucketCacheUse):
-			s.uses[p.key] = string(p.value)
+			s.uses[p.key] = newUseValue(string(p.value))
 		default:
 			idx := s.cache
 			if bytes.Equal(p.bucket, bucketInputs) {
@@ -303,7 +310,7 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 			if _, err := s.spill.WriteAt(p.value, s.size); err != nil {
 				return fmt.Errorf("records %s: snapshot: %w", s.path, err)
 			}
-			idx[p.key] = span{s.size, len(p.value)}
+			idx.put(p.key, span{s.size, len(p.value)})
 			s.size += int64(len(p.value))
 		}
 	}
@@ -316,14 +323,95 @@ func (s *Snapshot) Packages() (map[string]Package, error) { return s.packages, n
 // CRCIndex returns the CRC index, as of the snapshot.
 func (s *Snapshot) CRCIndex() (map[string]CRCEntry, error) { return s.crcs, nil }
 
-// Close releases the snapshot's temporary file.
+// Close releases the snapshot's temporary file and its memory: it reads
+// as empty afterwards.
 func (s *Snapshot) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.cache, s.inputs, s.uses = nil, nil, nil
+	s.packages, s.crcs = nil, nil
 	if s.spill == nil {
 		return nil
 	}
 	err := s.spill.Close()
 	s.spill = nil
 	return err
+}
+
+// keyMap maps the snapshot's keys to V in little memory: nearly all of
+// them are hex SHA-256 (64 characters), kept as their 32 bytes; other keys
+// are kept as strings. A 30,000-port cache is indexed in a few megabytes.
+type keyMap[V any] struct {
+	sums  map[[32]byte]V
+	other map[string]V
+}
+
+func newKeyMap[V any]() *keyMap[V] {
+	return &keyMap[V]{sums: map[[32]byte]V{}, other: map[string]V{}}
+}
+
+// sumKey returns the bytes of a lower-case hex SHA-256 (the form dsynth
+// writes, so that they turn back into the same key).
+func sumKey(k string) ([32]byte, bool) {
+	var b [32]byte
+	if len(k) != 64 {
+		return b, false
+	}
+	for i := range 64 {
+		c := k[i]
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		default:
+			return b, false
+		}
+		b[i/2] |= v << (4 * (1 - i%2))
+	}
+	return b, true
+}
+
+func (m *keyMap[V]) put(k string, v V) {
+	if b, ok := sumKey(k); ok {
+		m.sums[b] = v
+	} else {
+		m.other[k] = v
+	}
+}
+
+func (m *keyMap[V]) get(k string) (V, bool) {
+	if m == nil {
+		var zero V
+		return zero, false
+	}
+	if b, ok := sumKey(k); ok {
+		v, ok := m.sums[b]
+		return v, ok
+	}
+	v, ok := m.other[k]
+	return v, ok
+}
+
+// useValue is a cacheuse value: the key of the entry used, as a sum when
+// it is one.
+type useValue struct {
+	isSum bool
+	sum   [32]byte
+	other string
+}
+
+func newUseValue(key string) useValue {
+	if b, ok := sumKey(key); ok {
+		return useValue{isSum: true, sum: b}
+	}
+	return useValue{other: key}
+}
+
+func (u useValue) is(key string) bool {
+	if b, ok := sumKey(key); ok {
+		return u.isSum && u.sum == b
+	}
+	return !u.isSum && u.other == key
 }

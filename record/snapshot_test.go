@@ -162,3 +162,31 @@ func TestSnapshotManyEntries(t *testing.T) {
 		check(s2, i)
 	}
 }
+
+func TestSnapshotKeys(t *testing.T) {
+	m := newKeyMap[int]()
+	keys := []string{
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", // upper case: another key
+		"sha256:/pk/a.pkg\x001\x002", "short", "",
+	}
+	for i, k := range keys {
+		m.put(k, i)
+	}
+	for i, k := range keys {
+		if v, ok := m.get(k); !ok || v != i {
+			t.Errorf("get %q = %d, %v; want %d", k, v, ok, i)
+		}
+		if !newUseValue(k).is(k) {
+			t.Errorf("use of %q is not %q", k, k)
+		}
+		for j, k2 := range keys {
+			if j != i && newUseValue(k).is(k2) {
+				t.Errorf("use of %q is %q", k, k2)
+			}
+		}
+	}
+	if _, ok := m.get("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee"); ok {
+		t.Error("get of a key never put")
+	}
+}
