@@ -28,7 +28,7 @@ import (
 // at most once, so they are not kept in memory: the snapshot spills them
 // to an unlinked temporary file (next to the records, else in TMPDIR) and
 // keeps only an index, reading an entry back when the planner asks for
-// it. They are copied a few megabytes per transaction, the database
+// it. They are copied 2 MB per transaction (maxSnapshotTx), the database
 // closed in between (bbolt maps the file: pages read in one open stay in
 // the process's resident set until it is closed), so the copy is not one
 // point in time; the cache is keyed by content, so an entry written or
@@ -267,7 +267,7 @@ func (s *Snapshot) HasInputs(key string) (bool, error) {
 func (s *Snapshot) Inputs(key string) ([]byte, error) { return s.get(s.inputs, key) }
 
 // UpdateCache writes u to the database (see DB.UpdateCache), opening it
-// for each transaction of a few megabytes and closing it in between, and
+// for each transaction (maxCacheTx) and closing it in between, and
 // keeps u in the snapshot. Nothing is written when u is empty.
 func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 	s.mu.RLock()
