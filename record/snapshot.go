@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,9 +45,9 @@ type Snapshot struct {
 	size  int64
 	// cache indexes the portcache entries (scans and package hashes) in
 	// spill, inputs the input components.
-	cache, inputs *keyMap[span]
+	cache, inputs *sumIndex[span]
 	// uses are the cacheuse entries.
-	uses     map[string]useValue
+	uses     *useIndex
 	packages map[string]Package
 	crcs     map[string]CRCEntry
 }
@@ -68,8 +69,8 @@ func LoadSnapshot(path string, timeout time.Duration) (*Snapshot, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	s := &Snapshot{path: path, timeout: timeout, cache: newKeyMap[span](), inputs: newKeyMap[span](),
-		uses: map[string]useValue{}, packages: map[string]Package{}, crcs: map[string]CRCEntry{}}
+	s := &Snapshot{path: path, timeout: timeout, cache: &sumIndex[span]{}, inputs: &sumIndex[span]{},
+		uses: &useIndex{}, packages: map[string]Package{}, crcs: map[string]CRCEntry{}}
 	// A missing or empty file (created and never written) holds nothing
 	// yet; UpdateCache makes it a database.
 	if st, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) || (err == nil && st.Mode().IsRegular() && st.Size() == 0) {
@@ -99,7 +100,7 @@ func (s *Snapshot) view(fn func(*bolt.Tx) error) error {
 func (s *Snapshot) loadSmall(tx *bolt.Tx) error {
 	if b := tx.Bucket(bucketCacheUse); b != nil {
 		if err := b.ForEach(func(k, v []byte) error {
-			s.uses[string(k)] = newUseValue(string(v))
+			s.uses.load(k, v)
 			return nil
 		}); err != nil {
 			return err
@@ -135,7 +136,7 @@ func (s *Snapshot) loadSmall(tx *bolt.Tx) error {
 func (s *Snapshot) spillBuckets() error {
 	for _, b := range []struct {
 		name []byte
-		idx  *keyMap[span]
+		idx  *sumIndex[span]
 	}{{bucketPortCache, s.cache}, {bucketInputs, s.inputs}} {
 		var last []byte // the last key copied; nil before the first
 		for done := false; !done; {
@@ -163,7 +164,7 @@ func (s *Snapshot) spillBuckets() error {
 					if _, err := w.Write(v); err != nil {
 						return fmt.Errorf("spill: %w", err)
 					}
-					b.idx.put(string(k), span{s.size, len(v)})
+					b.idx.load(string(k), span{s.size, len(v)})
 					s.size += int64(len(v))
 					n += len(v)
 					last = append(last[:0], k...)
@@ -222,9 +223,12 @@ func (s *Snapshot) read(sp span) ([]byte, error) {
 }
 
 // get returns the value of idx's key, or nil.
-func (s *Snapshot) get(idx *keyMap[span], key string) ([]byte, error) {
+func (s *Snapshot) get(idx *sumIndex[span], key string) ([]byte, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if idx == nil {
+		return nil, nil // closed
+	}
 	sp, ok := idx.get(key)
 	if !ok {
 		return nil, nil
@@ -236,8 +240,7 @@ func (s *Snapshot) get(idx *keyMap[span], key string) ([]byte, error) {
 func (s *Snapshot) usesKey(profile, use, key string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	u, ok := s.uses[useKey(profile, use)]
-	return ok && u.is(key)
+	return s.uses != nil && s.uses.is(useKey(profile, use), key)
 }
 
 // Scan returns the port metadata cached under key (nil when there is
@@ -259,6 +262,9 @@ func (s *Snapshot) PackageHash(profile string, f PackageFile) (string, bool, err
 func (s *Snapshot) HasInputs(key string) (bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.inputs == nil {
+		return false, nil // closed
+	}
 	_, ok := s.inputs.get(key)
 	return ok, nil
 }
@@ -296,7 +302,7 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 	for _, p := range puts {
 		switch {
 		case bytes.Equal(p.bucket, bucketCacheUse):
-			s.uses[p.key] = newUseValue(string(p.value))
+			s.uses.set(p.key, string(p.value))
 		default:
 			idx := s.cache
 			if bytes.Equal(p.bucket, bucketInputs) {
@@ -310,7 +316,7 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 			if _, err := s.spill.WriteAt(p.value, s.size); err != nil {
 				return fmt.Errorf("records %s: snapshot: %w", s.path, err)
 			}
-			idx.put(p.key, span{s.size, len(p.value)})
+			idx.set(p.key, span{s.size, len(p.value)})
 			s.size += int64(len(p.value))
 		}
 	}
@@ -338,16 +344,100 @@ func (s *Snapshot) Close() error {
 	return err
 }
 
-// keyMap maps the snapshot's keys to V in little memory: nearly all of
-// them are hex SHA-256 (64 characters), kept as their 32 bytes; other keys
-// are kept as strings. A 30,000-port cache is indexed in a few megabytes.
-type keyMap[V any] struct {
-	sums  map[[32]byte]V
-	other map[string]V
+// sumIndex maps keys to values of V in little memory. Nearly all keys are
+// lower-case hex SHA-256 and the copy reads them in order: those are kept
+// as their 32 bytes in a sorted slice (a 30,000-port cache is indexed in
+// about 1.5 MB); other keys, and keys set after the copy, in a map.
+type sumIndex[V any] struct {
+	sorted []sumEntry[V]
+	more   map[string]V
 }
 
-func newKeyMap[V any]() *keyMap[V] {
-	return &keyMap[V]{sums: map[[32]byte]V{}, other: map[string]V{}}
+type sumEntry[V any] struct {
+	sum [32]byte
+	v   V
+}
+
+// load adds k, in increasing key order (a cursor's).
+func (x *sumIndex[V]) load(k string, v V) {
+	if b, ok := sumKey(k); ok && (len(x.sorted) == 0 || bytes.Compare(x.sorted[len(x.sorted)-1].sum[:], b[:]) < 0) {
+		x.sorted = append(x.sorted, sumEntry[V]{b, v})
+		return
+	}
+	x.set(k, v)
+}
+
+// set sets k, in any order.
+func (x *sumIndex[V]) set(k string, v V) {
+	if x.more == nil {
+		x.more = map[string]V{}
+	}
+	x.more[k] = v
+}
+
+func (x *sumIndex[V]) get(k string) (V, bool) {
+	if v, ok := x.more[k]; ok {
+		return v, true
+	}
+	var zero V
+	b, ok := sumKey(k)
+	if !ok {
+		return zero, false
+	}
+	i, found := slices.BinarySearchFunc(x.sorted, b, func(e sumEntry[V], b [32]byte) int { return bytes.Compare(e.sum[:], b[:]) })
+	if !found {
+		return zero, false
+	}
+	return x.sorted[i].v, true
+}
+
+// useIndex is the cacheuse entries in little memory: loaded in key order,
+// the keys concatenated in one string and the values (nearly all hex
+// SHA-256) as their 32 bytes; other values, and entries set after the
+// copy, in a map.
+type useIndex struct {
+	keys   []byte
+	sorted []useEntry
+	more   map[string]string
+}
+
+type useEntry struct {
+	off, n uint32
+	sum    [32]byte
+}
+
+func (x *useIndex) key(e useEntry) []byte { return x.keys[e.off : e.off+e.n] }
+
+// load adds k -> v, in increasing key order (a cursor's).
+func (x *useIndex) load(k, v []byte) {
+	b, ok := sumKey(string(v))
+	if ok && len(x.keys)+len(k) < 1<<32 && (len(x.sorted) == 0 || bytes.Compare(x.key(x.sorted[len(x.sorted)-1]), k) < 0) {
+		x.sorted = append(x.sorted, useEntry{uint32(len(x.keys)), uint32(len(k)), b})
+		x.keys = append(x.keys, k...)
+		return
+	}
+	x.set(string(k), string(v))
+}
+
+// set sets k -> v, in any order.
+func (x *useIndex) set(k, v string) {
+	if x.more == nil {
+		x.more = map[string]string{}
+	}
+	x.more[k] = v
+}
+
+// is reports whether the value of k is v.
+func (x *useIndex) is(k, v string) bool {
+	if cur, ok := x.more[k]; ok {
+		return cur == v
+	}
+	b, ok := sumKey(v)
+	if !ok {
+		return false
+	}
+	i, found := slices.BinarySearchFunc(x.sorted, k, func(e useEntry, k string) int { return bytes.Compare(x.key(e), []byte(k)) })
+	return found && x.sorted[i].sum == b
 }
 
 // sumKey returns the bytes of a lower-case hex SHA-256 (the form dsynth
@@ -371,47 +461,4 @@ func sumKey(k string) ([32]byte, bool) {
 		b[i/2] |= v << (4 * (1 - i%2))
 	}
 	return b, true
-}
-
-func (m *keyMap[V]) put(k string, v V) {
-	if b, ok := sumKey(k); ok {
-		m.sums[b] = v
-	} else {
-		m.other[k] = v
-	}
-}
-
-func (m *keyMap[V]) get(k string) (V, bool) {
-	if m == nil {
-		var zero V
-		return zero, false
-	}
-	if b, ok := sumKey(k); ok {
-		v, ok := m.sums[b]
-		return v, ok
-	}
-	v, ok := m.other[k]
-	return v, ok
-}
-
-// useValue is a cacheuse value: the key of the entry used, as a sum when
-// it is one.
-type useValue struct {
-	isSum bool
-	sum   [32]byte
-	other string
-}
-
-func newUseValue(key string) useValue {
-	if b, ok := sumKey(key); ok {
-		return useValue{isSum: true, sum: b}
-	}
-	return useValue{other: key}
-}
-
-func (u useValue) is(key string) bool {
-	if b, ok := sumKey(key); ok {
-		return u.isSum && u.sum == b
-	}
-	return !u.isSum && u.other == key
 }

@@ -163,30 +163,50 @@ func TestSnapshotManyEntries(t *testing.T) {
 	}
 }
 
-func TestSnapshotKeys(t *testing.T) {
-	m := newKeyMap[int]()
+// The compact indexes find what was loaded (in key order) and set (in any
+// order, overriding), hex SHA-256 keys or not.
+func TestSnapshotIndexes(t *testing.T) {
 	keys := []string{
+		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", // upper case: not a sum
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef", // upper case: another key
-		"sha256:/pk/a.pkg\x001\x002", "short", "",
+		"1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"sha256:/pk/a.pkg\x001\x002", "short",
+	}
+	var x sumIndex[int]
+	var u useIndex
+	for i, k := range keys { // sorted
+		x.load(k, i)
+		u.load([]byte("p\x00"+k), []byte(keys[(i+1)%len(keys)]))
+	}
+	x.load(keys[0], 9) // out of order: kept too
+	x.set(keys[2], 7)
+	u.set("p\x00"+keys[2], "other")
+	want := map[string]int{keys[0]: 9, keys[1]: 1, keys[2]: 7, keys[3]: 3, keys[4]: 4}
+	for k, w := range want {
+		if v, ok := x.get(k); !ok || v != w {
+			t.Errorf("get %q = %d, %v; want %d", k, v, ok, w)
+		}
 	}
 	for i, k := range keys {
-		m.put(k, i)
-	}
-	for i, k := range keys {
-		if v, ok := m.get(k); !ok || v != i {
-			t.Errorf("get %q = %d, %v; want %d", k, v, ok, i)
+		v := keys[(i+1)%len(keys)]
+		if i == 2 {
+			v = "other"
 		}
-		if !newUseValue(k).is(k) {
-			t.Errorf("use of %q is not %q", k, k)
+		if !u.is("p\x00"+k, v) {
+			t.Errorf("use %q is not %q", k, v)
 		}
-		for j, k2 := range keys {
-			if j != i && newUseValue(k).is(k2) {
-				t.Errorf("use of %q is %q", k, k2)
+		for _, v2 := range append(keys, "other") {
+			if v2 != v && u.is("p\x00"+k, v2) {
+				t.Errorf("use %q is %q", k, v2)
 			}
 		}
 	}
-	if _, ok := m.get("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee"); ok {
-		t.Error("get of a key never put")
+	for _, k := range []string{"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee", "none"} {
+		if _, ok := x.get(k); ok {
+			t.Errorf("get %q: found", k)
+		}
+		if u.is("p\x00"+k, keys[1]) {
+			t.Errorf("use %q: found", k)
+		}
 	}
 }
