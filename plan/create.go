@@ -94,11 +94,9 @@ type Stats struct {
 	Nodes, Loads, MakeRuns, CacheHits int
 }
 
-// scanned is the Loader payload of one node: while it loads, the make
-// variables and what they were computed from; once loaded, only its node
-// (see newNode) and its dependency problems.
+// scanned is what load knows of a port while it loads: its make variables
+// and what they were computed from.
 type scanned struct {
-	node *Node
 	vars map[string]string
 	// ext maps the absolute paths of inputs outside the port directory
 	// (makefiles read from elsewhere, the MASTERDIR of a slave port) to
@@ -109,6 +107,14 @@ type scanned struct {
 	optEnv  map[string]string
 	makeEnv map[string]string
 	bad     []*BadDependError
+}
+
+// loaded is the Loader payload of a node: its node without dependencies
+// (see newNode) and its dependency problems; not the scan (some 40 make
+// variables per port, garbage once the node is made).
+type loaded struct {
+	node *Node
+	bad  []*BadDependError
 }
 
 type creator struct {
@@ -202,7 +208,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		failures[e.ID()] = append(failures[e.ID()], e)
 	}
 	for _, id := range ids {
-		for _, b := range res.Ports[id].Data.(*scanned).bad {
+		for _, b := range res.Ports[id].Data.(*loaded).bad {
 			failures[id] = append(failures[id], b)
 		}
 	}
@@ -568,26 +574,33 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 	if err := checkPackageNames(s.vars); err != nil {
 		return nil, err // the scan error names the port
 	}
-	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
+	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors}
 	id := port.ID()
+	var all [][]portscan.Dep
+	n := 0
 	for _, k := range DepKinds {
 		if k == DepTest && !c.p.Tests {
 			continue
 		}
-		v := depVar(k)
+		v := depVars[k]
 		deps, bad := portscan.ParseDepends(v, s.vars[v], c.p.PortsDir)
-		for _, d := range deps {
-			// Interned: the walk keeps every port's dependencies, and
-			// the values of a make run are parts of its whole output.
-			d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
-			port.Deps = append(port.Deps, d)
-		}
+		all = append(all, deps)
+		n += len(deps)
 		for _, b := range bad {
 			s.bad = append(s.bad, &BadDependError{Node: id, Var: v, Entry: b})
 		}
 	}
-	s.node = c.newNode(port, s)
-	s.vars, s.ext = nil, nil
+	// The walk keeps every port's dependencies: in one slice of their
+	// size, interned (the values of a make run are parts of its whole
+	// output, and of a cache entry).
+	port.Deps = make([]portscan.Dep, 0, n)
+	for _, deps := range all {
+		for _, d := range deps {
+			d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
+			port.Deps = append(port.Deps, d)
+		}
+	}
+	port.Data = &loaded{node: c.newNode(port, s), bad: s.bad}
 	return port, nil
 }
 
@@ -606,7 +619,24 @@ func (c *creator) intern(x string) string {
 
 func depVar(k DepKind) string { return strings.ToUpper(string(k)) + "_DEPENDS" }
 
-func kindOfVar(v string) DepKind { return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS"))) }
+// depVars maps each kind to its variable (one string each, shared by every
+// dependency the walk keeps).
+var depVars = func() map[DepKind]string {
+	m := map[DepKind]string{}
+	for _, k := range DepKinds {
+		m[k] = depVar(k)
+	}
+	return m
+}()
+
+func kindOfVar(v string) DepKind {
+	for k, kv := range depVars {
+		if kv == v {
+			return k
+		}
+	}
+	return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS")))
+}
 
 // query sets s.vars and s.ext to the make -V values of origin/flavor with
 // s's settings, from the cache when its key is there and the external
@@ -857,7 +887,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 	out := make(map[string]*Node, len(ids))
 	for _, id := range ids {
 		port := res.Ports[id]
-		n := port.Data.(*scanned).node
+		n := port.Data.(*loaded).node
 		depIDs := res.DepIDs[id]
 		for i, d := range port.Deps {
 			if depIDs[i] == "" {
