@@ -697,7 +697,7 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 // flushBytes is the size of new cache entries a plan holds before it
 // writes them (during the scan): a cold plan of 30,000 ports makes about
 // 125 MB of them.
-const flushBytes = 4 << 20
+var flushBytes = 4 << 20
 
 // addCache adds to the pending cache update (add sets what it adds, of n
 // value bytes) and writes it once it holds flushBytes. A use is added

@@ -352,3 +352,49 @@ func TestCreatePackageNames(t *testing.T) {
 		})
 	}
 }
+
+// TestCacheWrittenDuringScan: with every new cache entry written as it is
+// made (flushBytes 1, in many short transactions of the records file
+// through a snapshot, as dsynth plan does), a re-plan from a new snapshot
+// runs no make, writes nothing and makes the same plan; an edited port
+// re-runs make for it alone.
+func TestCacheWrittenDuringScan(t *testing.T) {
+	defer func(n int) { flushBytes = n }(flushBytes)
+	flushBytes = 1
+	tree := miniTree(t)
+	base := t.TempDir()
+	openDB(t, base).Close()
+	prof := testProfile(tree, base, "all")
+	plan := func() (*Plan, *Stats) {
+		t.Helper()
+		s, err := RecordsStore(filepath.Join(base, "records.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer CloseStore(s)
+		return mustCreate(t, Options{Profile: prof, DB: s})
+	}
+	cold, st := plan()
+	if st.MakeRuns == 0 || st.CacheHits != 0 {
+		t.Fatalf("cold plan: %+v", st)
+	}
+	warm, st2 := plan()
+	if st2.MakeRuns != 0 || st2.CacheHits != st.MakeRuns {
+		t.Errorf("warm plan: %+v, cold %+v", st2, st)
+	}
+	a, _ := Encode(cold)
+	b, _ := Encode(warm)
+	if !bytes.Equal(a, b) {
+		t.Error("the warm plan differs from the cold one")
+	}
+	db := openDB(t, base)
+	cs := &countingStore{DB: db}
+	if _, st := mustCreate(t, Options{Profile: prof, DB: cs}); st.MakeRuns != 0 || cs.writes != 0 {
+		t.Errorf("warm plan from the database: %d make runs, %d cache writes", st.MakeRuns, cs.writes)
+	}
+	db.Close()
+	appendFile(t, filepath.Join(tree, "devel/lib/pkg-descr"), "edited\n")
+	if _, st := plan(); st.MakeRuns != 1 {
+		t.Errorf("after editing devel/lib: %d make runs, want 1", st.MakeRuns)
+	}
+}
