@@ -197,6 +197,7 @@ func (ps *profileState) planItem(ctx context.Context, packages []string, force, 
 	if err != nil {
 		return nil, 0, err
 	}
+	defer plan.CloseStore(db)
 	o := plan.Options{Profile: &prof, ProfileSource: ps.loaded.Source, DB: db, DsynthVersion: ps.s.cfg.Version, KeepGoing: keepGoing}
 	if force {
 		if len(packages) > 0 {

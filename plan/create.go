@@ -30,17 +30,30 @@ const PkgOrigin = "ports-mgmt/pkg"
 
 // scanVersion changes whenever the cached metadata format or the scan
 // method changes, invalidating every portcache entry.
-const scanVersion = "dsynth-portscan-4"
+const scanVersion = "dsynth-portscan-5"
 
 // defaultPath is the PATH of scan make processes unless environment.env
 // sets one.
 const defaultPath = "/sbin:/bin:/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin"
 
-// Store is what the planner reads from and writes to the records:
+// Store is what the planner reads from and writes to the records: the
+// port metadata cache, the package hash cache, the input components, which
+// of those entries each profile's plans use, and the package records.
 // *record.Snapshot and *record.DB implement it.
 type Store interface {
-	CacheGet(bucket []byte, key string) ([]byte, error)
-	CachePutAll(buckets map[string]map[string][]byte) error
+	// Scan returns the port metadata cached under a scan key (nil when
+	// there is none; the bytes are the caller's) and whether profile's
+	// plans already use that entry for scan (origin@flavor).
+	Scan(profile, scan, key string) ([]byte, bool, error)
+	// PackageHash returns the cached hex SHA-256 of a package file (""
+	// when there is none) and whether profile's plans already use it.
+	PackageHash(profile string, f record.PackageFile) (string, bool, error)
+	// HasInputs reports whether the components of an input key are
+	// stored; Inputs returns them (nil when they are not).
+	HasInputs(key string) (bool, error)
+	Inputs(key string) ([]byte, error)
+	// UpdateCache adds a plan's new entries and uses.
+	UpdateCache(u *record.CacheUpdate) error
 	Packages() (map[string]record.Package, error)
 	CRCIndex() (map[string]record.CRCEntry, error)
 }
@@ -81,7 +94,8 @@ type Stats struct {
 	Nodes, Loads, MakeRuns, CacheHits int
 }
 
-// scanned is the Loader payload of one node.
+// scanned is what load knows of a port while it loads: its make variables
+// and what they were computed from.
 type scanned struct {
 	vars map[string]string
 	// ext maps the absolute paths of inputs outside the port directory
@@ -95,6 +109,14 @@ type scanned struct {
 	bad     []*BadDependError
 }
 
+// loaded is the Loader payload of a node: its node without dependencies
+// (see newNode) and its dependency problems; not the scan (some 40 make
+// variables per port, garbage once the node is made).
+type loaded struct {
+	node *Node
+	bad  []*BadDependError
+}
+
 type creator struct {
 	opt     Options
 	p       *Settings
@@ -104,25 +126,29 @@ type creator struct {
 	// hostEnv is HostMakeEnv, asked once per plan.
 	hostEnv []string
 
-	mu        sync.Mutex
-	cacheNew  map[string][]byte
-	inputsNew map[string][]byte
-	// useNew are the cacheuse entries (see record.BucketCacheUse) that
-	// changed: which portcache key this profile now uses for a port scan
-	// or a package hash.
-	useNew   map[string][]byte
+	// mu guards pending, what this plan adds to the records' cache and
+	// has not written yet (new entries, and the uses that changed: which
+	// entry this profile now uses for a port scan or a package), and
+	// pendingBytes, the size of its values.
+	mu           sync.Mutex
+	pending      record.CacheUpdate
+	pendingBytes int
+	// writeMu makes the cache writes one at a time; writeErr is the
+	// first that failed.
+	writeMu  sync.Mutex
+	writeErr error
 	makeRuns atomic.Int64
 	hits     atomic.Int64
+	// envID is the plan's environment identity (see envIdentity);
+	// names its by-name components, made when decide first needs them.
+	envID string
+	names *names
 	// hashes memoizes hashes of external files and directories by path.
 	hashes sync.Map
+	// strs holds the strings the plan interns (see intern).
+	strs sync.Map
 	// defaultNode maps a scanned origin to its default flavor's node ID.
 	defaultNode map[string]string
-}
-
-// cacheEntry is a portcache value.
-type cacheEntry struct {
-	Vars map[string]string `json:"vars"`
-	Ext  map[string]string `json:"ext,omitempty"`
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -156,7 +182,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p), hostEnv: HostMakeEnv(),
-		cacheNew: map[string][]byte{}, inputsNew: map[string][]byte{}, useNew: map[string][]byte{}, defaultNode: map[string]string{}}
+		pending: record.CacheUpdate{Profile: p.Name}, defaultNode: map[string]string{}}
 
 	roots, err := c.roots()
 	if err != nil {
@@ -185,7 +211,7 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		failures[e.ID()] = append(failures[e.ID()], e)
 	}
 	for _, id := range ids {
-		for _, b := range res.Ports[id].Data.(*scanned).bad {
+		for _, b := range res.Ports[id].Data.(*loaded).bad {
 			failures[id] = append(failures[id], b)
 		}
 	}
@@ -263,6 +289,15 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	}
 	for _, id := range ids {
 		pl.Ports = append(pl.Ports, *nodes[id])
+		delete(nodes, id) // the copy is the node now: let the original go
+	}
+	// The originals (and the walk's results) are garbage now, a quarter
+	// of the heap of a large tree. A collection now sets the next heap
+	// goal from what is left; one that happened to run during the copy
+	// would have let the heap grow from both copies (a warm 30,000-port
+	// plan peaked 15 MB higher).
+	if len(ids) >= largePlan {
+		runtime.GC()
 	}
 	pl.Order = topoOrder(pl)
 	if pl.Node(PkgOrigin) != nil {
@@ -275,27 +310,28 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 			}
 		}
 	}
-	comps := computeKeys(pl, envIdentity(p, env))
-	for key, cmp := range comps {
+	c.envID = envIdentity(p, env)
+	err = computeKeys(pl, c.envID, func(key string, in *Inputs) error {
 		// An input key names its components: one already stored is
 		// the same, and a warm plan writes nothing.
 		if opt.DB == nil {
-			break
+			return nil
 		}
-		old, err := opt.DB.CacheGet(record.BucketInputs, key)
+		have, err := opt.DB.HasInputs(key)
+		if err != nil || have {
+			return err
+		}
+		b, err := json.Marshal(in)
 		if err != nil {
-			return nil, st, err
+			return fmt.Errorf("encode the inputs of %s: %w", key, err)
 		}
-		if old != nil {
-			continue
-		}
-		b, err := json.Marshal(cmp)
-		if err != nil {
-			return nil, st, err
-		}
-		c.inputsNew[key] = b
+		c.addCache(len(b), func(u *record.CacheUpdate) { setEntry(&u.Inputs, key, b) })
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
 	}
-	causes, err := decide(ctx, pl, comps, opt, c)
+	causes, err := decide(ctx, pl, opt, c)
 	if err != nil {
 		return nil, st, err
 	}
@@ -530,6 +566,9 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		return nil, err
 	}
 	flavors := strings.Fields(s.vars["FLAVORS"])
+	for i := range flavors {
+		flavors[i] = c.intern(flavors[i])
+	}
 	resolved := flavor
 	if flavor == "" && len(flavors) > 0 {
 		resolved = flavors[0]
@@ -545,25 +584,69 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 	if err := checkPackageNames(s.vars); err != nil {
 		return nil, err // the scan error names the port
 	}
-	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors, Data: s}
+	port := &portscan.Port{Origin: origin, Flavor: resolved, Flavors: flavors}
 	id := port.ID()
+	var all [][]portscan.Dep
+	n := 0
 	for _, k := range DepKinds {
 		if k == DepTest && !c.p.Tests {
 			continue
 		}
-		v := depVar(k)
+		v := depVars[k]
 		deps, bad := portscan.ParseDepends(v, s.vars[v], c.p.PortsDir)
-		port.Deps = append(port.Deps, deps...)
+		all = append(all, deps)
+		n += len(deps)
 		for _, b := range bad {
 			s.bad = append(s.bad, &BadDependError{Node: id, Var: v, Entry: b})
 		}
 	}
+	// The walk keeps every port's dependencies: in one slice of their
+	// size, interned (the values of a make run are parts of its whole
+	// output, and of a cache entry).
+	port.Deps = make([]portscan.Dep, 0, n)
+	for _, deps := range all {
+		for _, d := range deps {
+			d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
+			port.Deps = append(port.Deps, d)
+		}
+	}
+	port.Data = &loaded{node: c.newNode(port, s), bad: s.bad}
 	return port, nil
+}
+
+// intern returns the one copy of x this plan keeps.
+func (c *creator) intern(x string) string {
+	if x == "" {
+		return ""
+	}
+	if v, ok := c.strs.Load(x); ok {
+		return v.(string)
+	}
+	k := strings.Clone(x)
+	v, _ := c.strs.LoadOrStore(k, k)
+	return v.(string)
 }
 
 func depVar(k DepKind) string { return strings.ToUpper(string(k)) + "_DEPENDS" }
 
-func kindOfVar(v string) DepKind { return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS"))) }
+// depVars maps each kind to its variable (one string each, shared by every
+// dependency the walk keeps).
+var depVars = func() map[DepKind]string {
+	m := map[DepKind]string{}
+	for _, k := range DepKinds {
+		m[k] = depVar(k)
+	}
+	return m
+}()
+
+func kindOfVar(v string) DepKind {
+	for k, kv := range depVars {
+		if kv == v {
+			return k
+		}
+	}
+	return DepKind(strings.ToLower(strings.TrimSuffix(v, "_DEPENDS")))
+}
 
 // query sets s.vars and s.ext to the make -V values of origin/flavor with
 // s's settings, from the cache when its key is there and the external
@@ -573,16 +656,21 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 		Paths{PortsDir: c.p.PortsDir, OptionsDir: c.p.OptionsDir})
 	key := hashFields(scanVersion, c.makeCmd, origin, flavor, s.dir.SHA256, c.tree.MkHash,
 		s.optHash, c.env.SystemID, strings.Join(env, "\x00"))
+	use := origin + "@" + flavor
+	used := false
 	if c.opt.DB != nil {
-		b, err := c.opt.DB.CacheGet(record.BucketPortCache, key)
+		b, u, err := c.opt.DB.Scan(c.p.Name, use, key)
 		if err != nil {
-			return err
+			return fmt.Errorf("scan %s: %w", use, err)
 		}
-		var e cacheEntry
-		if b != nil && json.Unmarshal(b, &e) == nil && e.Vars != nil && c.extValid(e.Ext) {
+		used = u
+		if vars, ext, ok := decodeScan(b); b != nil && ok && c.extValid(ext) {
 			c.hits.Add(1)
-			s.vars, s.ext = e.Vars, e.Ext
-			return c.noteUse(origin+"@"+flavor, key)
+			s.vars, s.ext = vars, ext
+			if !used {
+				c.addCache(0, func(u *record.CacheUpdate) { setEntry(&u.ScanUses, use, key) })
+			}
+			return nil
 		}
 	}
 	if _, ok := c.p.Environment.Env["PATH"]; !ok {
@@ -605,38 +693,68 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	}
 	s.vars, s.ext = vars, ext
 	if c.opt.DB != nil {
-		b, err := json.Marshal(cacheEntry{Vars: vars, Ext: ext})
-		if err != nil {
-			return err
-		}
-		c.mu.Lock()
-		c.cacheNew[key] = b
-		c.mu.Unlock()
-		return c.noteUse(origin+"@"+flavor, key)
+		b := encodeScan(vars, ext)
+		c.addCache(len(b), func(u *record.CacheUpdate) {
+			setEntry(&u.Scans, key, b)
+			if !used {
+				setEntry(&u.ScanUses, use, key)
+			}
+		})
 	}
 	return nil
 }
 
-// noteUse records that this profile's plan uses portcache entry key for
-// use (a port scan origin@flavor or a package hash), when the records say
-// otherwise: the write replaces the entry it used before, which the
-// records then drop unless another use names it (see
-// record.BucketCacheUse). A warm plan of an unchanged tree writes nothing.
-func (c *creator) noteUse(use, key string) error {
-	if c.opt.DB == nil {
-		return nil
-	}
-	k := c.p.Name + "\x00" + use
-	old, err := c.opt.DB.CacheGet(record.BucketCacheUse, k)
-	if err != nil {
-		return err
-	}
-	if string(old) != key {
-		c.mu.Lock()
-		c.useNew[k] = []byte(key)
+// largePlan is the number of nodes from which Create collects garbage
+// itself once the walk's results are no longer needed.
+const largePlan = 5000
+
+// flushBytes is the size of new cache entries a plan holds before it
+// writes them (during the scan): a cold plan of 30,000 ports makes about
+// 125 MB of them.
+var flushBytes = 4 << 20
+
+// addCache adds to the pending cache update (add sets what it adds, of n
+// value bytes) and writes it once it holds flushBytes. A use is added
+// only when the records say otherwise (the write replaces the entry the
+// profile used before, which the records then drop unless another use
+// names it), so a warm plan of an unchanged tree writes nothing.
+func (c *creator) addCache(n int, add func(*record.CacheUpdate)) {
+	c.mu.Lock()
+	add(&c.pending)
+	c.pendingBytes += n
+	if c.pendingBytes < flushBytes {
 		c.mu.Unlock()
+		return
 	}
-	return nil
+	u := c.takePending()
+	c.mu.Unlock()
+	c.writeCache(u)
+}
+
+// takePending returns the pending update and starts a new one; c.mu held.
+func (c *creator) takePending() *record.CacheUpdate {
+	u := c.pending
+	c.pending, c.pendingBytes = record.CacheUpdate{Profile: c.p.Name}, 0
+	return &u
+}
+
+// writeCache writes u; a failure is kept for flushCache to return (the
+// scan goes on: the plan does not depend on the write).
+func (c *creator) writeCache(u *record.CacheUpdate) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.writeErr != nil || u.Len() == 0 {
+		return
+	}
+	c.writeErr = c.opt.DB.UpdateCache(u)
+}
+
+// setEntry sets (*m)[k] = v, making the map when needed.
+func setEntry[V any](m *map[string]V, k string, v V) {
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	(*m)[k] = v
 }
 
 // externals returns the inputs of a scan outside the port directory: the
@@ -689,7 +807,7 @@ func (c *creator) extHash(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.hashes.Store(p, h)
+	c.hashes.Store(strings.Clone(p), h)
 	return h, nil
 }
 
@@ -744,7 +862,7 @@ func nodeExternal(portsDir string, ext map[string]string) map[string]string {
 		if out == nil {
 			out = map[string]string{}
 		}
-		out[rel] = h
+		out[strings.Clone(rel)] = strings.Clone(h) // not parts of a cache entry
 	}
 	return out
 }
@@ -763,25 +881,19 @@ func nodeFiles(own string, ext map[string]string) string {
 	return own + packNames(m)
 }
 
-// flushCache writes the new cache entries in one transaction each.
+// flushCache writes what is pending and returns the first write error of
+// the plan.
 func (c *creator) flushCache() error {
 	if c.opt.DB == nil {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	err := c.opt.DB.CachePutAll(map[string]map[string][]byte{
-		string(record.BucketPortCache): c.cacheNew,
-		string(record.BucketInputs):    c.inputsNew,
-		string(record.BucketCacheUse):  c.useNew,
-	})
-	if err != nil {
-		return err
-	}
-	c.cacheNew = map[string][]byte{}
-	c.inputsNew = map[string][]byte{}
-	c.useNew = map[string][]byte{}
-	return nil
+	u := c.takePending()
+	c.mu.Unlock()
+	c.writeCache(u)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	return c.writeErr
 }
 
 // nodes turns scan results into plan nodes (without keys or decisions).
@@ -789,47 +901,7 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 	out := make(map[string]*Node, len(ids))
 	for _, id := range ids {
 		port := res.Ports[id]
-		s := port.Data.(*scanned)
-		v := s.vars
-		n := &Node{
-			ID:              id,
-			Origin:          port.Origin,
-			Flavor:          port.Flavor,
-			PkgName:         v["PKGNAME"],
-			Version:         v["PKGVERSION"],
-			CRC32:           CRCString(s.dir.CRC32),
-			PortHash:        s.dir.SHA256,
-			OptionsFileHash: s.optHash,
-			Deps:            map[DepKind][]string{},
-			OptionsEnv:      s.optEnv,
-			MakeEnv:         s.makeEnv,
-			DistSubdir:      v["DIST_SUBDIR"],
-			External:        nodeExternal(c.p.PortsDir, s.ext),
-		}
-		n.Files = nodeFiles(s.dir.Files, n.External)
-		recipe := c.recipe(v)
-		n.RecipeHash = hashMap(recipe)
-		n.Recipe = packNames(recipe)
-		for _, k := range portscan.RecipeOnlyVars {
-			delete(v, k) // read for the recipe only: free them now
-		}
-		if v["PKGFILE"] != "" {
-			n.PkgFile = path.Base(v["PKGFILE"])
-		}
-		n.SelectedOptions = sortedFields(v["SELECTED_OPTIONS"])
-		n.DeselectedOptions = sortedFields(v["DESELECTED_OPTIONS"])
-		n.Distfiles = sortedFields(v["ALLFILES"])
-		n.MakeJobs, _ = strconv.Atoi(v["MAKE_JOBS_NUMBER"])
-		for _, u := range strings.Fields(v["USES"]) {
-			if u == "metaport" || strings.HasPrefix(u, "metaport:") {
-				n.Meta = true
-				n.PkgFile = ""
-			}
-		}
-		n.Ignore = v["IGNORE"]
-		if n.Ignore == "" && v["BROKEN"] != "" {
-			n.Ignore = "is marked as broken: " + v["BROKEN"]
-		}
+		n := port.Data.(*loaded).node
 		depIDs := res.DepIDs[id]
 		for i, d := range port.Deps {
 			if depIDs[i] == "" {
@@ -844,6 +916,52 @@ func (c *creator) nodes(res *portscan.Result, ids []string) map[string]*Node {
 		out[id] = n
 	}
 	return out
+}
+
+// newNode makes the node of a loaded port from its scan, without its
+// dependencies (the walk resolves them). It runs as each port loads, so
+// that a large tree's scan results (some 40 make variables per port) are
+// not all held until the walk ends: the node keeps copies of the few
+// values it needs.
+func (c *creator) newNode(port *portscan.Port, s *scanned) *Node {
+	v := s.vars
+	n := &Node{
+		ID:              port.ID(),
+		Origin:          port.Origin,
+		Flavor:          port.Flavor,
+		PkgName:         strings.Clone(v["PKGNAME"]),
+		Version:         strings.Clone(v["PKGVERSION"]),
+		CRC32:           CRCString(s.dir.CRC32),
+		PortHash:        s.dir.SHA256,
+		OptionsFileHash: s.optHash,
+		Deps:            map[DepKind][]string{},
+		OptionsEnv:      s.optEnv,
+		MakeEnv:         s.makeEnv,
+		DistSubdir:      strings.Clone(v["DIST_SUBDIR"]),
+		External:        nodeExternal(c.p.PortsDir, s.ext),
+	}
+	n.Files = nodeFiles(s.dir.Files, n.External)
+	recipe := c.recipe(v)
+	n.RecipeHash = hashMap(recipe)
+	n.Recipe = packNames(recipe)
+	if v["PKGFILE"] != "" {
+		n.PkgFile = strings.Clone(path.Base(v["PKGFILE"]))
+	}
+	n.SelectedOptions = sortedFields(v["SELECTED_OPTIONS"])
+	n.DeselectedOptions = sortedFields(v["DESELECTED_OPTIONS"])
+	n.Distfiles = sortedFields(v["ALLFILES"])
+	n.MakeJobs, _ = strconv.Atoi(v["MAKE_JOBS_NUMBER"])
+	for _, u := range strings.Fields(v["USES"]) {
+		if u == "metaport" || strings.HasPrefix(u, "metaport:") {
+			n.Meta = true
+			n.PkgFile = ""
+		}
+	}
+	n.Ignore = strings.Clone(v["IGNORE"])
+	if n.Ignore == "" && v["BROKEN"] != "" {
+		n.Ignore = "is marked as broken: " + v["BROKEN"]
+	}
+	return n
 }
 
 // recipe is what of the framework a node's input key covers, per name:
@@ -881,12 +999,18 @@ func (c *creator) recipe(v map[string]string) map[string]string {
 	return out
 }
 
+// sortedFields returns the words of s, sorted and unique (copies: they
+// do not keep s).
 func sortedFields(s string) []string {
 	f := strings.Fields(s)
 	if len(f) == 0 {
 		return nil
 	}
-	return uniqSorted(f)
+	f = uniqSorted(f)
+	for i := range f {
+		f[i] = strings.Clone(f[i])
+	}
+	return f
 }
 
 // allDeps returns every dependency ID of n, sorted and unique.

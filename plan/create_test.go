@@ -248,12 +248,9 @@ func TestCacheDropsReplacedEntries(t *testing.T) {
 	}
 	a, b, c := prof("a", "-O2"), prof("b", "-O3"), prof("c", "-O2") // c scans as a does
 	scans := func() int {
-		n := 0
-		keys, _ := db.CacheKeys(record.BucketPortCache)
-		for _, k := range keys {
-			if !strings.HasPrefix(k, "sha256:") {
-				n++
-			}
+		n, err := db.CachedScans()
+		if err != nil {
+			t.Fatal(err)
 		}
 		return n
 	}
@@ -295,14 +292,11 @@ type countingStore struct {
 	writes int
 }
 
-func (s *countingStore) CachePutAll(b map[string]map[string][]byte) error {
-	for _, e := range b {
-		if len(e) > 0 {
-			s.writes++
-			break
-		}
+func (s *countingStore) UpdateCache(u *record.CacheUpdate) error {
+	if u.Len() > 0 {
+		s.writes++
 	}
-	return s.DB.CachePutAll(b)
+	return s.DB.UpdateCache(u)
 }
 
 func TestCreateMissingPortsDir(t *testing.T) {
@@ -356,5 +350,51 @@ func TestCreatePackageNames(t *testing.T) {
 				t.Errorf("err = %v, want devel/lib and %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestCacheWrittenDuringScan: with every new cache entry written as it is
+// made (flushBytes 1, in many short transactions of the records file
+// through a snapshot, as dsynth plan does), a re-plan from a new snapshot
+// runs no make, writes nothing and makes the same plan; an edited port
+// re-runs make for it alone.
+func TestCacheWrittenDuringScan(t *testing.T) {
+	defer func(n int) { flushBytes = n }(flushBytes)
+	flushBytes = 1
+	tree := miniTree(t)
+	base := t.TempDir()
+	openDB(t, base).Close()
+	prof := testProfile(tree, base, "all")
+	plan := func() (*Plan, *Stats) {
+		t.Helper()
+		s, err := RecordsStore(filepath.Join(base, "records.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer CloseStore(s)
+		return mustCreate(t, Options{Profile: prof, DB: s})
+	}
+	cold, st := plan()
+	if st.MakeRuns == 0 || st.CacheHits != 0 {
+		t.Fatalf("cold plan: %+v", st)
+	}
+	warm, st2 := plan()
+	if st2.MakeRuns != 0 || st2.CacheHits != st.MakeRuns {
+		t.Errorf("warm plan: %+v, cold %+v", st2, st)
+	}
+	a, _ := Encode(cold)
+	b, _ := Encode(warm)
+	if !bytes.Equal(a, b) {
+		t.Error("the warm plan differs from the cold one")
+	}
+	db := openDB(t, base)
+	cs := &countingStore{DB: db}
+	if _, st := mustCreate(t, Options{Profile: prof, DB: cs}); st.MakeRuns != 0 || cs.writes != 0 {
+		t.Errorf("warm plan from the database: %d make runs, %d cache writes", st.MakeRuns, cs.writes)
+	}
+	db.Close()
+	appendFile(t, filepath.Join(tree, "devel/lib/pkg-descr"), "edited\n")
+	if _, st := plan(); st.MakeRuns != 1 {
+		t.Errorf("after editing devel/lib: %d make runs, want 1", st.MakeRuns)
 	}
 }

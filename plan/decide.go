@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/go-dsynth/dsynth/record"
@@ -36,7 +35,7 @@ const (
 // decide sets Action and Reason of every node, in build order, and
 // returns, for every node that is failed, ignored or skipped, the failed
 // or ignored nodes behind it (sorted).
-func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options, c *creator) (map[string][]string, error) {
+func decide(ctx context.Context, pl *Plan, opt Options, c *creator) (map[string][]string, error) {
 	var pkgs map[string]record.Package
 	var crcs map[string]record.CRCEntry
 	if opt.DB != nil {
@@ -133,7 +132,7 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 			}
 			continue
 		}
-		a, reason, err := c.decideOne(n, pkgs, crcs, comps[n.InputKey], how)
+		a, reason, err := c.decideOne(pl, n, pkgs, crcs, how)
 		if err != nil {
 			return nil, err
 		}
@@ -147,10 +146,10 @@ func decide(ctx context.Context, pl *Plan, comps map[string]*Inputs, opt Options
 	return causes, nil
 }
 
-// decideOne says whether node n needs building and why, from the latest
-// package records (pkgs, and crcs for meta ports) and its input
-// components in.
-func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, in *Inputs, how func(string) string) (Action, string, error) {
+// decideOne says whether node n of pl needs building and why, from the
+// latest package records (pkgs, and crcs for meta ports) and, when its
+// input key changed, its input components against the recorded ones.
+func (c *creator) decideOne(pl *Plan, n *Node, pkgs map[string]record.Package, crcs map[string]record.CRCEntry, how func(string) string) (Action, string, error) {
 	rec, ok := pkgs[n.ID]
 	if !ok && n.Meta {
 		// Meta ports produce no package: their last successful build
@@ -182,6 +181,11 @@ func (c *creator) decideOne(n *Node, pkgs map[string]record.Package, crcs map[st
 		return "", "", err
 	}
 	if old != nil {
+		if c.names == nil {
+			nm := planNames(&pl.Settings, pl.Environment)
+			c.names = &nm
+		}
+		in := nodeComponents(pl, c.envID, *c.names, n)
 		if r := changedComponents(old, in, n.Origin, how); len(r) > 0 {
 			return ActionBuild, strings.Join(r, ", "), nil
 		}
@@ -213,7 +217,7 @@ func (c *creator) inputs(key string) (*Inputs, error) {
 	if c.opt.DB == nil {
 		return nil, nil
 	}
-	b, err := c.opt.DB.CacheGet(record.BucketInputs, key)
+	b, err := c.opt.DB.Inputs(key)
 	if err != nil || b == nil {
 		return nil, err
 	}
@@ -235,26 +239,42 @@ func (c *creator) packageSHA(p string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
-	key := "sha256:" + p + "\x00" + strconv.FormatInt(fi.Size(), 10) + "\x00" + strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	f := record.PackageFile{Path: p, Size: fi.Size(), ModTime: fi.ModTime().UnixNano()}
+	used := false
 	if c.opt.DB != nil {
-		if b, err := c.opt.DB.CacheGet(record.BucketPortCache, key); err == nil && b != nil {
-			return string(b), c.noteUse("sha256:"+p, key)
+		sum, u, err := c.opt.DB.PackageHash(c.p.Name, f)
+		if err != nil {
+			return "", fmt.Errorf("package %s: %w", p, err)
+		}
+		if used = u; sum != "" {
+			if !used {
+				c.addCache(0, func(u *record.CacheUpdate) { u.PackageUses = append(u.PackageUses, f) })
+			}
+			return sum, nil
 		}
 	}
-	f, err := os.Open(p)
+	r, err := os.Open(p)
 	if err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
-	defer f.Close()
+	defer r.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", fmt.Errorf("package %s: %w", p, err)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	c.mu.Lock()
-	c.cacheNew[key] = []byte(sum)
-	c.mu.Unlock()
-	return sum, c.noteUse("sha256:"+p, key)
+	if c.opt.DB != nil {
+		c.addCache(len(sum), func(u *record.CacheUpdate) {
+			if u.PackageHashes == nil {
+				u.PackageHashes = map[record.PackageFile]string{}
+			}
+			u.PackageHashes[f] = sum
+			if !used {
+				u.PackageUses = append(u.PackageUses, f)
+			}
+		})
+	}
+	return sum, nil
 }
 
 // Summary counts a plan's nodes by outcome.

@@ -17,12 +17,14 @@
 //  2. portscan.Walk scans the closure of the targets ("all" = ListPorts)
 //     plus ports-mgmt/pkg, with Jobs concurrent loads. Each load hashes the
 //     port directory (HashPortDir: SHA-256 and CRC32) and the options file,
-//     then takes the make -V values from the records database (bucket
-//     portcache) under a key hashing everything that can change them: port
-//     directory content, Mk hash, flavor, the complete make environment
-//     (stand-ins, make.conf, option variables, make_env, paths), options
-//     file, system identity, make command. Misses run make and are written
-//     back in one transaction at the end. An unchanged tree runs no make.
+//     then takes the make -V values from the records' metadata cache
+//     (Store.Scan; encoded as scancache.go says) under a key hashing
+//     everything that can change them: port directory content, Mk hash,
+//     flavor, the complete make environment (stand-ins, make.conf, option
+//     variables, make_env, paths), options file, system identity, make
+//     command. Misses run make and are written back whenever 4 MB of new
+//     entries are pending, and at the end. An unchanged tree runs no make.
+//     A loaded port keeps its node (newNode), not its make variables.
 //  3. Problems (missing ports with who needs them, make failures, unknown
 //     flavors, malformed *_DEPENDS entries, unsafe package names, cycles
 //     with their full path) make ActionFailed nodes with their reason and

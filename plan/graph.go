@@ -6,38 +6,41 @@ import "sort"
 // a cycle (Tarjan), each with a concrete path through it starting at its
 // smallest node ID.
 func findCycles(ids []string, nodes map[string]*Node) []*CycleError {
-	index := map[string]int{}
-	low := map[string]int{}
-	on := map[string]bool{}
+	// Tarjan's algorithm, its per-node state in one map (a large tree
+	// has tens of thousands of nodes).
+	type mark struct {
+		index, low int
+		on         bool
+	}
+	marks := make(map[string]*mark, len(ids))
 	var stack []string
 	var out []*CycleError
 	next := 0
 	var strong func(v string)
 	strong = func(v string) {
-		index[v] = next
-		low[v] = next
+		mv := &mark{index: next, low: next, on: true}
+		marks[v] = mv
 		next++
 		stack = append(stack, v)
-		on[v] = true
 		for _, w := range allDeps(nodes[v]) {
 			if nodes[w] == nil {
 				continue
 			}
-			if _, seen := index[w]; !seen {
+			if mw, seen := marks[w]; !seen {
 				strong(w)
-				low[v] = min(low[v], low[w])
-			} else if on[w] {
-				low[v] = min(low[v], index[w])
+				mv.low = min(mv.low, marks[w].low)
+			} else if mw.on {
+				mv.low = min(mv.low, mw.index)
 			}
 		}
-		if low[v] != index[v] {
+		if mv.low != mv.index {
 			return
 		}
 		var comp []string
 		for {
 			w := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			on[w] = false
+			marks[w].on = false
 			comp = append(comp, w)
 			if w == v {
 				break
@@ -55,7 +58,7 @@ func findCycles(ids []string, nodes map[string]*Node) []*CycleError {
 		}
 	}
 	for _, id := range ids {
-		if _, seen := index[id]; !seen {
+		if _, seen := marks[id]; !seen {
 			strong(id)
 		}
 	}

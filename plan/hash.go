@@ -103,13 +103,17 @@ func hashDir(dir, label string) (DirHash, error) {
 		v = crc32.Update(v, castagnoli, sz[:])
 		v = crc32.Update(v, castagnoli, []byte(name))
 		crc ^= v
-		files.WriteString(rel + "=" + CRCString(v) + "\n")
+		files.WriteString(rel)
+		files.WriteByte('=')
+		files.WriteString(CRCString(v))
+		files.WriteByte('\n')
 		return nil
 	})
 	if err != nil {
 		return DirHash{}, fmt.Errorf("hash %s: %w", dir, err)
 	}
-	return DirHash{SHA256: hex.EncodeToString(h.Sum(nil)), CRC32: crc, Files: files.String()}, nil
+	// A copy of the exact size: every node keeps its Files.
+	return DirHash{SHA256: hex.EncodeToString(h.Sum(nil)), CRC32: crc, Files: strings.Clone(files.String())}, nil
 }
 
 // walkSorted calls fn for every regular file and symlink under dir in

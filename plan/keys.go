@@ -160,20 +160,36 @@ func nodeInputs(p *Settings, mkHash, envID string, nm names, n *Node, keys map[s
 	return in
 }
 
-// computeKeys sets every node's InputKey, in build order, and returns the
-// components by key.
-func computeKeys(pl *Plan, envID string) map[string]*Inputs {
-	keys := make(map[string]string, len(pl.Ports))
-	comps := make(map[string]*Inputs, len(pl.Ports))
+// computeKeys sets every node's InputKey, in build order, calling each
+// (when not nil) with each node's components as they are made: a large
+// plan does not keep them all (nodeComponents makes one again).
+func computeKeys(pl *Plan, envID string, each func(key string, in *Inputs) error) error {
 	nm := planNames(&pl.Settings, pl.Environment)
+	keys := make(map[string]string, len(pl.Ports))
 	for _, id := range pl.Order {
 		n := pl.Node(id)
 		in := nodeInputs(&pl.Settings, pl.Tree.MkHash, envID, nm, n, keys)
 		n.InputKey = in.Key()
 		keys[id] = n.InputKey
-		comps[n.InputKey] = in
+		if each != nil {
+			if err := each(n.InputKey, in); err != nil {
+				return err
+			}
+		}
 	}
-	return comps
+	return nil
+}
+
+// nodeComponents returns n's input components, once computeKeys has set
+// the keys of pl.
+func nodeComponents(pl *Plan, envID string, nm names, n *Node) *Inputs {
+	keys := map[string]string{}
+	for _, d := range allDeps(n) {
+		if dn := pl.Node(d); dn != nil {
+			keys[d] = dn.InputKey
+		}
+	}
+	return nodeInputs(&pl.Settings, pl.Tree.MkHash, envID, nm, n, keys)
 }
 
 // changedComponents names what differs between old and cur, in a fixed
@@ -368,9 +384,17 @@ func packNames(m map[string]string) string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	var b strings.Builder
+	n := 0
 	for _, k := range keys {
-		b.WriteString(k + "=" + m[k] + "\n")
+		n += len(k) + len(m[k]) + 2
+	}
+	var b strings.Builder
+	b.Grow(n) // exactly: every node keeps two of these
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(m[k])
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

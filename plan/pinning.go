@@ -36,7 +36,7 @@ func CommitTime(ctx context.Context, dir, commit string) int64 {
 func CheckInputKeys(p *Plan) []Change {
 	c := *p
 	c.Ports = append([]Node(nil), p.Ports...)
-	computeKeys(&c, envIdentity(&c.Settings, c.Environment))
+	computeKeys(&c, envIdentity(&c.Settings, c.Environment), nil) // cannot fail: no callback
 	var out []Change
 	for i := range p.Ports {
 		if got, want := c.Ports[i].InputKey, p.Ports[i].InputKey; got != want {

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -14,7 +16,8 @@ import (
 // that a long scan never holds its lock; the metadata cache is written
 // back at the end), none when there is no records file yet ("" or
 // missing): planning alone never creates one (a plan that is never
-// applied leaves nothing behind).
+// applied leaves nothing behind). Release it with CloseStore when the plan
+// is made.
 func RecordsStore(path string) (Store, error) {
 	if path == "" {
 		return nil, nil
@@ -27,4 +30,15 @@ func RecordsStore(path string) (Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CloseStore releases what a Store from RecordsStore holds (the
+// snapshot's temporary file); nil is fine.
+func CloseStore(s Store) error {
+	if c, ok := s.(io.Closer); ok && s != nil {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("records snapshot: %w", err)
+		}
+	}
+	return nil
 }

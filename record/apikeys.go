@@ -98,7 +98,7 @@ func (db *DB) CreateAPIKey(name, role string) (string, *APIKey, error) {
 		return "", nil, err
 	}
 	err = db.bolt.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(BucketAPIKeys)
+		bk := tx.Bucket(bucketAPIKeys)
 		if bk.Get([]byte(id)) != nil {
 			return fmt.Errorf("api key id %s collides, try again", id)
 		}
@@ -114,7 +114,7 @@ func (db *DB) CreateAPIKey(name, role string) (string, *APIKey, error) {
 func (db *DB) APIKeys() ([]*APIKey, error) {
 	var out []*APIKey
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(BucketAPIKeys)
+		b := tx.Bucket(bucketAPIKeys)
 		if b == nil {
 			return nil
 		}
@@ -136,7 +136,7 @@ func (db *DB) APIKeys() ([]*APIKey, error) {
 func (db *DB) RevokeAPIKey(idOrName string) (*APIKey, error) {
 	var out *APIKey
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(BucketAPIKeys)
+		b := tx.Bucket(bucketAPIKeys)
 		var match []*APIKey
 		err := b.ForEach(func(k, v []byte) error {
 			var a APIKey
@@ -185,7 +185,7 @@ func (db *DB) VerifyAPIKey(key string) (*APIKey, error) {
 	var a APIKey
 	found := false
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(BucketAPIKeys)
+		b := tx.Bucket(bucketAPIKeys)
 		if b == nil {
 			return nil
 		}

@@ -26,7 +26,7 @@ func TestAPIKeys(t *testing.T) {
 	}
 	// The secret is stored nowhere.
 	if err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketAPIKeys).ForEach(func(_, v []byte) error {
+		return tx.Bucket(bucketAPIKeys).ForEach(func(_, v []byte) error {
 			if bytes.Contains(v, []byte(key[len(key)-64:])) {
 				t.Error("secret stored in clear")
 			}
@@ -75,7 +75,7 @@ func TestExportAndClean(t *testing.T) {
 		if err := putAttempt(tx, &Attempt{ID: "att2", RunID: "run1", NodeID: "a/c", Origin: "a/c", Start: t0}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(BucketAttempts).Delete([]byte("att2")); err != nil {
+		if err := tx.Bucket(bucketAttempts).Delete([]byte("att2")); err != nil {
 			return err
 		}
 		if err := putWorker(tx, &Worker{RunID: "run1", Worker: 0}); err != nil {

@@ -110,12 +110,12 @@ func putAttempt(tx *bolt.Tx, a *Attempt) error {
 	if err != nil {
 		return fmt.Errorf("encode attempt %s: %w", a.ID, err)
 	}
-	ab := tx.Bucket(BucketAttempts)
+	ab := tx.Bucket(bucketAttempts)
 	isNew := ab.Get([]byte(a.ID)) == nil
 	if err := ab.Put([]byte(a.ID), b); err != nil {
 		return fmt.Errorf("put attempt %s: %w", a.ID, err)
 	}
-	if err := noteDuration(tx.Bucket(BucketDurations), a); err != nil {
+	if err := noteDuration(tx.Bucket(bucketDurations), a); err != nil {
 		return err
 	}
 	if isNew {
@@ -123,7 +123,7 @@ func putAttempt(tx *bolt.Tx, a *Attempt) error {
 		if t.IsZero() {
 			t = time.Now()
 		}
-		hb := tx.Bucket(BucketHistory)
+		hb := tx.Bucket(bucketHistory)
 		for _, k := range histKeys(a, t) {
 			if err := hb.Put(k, []byte(a.ID)); err != nil {
 				return fmt.Errorf("index attempt %s: %w", a.ID, err)
@@ -135,7 +135,7 @@ func putAttempt(tx *bolt.Tx, a *Attempt) error {
 
 // getAttempt reads attempt id.
 func getAttempt(tx *bolt.Tx, id string) (*Attempt, error) {
-	v := tx.Bucket(BucketAttempts).Get([]byte(id))
+	v := tx.Bucket(bucketAttempts).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("attempt %s: %w", id, ErrNotFound)
 	}
@@ -148,7 +148,7 @@ func getAttempt(tx *bolt.Tx, id string) (*Attempt, error) {
 
 func scanIndex(tx *bolt.Tx, prefix string) ([]*Attempt, error) {
 	var out []*Attempt
-	c := tx.Bucket(BucketHistory).Cursor()
+	c := tx.Bucket(bucketHistory).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 		a, err := getAttempt(tx, string(v))
@@ -170,7 +170,7 @@ func (db *DB) Attempt(id string) (*Attempt, error) {
 		if err == nil || len(id) < 4 {
 			return err
 		}
-		c := tx.Bucket(BucketAttempts).Cursor()
+		c := tx.Bucket(bucketAttempts).Cursor()
 		p := []byte(id)
 		var found []byte
 		for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
@@ -225,7 +225,7 @@ func (db *DB) History(node string) ([]*Attempt, error) {
 func (db *DB) AttemptsSince(since time.Time) ([]*Attempt, error) {
 	var out []*Attempt
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(BucketHistory).Cursor()
+		c := tx.Bucket(bucketHistory).Cursor()
 		start := []byte("t/")
 		if !since.IsZero() {
 			start = []byte(fmt.Sprintf("t/%020d", since.UnixNano()))
@@ -251,7 +251,7 @@ func (db *DB) ExpectedDurations() (map[string]time.Duration, error) {
 	out := map[string]time.Duration{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var each func(func(k, v []byte) error) error
-		if b := tx.Bucket(BucketDurations); b != nil {
+		if b := tx.Bucket(bucketDurations); b != nil {
 			each = b.ForEach
 		} else {
 			m, err := durationsFromAttempts(tx)
@@ -315,7 +315,7 @@ type durationBucket interface {
 // fillDurations builds the durations bucket from every attempt (the
 // migration from schema 1).
 func fillDurations(tx *bolt.Tx) error {
-	return forEachAttempt(tx, func(a *Attempt) error { return noteDuration(tx.Bucket(BucketDurations), a) })
+	return forEachAttempt(tx, func(a *Attempt) error { return noteDuration(tx.Bucket(bucketDurations), a) })
 }
 
 // durationsFromAttempts computes the durations index in memory, for a
@@ -327,7 +327,7 @@ func durationsFromAttempts(tx *bolt.Tx) (memBucket, error) {
 }
 
 func forEachAttempt(tx *bolt.Tx, fn func(*Attempt) error) error {
-	return tx.Bucket(BucketAttempts).ForEach(func(k, v []byte) error {
+	return tx.Bucket(bucketAttempts).ForEach(func(k, v []byte) error {
 		var a Attempt
 		if err := json.Unmarshal(v, &a); err != nil {
 			return fmt.Errorf("decode attempt %s: %w", k, err)

@@ -25,35 +25,35 @@ const SchemaVersion = 4
 
 // Bucket names.
 var (
-	BucketMeta      = []byte("meta")
-	BucketPortCache = []byte("portcache")
-	BucketCRCIndex  = []byte("crcindex")
-	BucketRuns      = []byte("runs")
-	BucketAttempts  = []byte("attempts")
-	BucketPackages  = []byte("packages")
-	BucketHistory   = []byte("history")
-	BucketWorkers   = []byte("workers")
-	BucketAPIKeys   = []byte("apikeys")
-	// BucketInputs maps an input key to the JSON components it was
+	bucketMeta      = []byte("meta")
+	bucketPortCache = []byte("portcache")
+	bucketCRCIndex  = []byte("crcindex")
+	bucketRuns      = []byte("runs")
+	bucketAttempts  = []byte("attempts")
+	bucketPackages  = []byte("packages")
+	bucketHistory   = []byte("history")
+	bucketWorkers   = []byte("workers")
+	bucketAPIKeys   = []byte("apikeys")
+	// bucketInputs maps an input key to the JSON components it was
 	// computed from (written by plan, read to explain rebuilds).
-	BucketInputs = []byte("inputs")
-	// BucketDurations maps a node ID to its latest successful build (end
+	bucketInputs = []byte("inputs")
+	// bucketDurations maps a node ID to its latest successful build (end
 	// time and duration), for the scheduler's expected durations.
-	BucketDurations = []byte("durations")
-	// BucketCacheUse maps "<profile>\x00<use>" (use: a port scan
+	bucketDurations = []byte("durations")
+	// bucketCacheUse maps "<profile>\x00<use>" (use: a port scan
 	// origin@flavor, or sha256:<package path>) to the portcache key a plan
 	// of that profile last used for it. A plan that replaces the key drops
 	// the old entry unless another use still names it, so the metadata
 	// cache does not grow with every edit of the tree.
-	BucketCacheUse = []byte("cacheuse")
-	// BucketOperations holds the maintenance operations (repository,
+	bucketCacheUse = []byte("cacheuse")
+	// bucketOperations holds the maintenance operations (repository,
 	// pkgclean, fetch, purge-distfiles), keyed by start time and ID.
-	BucketOperations = []byte("operations")
+	bucketOperations = []byte("operations")
 )
 
-var allBuckets = [][]byte{BucketMeta, BucketPortCache, BucketCRCIndex, BucketRuns,
-	BucketAttempts, BucketPackages, BucketHistory, BucketWorkers, BucketAPIKeys, BucketInputs,
-	BucketDurations, BucketCacheUse, BucketOperations}
+var allBuckets = [][]byte{bucketMeta, bucketPortCache, bucketCRCIndex, bucketRuns,
+	bucketAttempts, bucketPackages, bucketHistory, bucketWorkers, bucketAPIKeys, bucketInputs,
+	bucketDurations, bucketCacheUse, bucketOperations}
 
 var keySchema = []byte("schema_version")
 
@@ -126,7 +126,7 @@ func Open(path string, opt Options) (*DB, error) {
 
 func (db *DB) initSchema(readOnly bool) error {
 	check := func(tx *bolt.Tx) (uint32, bool) {
-		m := tx.Bucket(BucketMeta)
+		m := tx.Bucket(bucketMeta)
 		if m == nil {
 			return 0, false
 		}
@@ -163,7 +163,7 @@ func (db *DB) initSchema(readOnly bool) error {
 		if !ok || v < SchemaVersion {
 			buf := make([]byte, 4)
 			binary.BigEndian.PutUint32(buf, SchemaVersion)
-			return tx.Bucket(BucketMeta).Put(keySchema, buf)
+			return tx.Bucket(bucketMeta).Put(keySchema, buf)
 		}
 		return nil
 	})

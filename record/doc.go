@@ -5,7 +5,7 @@
 // Layout (each name is a top-level bucket):
 //
 //	meta       schema_version -> uint32 big-endian
-//	portcache  cache key (hex sha256 of everything that changes make -V) -> JSON metadata;
+//	portcache  cache key (hex sha256 of everything that changes make -V) -> the planner's encoded scan;
 //	           also "sha256:" path 0x00 size 0x00 mtime -> hex SHA-256 of a package file
 //	crcindex   node id -> JSON {crc32, input_key}
 //	runs       run uuid -> JSON Run

@@ -78,7 +78,7 @@ func fileSchema(t *testing.T, path string) (uint32, bool) {
 	var dur bool
 	b.View(func(tx *bolt.Tx) error {
 		v = binary.BigEndian.Uint32(tx.Bucket([]byte("meta")).Get([]byte("schema_version")))
-		dur = tx.Bucket(BucketDurations) != nil
+		dur = tx.Bucket(bucketDurations) != nil
 		return nil
 	})
 	return v, dur
@@ -173,7 +173,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 	b.Update(func(tx *bolt.Tx) error {
 		v := make([]byte, 4)
 		binary.BigEndian.PutUint32(v, SchemaVersion+1)
-		return tx.Bucket(BucketMeta).Put(keySchema, v)
+		return tx.Bucket(bucketMeta).Put(keySchema, v)
 	})
 	b.Close()
 	for _, ro := range []bool{false, true} {

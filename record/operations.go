@@ -78,7 +78,7 @@ func (db *DB) RecordOperation(op *Operation) error {
 		return fmt.Errorf("encode operation %s: %w", op.ID, err)
 	}
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(BucketOperations).Put(opKey(op), v); err != nil {
+		if err := tx.Bucket(bucketOperations).Put(opKey(op), v); err != nil {
 			return fmt.Errorf("put operation %s: %w", op.ID, err)
 		}
 		return nil
@@ -91,7 +91,7 @@ func (db *DB) RecordOperation(op *Operation) error {
 func (db *DB) Operations(kind string) ([]*Operation, error) {
 	var out []*Operation
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(BucketOperations)
+		b := tx.Bucket(bucketOperations)
 		if b == nil {
 			return nil
 		}

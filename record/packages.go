@@ -33,14 +33,14 @@ func putPackage(tx *bolt.Tx, p Package) error {
 	if err != nil {
 		return fmt.Errorf("encode package %s: %w", p.NodeID, err)
 	}
-	return tx.Bucket(BucketPackages).Put([]byte(p.NodeID), b)
+	return tx.Bucket(bucketPackages).Put([]byte(p.NodeID), b)
 }
 
 // Packages returns every latest package, keyed by node ID.
 func (db *DB) Packages() (map[string]Package, error) {
 	out := map[string]Package{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketPackages).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketPackages).ForEach(func(k, v []byte) error {
 			var p Package
 			if err := json.Unmarshal(v, &p); err != nil {
 				return fmt.Errorf("decode package %s: %w", k, err)

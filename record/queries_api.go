@@ -32,7 +32,7 @@ func (db *DB) Export(w io.Writer) error {
 			return err
 		}
 		var schema uint32
-		if v := tx.Bucket(BucketMeta).Get(keySchema); len(v) == 4 {
+		if v := tx.Bucket(bucketMeta).Get(keySchema); len(v) == 4 {
 			schema = uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
 		}
 		if _, err := fmt.Fprintf(w, `{"schema_version":%d,"exported":%q`, schema, time.Now().UTC().Format(time.RFC3339)); err != nil {
@@ -45,7 +45,7 @@ func (db *DB) Export(w io.Writer) error {
 		}
 		raw := func(v []byte) (any, error) { return json.RawMessage(v), nil }
 		sections := []section{
-			{"runs", BucketRuns, func(v []byte) (any, error) {
+			{"runs", bucketRuns, func(v []byte) (any, error) {
 				var r Run
 				if err := json.Unmarshal(v, &r); err != nil {
 					return nil, err
@@ -53,10 +53,10 @@ func (db *DB) Export(w io.Writer) error {
 				r.Plan = nil
 				return &r, nil
 			}},
-			{"attempts", BucketAttempts, raw},
-			{"packages", BucketPackages, raw},
-			{"workers", BucketWorkers, raw},
-			{"apikeys", BucketAPIKeys, func(v []byte) (any, error) {
+			{"attempts", bucketAttempts, raw},
+			{"packages", bucketPackages, raw},
+			{"workers", bucketWorkers, raw},
+			{"apikeys", bucketAPIKeys, func(v []byte) (any, error) {
 				var k APIKey
 				if err := json.Unmarshal(v, &k); err != nil {
 					return nil, err
@@ -121,9 +121,9 @@ type CleanReport struct {
 func (db *DB) CleanStale(pkgGone func(Package) bool) (CleanReport, error) {
 	var rep CleanReport
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		att, runs := tx.Bucket(BucketAttempts), tx.Bucket(BucketRuns)
+		att, runs := tx.Bucket(bucketAttempts), tx.Bucket(bucketRuns)
 		var del [][]byte
-		h := tx.Bucket(BucketHistory)
+		h := tx.Bucket(bucketHistory)
 		if err := h.ForEach(func(k, v []byte) error {
 			if att.Get(v) == nil {
 				del = append(del, bytes.Clone(k))
@@ -139,7 +139,7 @@ func (db *DB) CleanStale(pkgGone func(Package) bool) (CleanReport, error) {
 		}
 		rep.HistoryKeys = len(del)
 		del = del[:0]
-		wb := tx.Bucket(BucketWorkers)
+		wb := tx.Bucket(bucketWorkers)
 		if err := wb.ForEach(func(k, v []byte) error {
 			run, _, _ := bytes.Cut(k, []byte("/"))
 			if runs.Get(run) == nil {
@@ -159,7 +159,7 @@ func (db *DB) CleanStale(pkgGone func(Package) bool) (CleanReport, error) {
 			return nil
 		}
 		del = del[:0]
-		pb := tx.Bucket(BucketPackages)
+		pb := tx.Bucket(bucketPackages)
 		if err := pb.ForEach(func(k, v []byte) error {
 			var p Package
 			if err := json.Unmarshal(v, &p); err != nil {
@@ -196,7 +196,7 @@ func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 func (db *DB) RunSummaries() ([]*Run, error) {
 	var out []*Run
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketRuns).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
 			var r struct {
 				Run
 				Plan skipJSON `json:"plan"`
@@ -232,7 +232,7 @@ func (db *DB) ResolveRun(id string) (*Run, error) {
 			out = r
 			return err
 		}
-		c := tx.Bucket(BucketRuns).Cursor()
+		c := tx.Bucket(bucketRuns).Cursor()
 		var found []byte
 		for k, _ := c.Seek([]byte(id)); k != nil && bytes.HasPrefix(k, []byte(id)); k, _ = c.Next() {
 			if found != nil {

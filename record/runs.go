@@ -89,7 +89,7 @@ func putRun(tx *bolt.Tx, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("encode run %s: %w", r.ID, err)
 	}
-	if err := tx.Bucket(BucketRuns).Put([]byte(r.ID), b); err != nil {
+	if err := tx.Bucket(bucketRuns).Put([]byte(r.ID), b); err != nil {
 		return fmt.Errorf("put run %s: %w", r.ID, err)
 	}
 	return nil
@@ -97,7 +97,7 @@ func putRun(tx *bolt.Tx, r *Run) error {
 
 // getRun reads run id.
 func getRun(tx *bolt.Tx, id string) (*Run, error) {
-	v := tx.Bucket(BucketRuns).Get([]byte(id))
+	v := tx.Bucket(bucketRuns).Get([]byte(id))
 	if v == nil {
 		return nil, fmt.Errorf("run %s: %w", id, ErrNotFound)
 	}
@@ -112,7 +112,7 @@ func getRun(tx *bolt.Tx, id string) (*Run, error) {
 func (db *DB) Runs() ([]*Run, error) {
 	var out []*Run
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(BucketRuns).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
 			var r Run
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode run %s: %w", k, err)

@@ -1,6 +1,11 @@
 package record
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // Tx is a batch of typed writes that land together, or not at all:
 // imports and test fixtures (the writes of a run are DB methods, see
@@ -41,18 +46,24 @@ func (db *DB) BucketCounts() (map[string]int, error) {
 	return out, err
 }
 
-// CacheKeys lists the keys of one of the planner's cache buckets.
-func (db *DB) CacheKeys(bucket []byte) ([]string, error) {
-	var out []string
+// CachedScans counts the port metadata entries of the planner's cache
+// (package hashes not included).
+func (db *DB) CachedScans() (int, error) {
+	n := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucket)
+		b := tx.Bucket(bucketPortCache)
 		if b == nil {
 			return nil
 		}
 		return b.ForEach(func(k, _ []byte) error {
-			out = append(out, string(k))
+			if !bytes.HasPrefix(k, packageKeyPrefix) {
+				n++
+			}
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return 0, fmt.Errorf("records %s: %w", db.path, err)
+	}
+	return n, nil
 }

@@ -35,14 +35,14 @@ func putWorker(tx *bolt.Tx, w *Worker) error {
 	if err != nil {
 		return fmt.Errorf("encode worker %d: %w", w.Worker, err)
 	}
-	return tx.Bucket(BucketWorkers).Put(workerKey(w.RunID, w.Worker), b)
+	return tx.Bucket(bucketWorkers).Put(workerKey(w.RunID, w.Worker), b)
 }
 
 // RunWorkers returns the workers of run id, by number.
 func (db *DB) RunWorkers(runID string) ([]*Worker, error) {
 	var out []*Worker
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(BucketWorkers).Cursor()
+		c := tx.Bucket(bucketWorkers).Cursor()
 		p := []byte(runID + "/")
 		for k, v := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, v = c.Next() {
 			var w Worker

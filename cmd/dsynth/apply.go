@@ -165,6 +165,7 @@ func makePlan(ctx context.Context, l *spec.Loaded, keepGoing bool) (*plan.Plan, 
 	if err != nil {
 		return nil, err
 	}
+	defer plan.CloseStore(db)
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version, KeepGoing: keepGoing})
 	if st != nil {

@@ -65,11 +65,17 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	if err != nil {
 		return err
 	}
+	defer plan.CloseStore(db)
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{
 		Profile: l.Profile, ProfileSource: l.Source, DB: db,
 		Force: o.force, ForceAll: o.forceAll, Jobs: o.jobs, DsynthVersion: Version, KeepGoing: o.keepGoing,
 	})
+	// The snapshot's memory is not needed while the plan is rendered and
+	// written.
+	if cerr := plan.CloseStore(db); cerr != nil && err == nil {
+		err = cerr
+	}
 	if st != nil {
 		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
