@@ -180,7 +180,10 @@
       renderOverview("running");
     } else if (p.last_run) {
       st.runID = p.last_run.id; st.digest = p.last_run.plan_digest;
-      st.live = { done: p.last_run.counts.planned, total: p.last_run.counts.planned, counts: p.last_run.counts };
+      // What the run finished (a run still running, seen before its
+      // live status, or an interrupted one, has not finished them all).
+      const c = p.last_run.counts, done = (c.built || 0) + (c.failed || 0) + (c.skipped || 0) + (c.ignored || 0) + (c.up_to_date || 0);
+      st.live = { done: done, total: c.planned, counts: c };
       renderOverview(p.last_run.status);
     } else {
       renderOverview("idle");
