@@ -261,7 +261,7 @@ func wideTree(t *testing.T, n int) (dir string, origins []string) {
 // the legend's colours. A narrower window lays the graph out again.
 func TestDashboardWideGraph(t *testing.T) {
 	needRoot(t)
-	exe := chromium(t)
+	chromium(t) // skip before the build when there is none
 	const n = 48
 	ports, origins := wideTree(t, n)
 	targets, _ := json.Marshal(origins)
@@ -297,25 +297,7 @@ func TestDashboardWideGraph(t *testing.T) {
 	}
 	edges, _ := json.Marshal(pg.Graph.Edges)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", false), chromedp.WindowSize(1280, 800))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
-	if err := chromedp.Do(ctx,
-		chromedp.EmulateViewport(1280, 800),
-		chromedp.Navigate(ts.url+"/"),
-		chromedp.WaitVisible("#key"),
-		chromedp.SendKeys("#key", ts.keys["read"]),
-		chromedp.Click(`#login-form button[type="submit"]`),
-		chromedp.WaitVisible("#app"),
-	); err != nil {
-		t.Fatalf("log in: %v", err)
-	}
+	ctx := openDashboard(t, ts, 1280, 800, chromedp.Flag("hide-scrollbars", false))
 	// The graph is drawn and coloured by outcome (wait for it, not for a
 	// time).
 	want, _ := json.Marshal(outcomes)
