@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -67,18 +65,7 @@ func TestDashboardFollowsCLIRun(t *testing.T) {
 		t.Fatalf("install the recorder: %v", err)
 	}
 
-	p, _, err := plan.Create(context.Background(), plan.Options{Profile: ts.prof})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{ts.prof.PackagesDir + "/All", ts.prof.DistfilesDir, ts.prof.OptionsDir} {
-		os.MkdirAll(d, 0o755)
-	}
-	sess, err := execute.Open(ts.prof.BuildBase, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	p, sess := cliRun(t, ts)
 	// The first port to enter its build phase after pkg is held there
 	// (the live status file is written before observers hear an event)
 	// until the page has shown it.
@@ -113,7 +100,7 @@ func TestDashboardFollowsCLIRun(t *testing.T) {
 			document.querySelector("#progress-text").textContent === "%d / %d ports done" &&
 			rows.includes(%q);
 	})()`, h.Done, h.Total, h.Node+" build")
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](mid, chromedp.WithPollingTimeout(30*time.Second)))
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](mid, chromedp.WithPollingTimeout(30*time.Second)))
 	page, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector("#build-state").textContent,
 		document.querySelector("#progress-text").textContent, document.querySelector("#counts").textContent,
 		document.querySelector("#workers tbody").textContent]`))

@@ -2,12 +2,10 @@ package api
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
-	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -21,18 +19,7 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	el := dialEvents(t, ts, "read")
 	el.wait(t, 5*time.Second, 0, "hello", func(e Event) bool { return e.Type == "hello" })
 
-	p, _, err := plan.Create(context.Background(), plan.Options{Profile: ts.prof})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range []string{ts.prof.PackagesDir + "/All", ts.prof.DistfilesDir, ts.prof.OptionsDir} {
-		os.MkdirAll(d, 0o755)
-	}
-	sess, err := execute.Open(ts.prof.BuildBase, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	p, sess := cliRun(t, ts)
 	// Worker 1 is held: the run builds pkg on worker 0, then waits.
 	gate := execute.NewWorkerGate()
 	gate.Pause(1)

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/go-dsynth/dsynth/execute"
 	"github.com/go-dsynth/dsynth/isolate"
 	"github.com/go-dsynth/dsynth/plan"
 	"github.com/go-dsynth/dsynth/plan/planfile"
@@ -263,4 +264,24 @@ func mustPlanFile(t testing.TB, p *plan.Plan) *planfile.File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// cliRun plans the served profile and holds its build base as a CLI
+// apply does (an execute.Session, closed with the test), for a run serve
+// did not start.
+func cliRun(t *testing.T, ts *testServer) (*plan.Plan, *execute.Session) {
+	t.Helper()
+	p, _, err := plan.Create(context.Background(), plan.Options{Profile: ts.prof})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{ts.prof.PackagesDir + "/All", ts.prof.DistfilesDir, ts.prof.OptionsDir} {
+		os.MkdirAll(d, 0o755)
+	}
+	sess, err := execute.Open(ts.prof.BuildBase, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return p, sess
 }
