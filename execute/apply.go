@@ -726,14 +726,14 @@ func (r *recorder) view(fn func(db *record.DB) error) error {
 	return fn(db)
 }
 
-// RecoverCrashed marks as crashed every run of buildBase still recorded as
+// recoverCrashed marks as crashed every run of buildBase still recorded as
 // running whose process is gone, and their building attempts as
 // interrupted. It returns those runs.
 //
 // On a full disk the runs are still found and returned, with an error
 // wrapping ErrNotRecorded: the records are updated by the next recovery
 // that has room.
-func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
+func recoverCrashed(records, buildBase string) ([]*record.Run, error) {
 	rec := &recorder{path: records}
 	var out []*record.Run
 	var unrecorded error
@@ -805,7 +805,7 @@ func RecoverCrashed(records, buildBase string) ([]*record.Run, error) {
 	return out, err
 }
 
-// ErrNotRecorded: RecoverCrashed found crashed runs but could not write
+// ErrNotRecorded: Recover (or a run's recovery) found crashed runs but could not write
 // the records (a full disk).
 var ErrNotRecorded = errors.New("crashed runs found but not recorded")
 

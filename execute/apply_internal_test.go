@@ -70,12 +70,12 @@ func TestRecoverCrashedByLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := RecoverCrashed(records, base); err != nil || len(got) != 0 {
+	if got, err := recoverCrashed(records, base); err != nil || len(got) != 0 {
 		t.Fatalf("with the lock held: %d recovered, %v", len(got), err)
 	}
 	release()
 
-	got, err := RecoverCrashed(records, base)
+	got, err := recoverCrashed(records, base)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("without the lock: %d recovered, %v", len(got), err)
 	}

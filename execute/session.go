@@ -94,7 +94,7 @@ func Recover(records, buildBase string) (*Recovery, error) {
 // to clean (a crashed run, or held).
 func recoverBase(records, buildBase string, held bool, cleanup func() ([]string, error)) (*Recovery, error) {
 	rec := &Recovery{}
-	crashed, err := RecoverCrashed(records, buildBase)
+	crashed, err := recoverCrashed(records, buildBase)
 	rec.Crashed = crashed
 	if err != nil && !errors.Is(err, ErrNotRecorded) {
 		return nil, err
