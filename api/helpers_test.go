@@ -27,6 +27,8 @@ import (
 func TestMain(m *testing.M) {
 	// Build slots re-execute the test binary as their helper.
 	isolate.MaybeRunHelper()
+	// Every reused plan is checked against a fresh one (see plan's memo).
+	os.Setenv("DSYNTH_PLAN_MEMO", "check")
 	os.Exit(m.Run())
 }
 

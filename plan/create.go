@@ -90,8 +90,14 @@ type Options struct {
 type Stats struct {
 	// Nodes in the plan; Loads of port metadata; MakeRuns the make
 	// processes run (cache misses); CacheHits the loads served from the
-	// records database.
+	// records database (by a reused plan: the loads its memo saved).
 	Nodes, Loads, MakeRuns, CacheHits int
+	// Reused is true when the plan is the profile's last plan, taken
+	// from its memo because nothing it was made from changed; Checked
+	// counts the paths that check stat'ed, Reread those of its units
+	// read again by content (changed or too recent a stat).
+	Reused          bool
+	Checked, Reread int
 }
 
 // scanned is what load knows of a port while it loads: its make variables
@@ -149,6 +155,9 @@ type creator struct {
 	strs sync.Map
 	// defaultNode maps a scanned origin to its default flavor's node ID.
 	defaultNode map[string]string
+	// obs collects what the plan is made from, for its memo (nil: no
+	// memo).
+	obs *observer
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -181,9 +190,47 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p), hostEnv: HostMakeEnv(),
-		pending: record.CacheUpdate{Profile: p.Name}, defaultNode: map[string]string{}}
+	hostEnv := HostMakeEnv()
+	newCreator := func() *creator {
+		return &creator{opt: opt, p: p, env: env, tree: tree, makeCmd: MakeCommand(p), hostEnv: hostEnv,
+			pending: record.CacheUpdate{Profile: p.Name}, defaultNode: map[string]string{}}
+	}
+	c := newCreator()
+	m, err := c.openMemo()
+	if err != nil {
+		return nil, nil, err
+	}
+	if m == nil {
+		return c.create(ctx)
+	}
+	pl, st, err := m.reuse(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if pl != nil {
+		if os.Getenv(memoEnv) == "check" {
+			fresh, _, err := newCreator().create(ctx)
+			if err != nil {
+				return nil, nil, fmt.Errorf("plan memo check: %w", err)
+			}
+			if d := memoDiff(pl, fresh); d != "" {
+				return nil, nil, fmt.Errorf("plan memo check: the reused plan differs from a fresh one: %s", d)
+			}
+		}
+		return pl, st, nil
+	}
+	c.obs = &observer{}
+	pl, st, err = c.create(ctx)
+	if err == nil {
+		// A memo is a cache: failing to write one fails nothing.
+		_ = m.save(c, pl, st)
+	}
+	return pl, st, err
+}
 
+// create makes the plan (Create without its memo).
+func (c *creator) create(ctx context.Context) (*Plan, *Stats, error) {
+	opt, p, tree, env := c.opt, c.p, c.tree, c.env
 	roots, err := c.roots()
 	if err != nil {
 		return nil, nil, err
@@ -360,16 +407,39 @@ func (c *creator) failedNode(err error) (*Node, error) {
 	n := &Node{ID: se.ID(), Origin: se.Ref.Origin, Flavor: se.Ref.Flavor, Deps: map[DepKind][]string{}}
 	dir := c.portDir(n.Origin)
 	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err == nil && fi.Mode().IsRegular() {
-		dh, err := hashDir(dir, n.Origin)
+		dh, oh, err := c.hashPort(dir, n.Origin)
 		if err != nil {
 			return nil, err
 		}
-		n.PortHash, n.CRC32 = dh.SHA256, CRCString(dh.CRC32)
-		if n.OptionsFileHash, err = hashFile(filepath.Join(c.p.OptionsDir, OptionsName(n.Origin), "options")); err != nil {
-			return nil, fmt.Errorf("options of %s: %w", n.Origin, err)
-		}
+		n.PortHash, n.CRC32, n.OptionsFileHash = dh.SHA256, CRCString(dh.CRC32), oh
+	} else {
+		c.obs.stat(filepath.Join(dir, "Makefile"))
 	}
 	return n, nil
+}
+
+// hashPort hashes the port directory dir of origin and its options file
+// (the options file hash is "" when there is none), for the plan's memo
+// too.
+func (c *creator) hashPort(dir, origin string) (DirHash, string, error) {
+	var names *[]string
+	if c.obs != nil {
+		names = new([]string)
+	}
+	dh, err := hashDir(dir, origin, names)
+	if err != nil {
+		c.obs.fail()
+		return DirHash{}, "", err
+	}
+	optHash, err := hashFile(c.optionsFile(origin))
+	if err != nil {
+		c.obs.fail()
+		return DirHash{}, "", fmt.Errorf("options of %s: %w", origin, err)
+	}
+	if names != nil {
+		c.obs.add(memoUnit{Kind: unitPort, Label: origin, Names: strings.Join((*names)[1:], "\n"), Hash: dh.SHA256, OptHash: optHash})
+	}
+	return dh, optHash, nil
 }
 
 // targetFailures returns the problems that keep an explicit target (not
@@ -451,7 +521,7 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 		}
 	}
 	if all {
-		origins, err := ListPorts(c.p.PortsDir)
+		origins, err := listPorts(c.p.PortsDir, c.obs)
 		if err != nil {
 			return nil, err
 		}
@@ -466,7 +536,9 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 			refs = append(refs, r)
 		}
 	}
-	if fi, err := os.Stat(filepath.Join(c.p.PortsDir, PkgOrigin, "Makefile")); err == nil && !fi.IsDir() {
+	pkgMakefile := filepath.Join(c.p.PortsDir, PkgOrigin, "Makefile")
+	c.obs.stat(pkgMakefile)
+	if fi, err := os.Stat(pkgMakefile); err == nil && !fi.IsDir() {
 		refs = append(refs, portscan.Ref{Origin: PkgOrigin})
 	}
 	return refs, nil
@@ -475,16 +547,31 @@ func (c *creator) roots() ([]portscan.Ref, error) {
 // ListPorts returns every category/port of the tree that has a Makefile,
 // sorted. Top-level directories starting with an upper-case letter (Mk,
 // Tools, Templates, ...) or a dot are not categories.
-func ListPorts(portsDir string) ([]string, error) {
+func ListPorts(portsDir string) ([]string, error) { return listPorts(portsDir, nil) }
+
+// listPorts is ListPorts, telling obs what the list depends on: the
+// directories it read and the Makefiles it did not find.
+func listPorts(portsDir string, obs *observer) (out []string, err error) {
+	var read []string // what the list depends on, for obs
+	if obs != nil {
+		read = []string{}
+		defer func() {
+			if err == nil {
+				obs.add(memoUnit{Kind: unitListing, Path: portsDir, Names: strings.Join(read, "\n"), Hash: hashFields(out...)})
+			}
+		}()
+	}
 	cats, err := os.ReadDir(portsDir)
 	if err != nil {
 		return nil, fmt.Errorf("list ports: %w", err)
 	}
-	var out []string
 	for _, cat := range cats {
 		n := cat.Name()
 		if !cat.IsDir() || n == "" || n[0] == '.' || (n[0] >= 'A' && n[0] <= 'Z') || n == "distfiles" || n == "packages" {
 			continue
+		}
+		if obs != nil {
+			read = append(read, n)
 		}
 		ports, err := os.ReadDir(filepath.Join(portsDir, n))
 		if err != nil {
@@ -494,8 +581,11 @@ func ListPorts(portsDir string) ([]string, error) {
 			if !pd.IsDir() || strings.HasPrefix(pd.Name(), ".") {
 				continue
 			}
-			if fi, err := os.Stat(filepath.Join(portsDir, n, pd.Name(), "Makefile")); err == nil && fi.Mode().IsRegular() {
+			mf := filepath.Join(portsDir, n, pd.Name(), "Makefile")
+			if fi, err := os.Stat(mf); err == nil && fi.Mode().IsRegular() {
 				out = append(out, n+"/"+pd.Name())
+			} else if obs != nil {
+				read = append(read, n+"/"+pd.Name()+"/Makefile")
 			}
 		}
 	}
@@ -540,6 +630,11 @@ func TreeIdentity(ctx context.Context, dir string) (Tree, error) {
 	return t, nil
 }
 
+// optionsFile returns the options file of origin.
+func (c *creator) optionsFile(origin string) string {
+	return filepath.Join(c.p.OptionsDir, OptionsName(origin), "options")
+}
+
 // portDir returns the host directory of origin.
 func (c *creator) portDir(origin string) string {
 	return filepath.Join(c.p.PortsDir, filepath.FromSlash(origin))
@@ -550,15 +645,12 @@ func (c *creator) portDir(origin string) string {
 func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Port, error) {
 	dir := c.portDir(origin)
 	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil || !fi.Mode().IsRegular() {
+		c.obs.stat(filepath.Join(dir, "Makefile"))
 		return nil, fmt.Errorf("%s: %w", dir, portscan.ErrMissingPort)
 	}
-	dh, err := hashDir(dir, origin)
+	dh, optHash, err := c.hashPort(dir, origin)
 	if err != nil {
 		return nil, err
-	}
-	optHash, err := hashFile(filepath.Join(c.p.OptionsDir, OptionsName(origin), "options"))
-	if err != nil {
-		return nil, fmt.Errorf("options of %s: %w", origin, err)
 	}
 	s := &scanned{dir: dh, optHash: optHash}
 	s.optEnv, s.makeEnv = portSettings(c.p, origin, flavor)
@@ -685,10 +777,12 @@ func (c *creator) query(ctx context.Context, origin, flavor string, s *scanned) 
 	dir := c.portDir(origin)
 	vars, err := portscan.Query(ctx, c.makeCmd, dir, flavor, env)
 	if err != nil {
+		c.obs.fail() // it may not fail again
 		return err
 	}
 	ext, err := c.externals(dir, vars)
 	if err != nil {
+		c.obs.fail()
 		return fmt.Errorf("scan %s: %w", origin, err)
 	}
 	s.vars, s.ext = vars, ext

@@ -218,8 +218,12 @@ func (c *creator) inputs(key string) (*Inputs, error) {
 		return nil, nil
 	}
 	b, err := c.opt.DB.Inputs(key)
-	if err != nil || b == nil {
+	if err != nil {
 		return nil, err
+	}
+	c.obs.add(memoUnit{Kind: unitInputs, Path: key, Hash: map[bool]string{true: "1"}[b != nil]})
+	if b == nil {
+		return nil, nil
 	}
 	var in Inputs
 	if err := json.Unmarshal(b, &in); err != nil {
@@ -232,6 +236,17 @@ func (c *creator) inputs(key string) (*Inputs, error) {
 // exist. Hashes are cached in the records database by path, size and
 // modification time, so a warm plan does not re-read every package.
 func (c *creator) packageSHA(p string) (string, error) {
+	sum, err := c.packageSum(p)
+	if err != nil {
+		c.obs.fail()
+		return "", err
+	}
+	c.obs.add(memoUnit{Kind: unitFile, Path: p, Hash: sum})
+	return sum, nil
+}
+
+// packageSum is packageSHA, without telling the plan's memo.
+func (c *creator) packageSum(p string) (string, error) {
 	fi, err := os.Stat(p)
 	if os.IsNotExist(err) {
 		return "", nil

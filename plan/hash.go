@@ -56,21 +56,31 @@ func skipName(name string, isDir, top bool) bool {
 
 // HashPortDir hashes the port directory portsDir/origin.
 func HashPortDir(portsDir, origin string) (DirHash, error) {
-	return hashDir(filepath.Join(portsDir, filepath.FromSlash(origin)), origin)
+	return hashDir(filepath.Join(portsDir, filepath.FromSlash(origin)), origin, nil)
 }
 
 // HashTree hashes any directory (the Mk framework, for instance) with the
 // same rules as a port directory.
 func HashTree(dir string) (DirHash, error) {
-	return hashDir(dir, ".")
+	return hashDir(dir, ".", nil)
 }
 
-func hashDir(dir, label string) (DirHash, error) {
+// hashDir hashes dir, naming its files label/rel in the CRC. When names
+// is not nil, it also lists what the hash read, relative to dir: "" for
+// dir itself, then each subdirectory and file walked, in walk order (the
+// plan memo's stat checks).
+func hashDir(dir, label string, names *[]string) (DirHash, error) {
 	h := sha256.New()
 	var crc uint32
 	var buf []byte
 	var files strings.Builder
-	err := walkSorted(dir, "", func(rel string, d fs.DirEntry) error {
+	if names != nil {
+		*names = append(*names, "")
+	}
+	err := walkSorted(dir, "", names, func(rel string, d fs.DirEntry) error {
+		if names != nil {
+			*names = append(*names, rel)
+		}
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		name := path.Join(label, rel)
 		var content []byte
@@ -118,7 +128,8 @@ func hashDir(dir, label string) (DirHash, error) {
 
 // walkSorted calls fn for every regular file and symlink under dir in
 // lexical order of relative slash paths, skipping what skipName rejects.
-func walkSorted(dir, rel string, fn func(rel string, d fs.DirEntry) error) error {
+// It appends each subdirectory it walks to *dirs when dirs is not nil.
+func walkSorted(dir, rel string, dirs *[]string, fn func(rel string, d fs.DirEntry) error) error {
 	ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
 		return err
@@ -134,7 +145,10 @@ func walkSorted(dir, rel string, fn func(rel string, d fs.DirEntry) error) error
 		}
 		switch {
 		case e.IsDir():
-			if err := walkSorted(dir, r, fn); err != nil {
+			if dirs != nil {
+				*dirs = append(*dirs, r)
+			}
+			if err := walkSorted(dir, r, dirs, fn); err != nil {
 				return err
 			}
 		case e.Type().IsRegular() || e.Type()&fs.ModeSymlink != 0:

@@ -129,7 +129,7 @@ func verifyNode(p *Plan, n *Node) ([]Change, error) {
 	if n.Action == ActionFailed && n.PortHash == "" {
 		return []Change{{Kind: "port", Node: n.ID, Detail: "port directory " + dir + " appeared (it was missing)"}}, nil
 	}
-	h, err := hashDir(dir, n.Origin)
+	h, err := hashDir(dir, n.Origin, nil)
 	if err != nil {
 		return nil, err
 	}

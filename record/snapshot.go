@@ -324,6 +324,9 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 }
 
 // Packages returns the latest package of every node, as of the snapshot.
+// Path is the records database the snapshot was taken of.
+func (s *Snapshot) Path() string { return s.path }
+
 func (s *Snapshot) Packages() (map[string]Package, error) { return s.packages, nil }
 
 // CRCIndex returns the CRC index, as of the snapshot.

@@ -168,10 +168,7 @@ func makePlan(ctx context.Context, l *spec.Loaded, keepGoing bool) (*plan.Plan, 
 	defer plan.CloseStore(db)
 	start := time.Now()
 	p, st, err := plan.Create(ctx, plan.Options{Profile: l.Profile, ProfileSource: l.Source, DB: db, DsynthVersion: Version, KeepGoing: keepGoing})
-	if st != nil {
-		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
-			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
-	}
+	printScanStats(st, time.Since(start))
 	return p, err
 }
 

@@ -76,10 +76,7 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 	if cerr := plan.CloseStore(db); cerr != nil && err == nil {
 		err = cerr
 	}
-	if st != nil {
-		fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
-			st.Nodes, st.MakeRuns, st.CacheHits, time.Since(start).Seconds())
-	}
+	printScanStats(st, time.Since(start))
 	if err != nil {
 		if p != nil && !o.json {
 			// Show what would be built; the error says what failed.
@@ -113,6 +110,20 @@ func runPlan(path string, pf *profileFlags, o planCmdOptions) error {
 		return withCode(exitChanges, nil)
 	}
 	return nil
+}
+
+// printScanStats says what making a plan took (nothing when st is nil):
+// make runs and cache hits, or that the last plan was reused.
+func printScanStats(st *plan.Stats, d time.Duration) {
+	if st == nil {
+		return
+	}
+	fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
+		st.Nodes, st.MakeRuns, st.CacheHits, d.Seconds())
+	if st.Reused {
+		fmt.Fprintf(stderr, "Nothing the last plan was made from has changed (%d paths checked, %d read again): reused it.\n",
+			st.Checked, st.Reread)
+	}
 }
 
 // renderPlan prints the plan for a person: what changes (new, changed,

@@ -1,0 +1,697 @@
+package plan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The plan memo (docs/plan.md, "The plan memo") lets a re-plan of an
+// unchanged tree reuse the last plan of its profile: every file,
+// directory and records entry the plan was made from is listed with its
+// stat signature and content hash, and a re-plan whose settings,
+// environment and records match re-stats them instead of loading every
+// port. A file whose signature changed, or was too recent to be trusted,
+// is read again and compared by content.
+
+// memoVersion changes whenever what a memo holds, or what Create makes
+// of it, changes.
+const memoVersion = "dsynth-planmemo-1"
+
+// memoMagic starts every memo file.
+var memoMagic = [8]byte{'d', 's', 'y', 'n', 'p', 'm', 'm', '1'}
+
+// racySlack is how long before a plan started a file must have last
+// changed for its stat signature alone to vouch for its content later: a
+// file changed within its file system's timestamp granularity of the
+// plan reading it could change again with the same signature. Younger
+// entries are marked racy and read again by content on reuse (as git
+// does with its index).
+const racySlack = 2 * time.Second
+
+// memoNow is the clock of the racy checks (tests move it).
+var memoNow = time.Now
+
+// memoEnv selects the memo: "" uses it, "off" never does, "check" also
+// makes a fresh plan on every reuse and fails when the two differ (the
+// tests run with it).
+const memoEnv = "DSYNTH_PLAN_MEMO"
+
+// fileSig is what a stat says of a path; Mode 0 means it does not exist.
+type fileSig struct {
+	Dev, Ino     uint64
+	Mode         uint32
+	Size         int64
+	Mtime, Ctime int64
+}
+
+// racy reports whether s changed too recently (at or after bound, in
+// Unix nanoseconds) to vouch for the content read.
+func (s fileSig) racy(bound int64) bool {
+	return s.Mode != 0 && (s.Mtime >= bound || s.Ctime >= bound)
+}
+
+// unitKind says what a memo unit stands for and how its content is
+// compared again.
+type unitKind byte
+
+const (
+	// unitPort is a port directory (Label is its origin): Hash is
+	// hashDir's SHA256; Names what it read.
+	unitPort unitKind = 'p'
+	// unitFile is a file hashed whole (an options file, a package): Hash
+	// is its hex SHA-256, "" when it does not exist.
+	unitFile unitKind = 'f'
+	// unitExternal is an external input (externalHash; a directory when
+	// Path ends in a separator, then with its Names).
+	unitExternal unitKind = 'x'
+	// unitStat is a path whose kind alone matters (a Makefile found
+	// missing, or found): Hash is statKind's.
+	unitStat unitKind = 's'
+	// unitListing is the list of a tree's ports (listPorts): Hash is
+	// the hash of the list, Names the directories it read and the
+	// Makefiles it did not find, relative to Path.
+	unitListing unitKind = 'l'
+	// unitInputs is a records lookup of input components: Path is the
+	// input key, Hash "1" when they were stored.
+	unitInputs unitKind = 'i'
+)
+
+// memoUnit is one thing a plan was made from.
+type memoUnit struct {
+	Kind unitKind
+	// Path is the file or directory (the input key of unitInputs); ""
+	// for unitPort, whose directory and options file follow from Label.
+	Path string
+	// Label is unitPort's origin (hashDir's label).
+	Label string
+	// Names are what a directory's hash or listing read besides the
+	// directory itself, relative to it, one per line.
+	Names string
+	// Sum is the digest of the stat signatures of everything the unit
+	// read (sigSum); Racy says one of them changed too close to the plan
+	// to vouch for its content.
+	Sum  [16]byte
+	Racy bool
+	// Hash is the content hash the plan used; OptHash is unitPort's
+	// options file hash ("" when there is none).
+	Hash, OptHash string
+}
+
+// memoHead is the first value of a memo file.
+type memoHead struct {
+	Version string
+	Key     string
+	Units   int
+	Nodes   int
+	PkgNode string
+	Order   []string
+	Stats   Stats
+}
+
+// observer collects the units of the plan being made (nil: not
+// memoizing); bad is set when something the plan saw cannot be vouched
+// for by its inputs (a make run or a read failed: it may not fail again).
+type observer struct {
+	mu    sync.Mutex
+	units []memoUnit
+	bad   atomic.Bool
+}
+
+func (o *observer) add(u memoUnit) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.units = append(o.units, u)
+	o.mu.Unlock()
+}
+
+// stat adds a unitStat of p.
+func (o *observer) stat(p string) {
+	if o != nil {
+		o.add(memoUnit{Kind: unitStat, Path: p, Hash: statKind(p)})
+	}
+}
+
+// statKind is what p is, as the planner's checks see it (following
+// links): "-" nothing, "d" a directory, "f" a regular file, "o" other.
+func statKind(p string) string {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return "-"
+	case fi.IsDir():
+		return "d"
+	case fi.Mode().IsRegular():
+		return "f"
+	}
+	return "o"
+}
+
+// fail says the plan being made is not to be memoized.
+func (o *observer) fail() {
+	if o != nil {
+		o.bad.Store(true)
+	}
+}
+
+// memo is the memo file of a profile and the key its plan must match.
+type memo struct {
+	path  string
+	key   string
+	start time.Time
+}
+
+// memoPath is where the plans of profile keep their memo: beside the
+// records database they plan with.
+func memoPath(records, profile string) string {
+	s := sha256.Sum256([]byte(profile))
+	return filepath.Join(filepath.Dir(records), "planmemo", hex.EncodeToString(s[:8])+".memo")
+}
+
+// openMemo returns the memo of c's plan, nil when it has none: no records
+// database file, the memo turned off, or a system without change times.
+func (c *creator) openMemo() (*memo, error) {
+	if !memoSupported || c.opt.DB == nil || os.Getenv(memoEnv) == "off" {
+		return nil, nil
+	}
+	// The memo lives beside the records: a store that is not a file
+	// keeps none.
+	db, ok := c.opt.DB.(interface{ Path() string })
+	if !ok || db.Path() == "" {
+		return nil, nil
+	}
+	key, err := c.memoKey()
+	if err != nil || key == "" {
+		return nil, err
+	}
+	return &memo{path: memoPath(db.Path(), c.p.Name), key: key, start: memoNow()}, nil
+}
+
+// memoKey identifies everything a plan is made from besides the files
+// and records entries its units list: the planner itself (this
+// executable), the options, settings, tree identity, environment and the
+// package records. "" when the executable cannot be identified.
+func (c *creator) memoKey() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil
+	}
+	es, ok := statSig(exe, false)
+	if !ok || es.Mode == 0 {
+		return "", nil
+	}
+	settings, err := json.Marshal(c.p)
+	if err != nil {
+		return "", fmt.Errorf("plan memo: %w", err)
+	}
+	tree, _ := json.Marshal(c.tree)
+	env, _ := json.Marshal(c.env)
+	h := sha256.New()
+	for _, f := range []string{memoVersion, scanVersion, exe, fmt.Sprint(es), string(settings),
+		string(c.opt.ProfileSource), c.opt.DsynthVersion, strings.Join(c.opt.Force, "\x00"),
+		strconv.FormatBool(c.opt.ForceAll), strconv.FormatBool(c.opt.KeepGoing),
+		string(tree), string(env), strings.Join(c.hostEnv, "\x00"), c.makeCmd} {
+		writeField(h, []byte(f))
+	}
+	pkgs, err := c.opt.DB.Packages()
+	if err != nil {
+		return "", err
+	}
+	ids := make([]string, 0, len(pkgs))
+	for id := range pkgs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		b, err := json.Marshal(pkgs[id])
+		if err != nil {
+			return "", fmt.Errorf("plan memo: %w", err)
+		}
+		writeField(h, []byte(id))
+		writeField(h, b)
+	}
+	crcs, err := c.opt.DB.CRCIndex()
+	if err != nil {
+		return "", err
+	}
+	ids = ids[:0]
+	for id := range crcs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	writeField(h, []byte("crc"))
+	for _, id := range ids {
+		b, err := json.Marshal(crcs[id])
+		if err != nil {
+			return "", fmt.Errorf("plan memo: %w", err)
+		}
+		writeField(h, []byte(id))
+		writeField(h, b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// errStale says a memo does not stand for the plan being made.
+var errStale = errors.New("stale")
+
+// reuse returns the memoized plan when nothing it was made from changed,
+// nil when something did (or there is no usable memo). Only a canceled
+// context is an error.
+func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
+	pl, st, units, reread, err := m.read(ctx, c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, nil
+	}
+	if reread > 0 {
+		// Make the next reuse a stat check again: the content read now
+		// vouches for the signatures taken now.
+		_ = m.write(c, units, pl.Ports, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
+	}
+	st.Reused, st.Reread = true, reread
+	for i := range units {
+		if units[i].Kind != unitInputs {
+			st.Checked += 1 + strings.Count(units[i].Names, "\n")
+			if units[i].Names != "" {
+				st.Checked++
+			}
+			if units[i].Kind == unitPort {
+				st.Checked++
+			}
+		}
+	}
+	st.CacheHits, st.Loads, st.MakeRuns = st.Loads, 0, 0
+	return pl, st, nil
+}
+
+// read reads and checks the memo: its key, then every unit, then the
+// nodes. It returns the plan, the memoized stats, the units (signatures
+// as checked now) and how many units were read again by content.
+func (m *memo) read(ctx context.Context, c *creator) (*Plan, *Stats, []memoUnit, int, error) {
+	// The file is read once, summed as it is decoded; nothing of it is
+	// used before the sum matches (a unit read wrong can only make the
+	// check fail or read something again).
+	f, err := os.Open(m.path)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	body := fi.Size() - int64(len(memoMagic)) - 8 - sha256.Size
+	var magic [8]byte
+	if body < 0 {
+		return nil, nil, nil, 0, errStale
+	}
+	if _, err := io.ReadFull(f, magic[:]); err != nil || magic != memoMagic {
+		return nil, nil, nil, 0, errStale
+	}
+	sum := sha256.New()
+	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), sum), 1<<16)
+	dec := gob.NewDecoder(br)
+	var head memoHead
+	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.Key != m.key {
+		return nil, nil, nil, 0, errStale
+	}
+	units := make([]memoUnit, 0, head.Units)
+	for len(units) < head.Units {
+		var chunk []memoUnit
+		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
+			return nil, nil, nil, 0, errStale
+		}
+		units = append(units, chunk...)
+	}
+	reread, err := c.checkUnits(ctx, units)
+	if err != nil {
+		return nil, nil, nil, 0, err
+	}
+	nodes := make([]Node, 0, head.Nodes)
+	for len(nodes) < head.Nodes {
+		var chunk []Node
+		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
+			return nil, nil, nil, 0, errStale
+		}
+		nodes = append(nodes, chunk...)
+	}
+	// Sum the rest of the body (there should be none), then check it.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return nil, nil, nil, 0, errStale
+	}
+	var trailer [8 + sha256.Size]byte
+	if _, err := f.ReadAt(trailer[:], fi.Size()-int64(len(trailer))); err != nil ||
+		binary.LittleEndian.Uint64(trailer[:8]) != uint64(body) || !bytes.Equal(trailer[8:], sum.Sum(nil)) {
+		return nil, nil, nil, 0, errStale
+	}
+	for i := range nodes {
+		if nodes[i].Deps == nil {
+			nodes[i].Deps = map[DepKind][]string{}
+		}
+	}
+	if head.Order == nil {
+		head.Order = []string{}
+	}
+	pl := &Plan{
+		DsynthVersion: c.opt.DsynthVersion, Settings: *c.p, ProfileSource: string(c.opt.ProfileSource),
+		Tree: c.tree, Environment: c.env, Ports: nodes, PkgNode: head.PkgNode, Order: head.Order,
+	}
+	st := head.Stats
+	return pl, &st, units, reread, nil
+}
+
+// checkUnits checks every unit against the file system and the records,
+// in parallel: a unit whose signatures match (and were not racy) stands;
+// another is read again and compared by content. It returns how many
+// were read again, or errStale when one changed.
+func (c *creator) checkUnits(ctx context.Context, units []memoUnit) (int, error) {
+	for i := range units {
+		if units[i].Kind != unitInputs {
+			continue
+		}
+		have, err := c.opt.DB.HasInputs(units[i].Path)
+		if err != nil || have != (units[i].Hash == "1") {
+			return 0, errStale
+		}
+	}
+	workers := runtime.NumCPU()
+	var next, reread atomic.Int64
+	var stale atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stale.Load() {
+				i := int(next.Add(256)) - 256
+				if i >= len(units) {
+					return
+				}
+				if ctx.Err() != nil {
+					stale.Store(true)
+					return
+				}
+				for j := i; j < min(i+256, len(units)); j++ {
+					ok, again := c.checkUnit(&units[j])
+					if !ok {
+						stale.Store(true)
+						return
+					}
+					if again {
+						reread.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if stale.Load() {
+		return 0, errStale
+	}
+	return int(reread.Load()), nil
+}
+
+// checkUnit checks one unit and updates its Sum to what it is now;
+// again is true when it was read again by content.
+func (c *creator) checkUnit(u *memoUnit) (ok, again bool) {
+	if u.Kind == unitInputs {
+		return true, false
+	}
+	sum, racy, ok := c.sigSum(u, 0)
+	if !ok {
+		return false, false
+	}
+	if sum == u.Sum && !u.Racy {
+		return true, false
+	}
+	u.Sum, u.Racy = sum, racy
+	var h string
+	var err error
+	switch u.Kind {
+	case unitPort:
+		var d DirHash
+		if d, err = hashDir(c.portDir(u.Label), u.Label, nil); err == nil && d.SHA256 == u.Hash {
+			h, err = hashFile(c.optionsFile(u.Label))
+			return err == nil && h == u.OptHash, true
+		}
+		return false, true
+	case unitFile:
+		h, err = sha256File(u.Path)
+	case unitExternal:
+		h, err = externalHash(u.Path)
+	case unitStat:
+		h = statKind(u.Path)
+	case unitListing:
+		var l []string
+		l, err = listPorts(u.Path, nil)
+		h = hashFields(l...)
+	default:
+		return false, true
+	}
+	return err == nil && h == u.Hash, true
+}
+
+// sigSum digests the stat signatures of what u read, as they are now,
+// and says whether one changed at or after bound (Unix nanoseconds; 0:
+// not asked). What a directory walk read is stat'ed itself (the walk
+// reads links as links); the rest (the walked directory, files read, a
+// listing's directories and Makefiles) is followed, as the planner opens
+// it. ok is false when something cannot be stat'ed.
+func (c *creator) sigSum(u *memoUnit, bound int64) (sum [16]byte, racy, ok bool) {
+	h := sha256.New()
+	var b [44]byte
+	add := func(p string, lstat bool) bool {
+		s, ok := statSig(p, lstat)
+		if !ok {
+			return false
+		}
+		binary.LittleEndian.PutUint64(b[0:], s.Dev)
+		binary.LittleEndian.PutUint64(b[8:], s.Ino)
+		binary.LittleEndian.PutUint32(b[16:], s.Mode)
+		binary.LittleEndian.PutUint64(b[20:], uint64(s.Size))
+		binary.LittleEndian.PutUint64(b[28:], uint64(s.Mtime))
+		binary.LittleEndian.PutUint64(b[36:], uint64(s.Ctime))
+		h.Write(b[:])
+		if bound != 0 && s.racy(bound) {
+			racy = true
+		}
+		return true
+	}
+	root := u.Path
+	if u.Kind == unitPort {
+		root = c.portDir(u.Label)
+	}
+	if !add(root, false) {
+		return sum, false, false
+	}
+	for rest := u.Names; rest != ""; {
+		name, tail, _ := strings.Cut(rest, "\n")
+		rest = tail
+		if !add(filepath.Join(root, filepath.FromSlash(name)), u.Kind != unitListing) {
+			return sum, false, false
+		}
+	}
+	if u.Kind == unitPort && !add(c.optionsFile(u.Label), false) {
+		return sum, false, false
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, racy, true
+}
+
+// save writes the memo of the plan c made: every unit with its
+// signatures, the external inputs c hashed, then the nodes. A unit that
+// changed after the plan started (racySlack before it) is marked racy.
+// Nothing is written when the plan saw something it cannot vouch for.
+func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
+	if c.obs.bad.Load() {
+		return nil
+	}
+	units := c.obs.units
+	var ext []string
+	c.hashes.Range(func(k, _ any) bool {
+		ext = append(ext, k.(string))
+		return true
+	})
+	sort.Strings(ext)
+	for _, p := range ext {
+		v, _ := c.hashes.Load(p)
+		u := memoUnit{Kind: unitExternal, Path: p, Hash: v.(string)}
+		if strings.HasSuffix(p, string(filepath.Separator)) && v.(string) != "-" {
+			var names []string
+			d, err := hashDir(p, ".", &names)
+			if err != nil || d.SHA256 != u.Hash {
+				return nil // changed while planning
+			}
+			u.Names = strings.Join(names[1:], "\n")
+		}
+		units = append(units, u)
+	}
+	bound := m.start.Add(-racySlack).UnixNano()
+	for i := range units {
+		u := &units[i]
+		if u.Kind == unitInputs {
+			continue
+		}
+		var ok bool
+		if u.Sum, u.Racy, ok = c.sigSum(u, bound); !ok {
+			return nil
+		}
+	}
+	return m.write(c, units, pl.Ports, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
+}
+
+// write writes a memo file (to a temporary file renamed over the old
+// one, so that a reader sees one memo or the other): magic, the gob
+// stream of head, units and nodes in chunks, its length and SHA-256.
+func (m *memo) write(c *creator, units []memoUnit, nodes []Node, head memoHead) error {
+	head.Version, head.Key, head.Units, head.Nodes = memoVersion, m.key, len(units), len(nodes)
+	if err := os.MkdirAll(filepath.Dir(m.path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(m.path), ".memo-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	sum := sha256.New()
+	n := &countWriter{}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if _, err := bw.Write(memoMagic[:]); err != nil {
+		return err
+	}
+	enc := gob.NewEncoder(io.MultiWriter(bw, sum, n))
+	if err := enc.Encode(&head); err != nil {
+		return err
+	}
+	for i := 0; i < len(units); i += 4096 {
+		if err := enc.Encode(units[i:min(i+4096, len(units))]); err != nil {
+			return err
+		}
+	}
+	// Recipe and Files only serve the plan being made (its input
+	// components, already stored): a reused plan has none.
+	chunk := make([]Node, 0, 1024)
+	for i := 0; i < len(nodes); i += 1024 {
+		chunk = append(chunk[:0], nodes[i:min(i+1024, len(nodes))]...)
+		for j := range chunk {
+			chunk[j].Recipe, chunk[j].Files = "", ""
+		}
+		if err := enc.Encode(chunk); err != nil {
+			return err
+		}
+	}
+	var trailer [8]byte
+	binary.LittleEndian.PutUint64(trailer[:], uint64(n.n))
+	bw.Write(trailer[:])
+	bw.Write(sum.Sum(nil))
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), m.path)
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }
+
+// sha256File is the hex SHA-256 of a file's content, read in pieces; ""
+// when it does not exist.
+func sha256File(p string) (string, error) {
+	f, err := os.Open(p)
+	if os.IsNotExist(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// memoDiff says how a reused plan differs from a fresh one ("" when it
+// does not), for DSYNTH_PLAN_MEMO=check.
+func memoDiff(reused, fresh *Plan) string {
+	if reused.PkgNode != fresh.PkgNode {
+		return fmt.Sprintf("pkg node %q, fresh %q", reused.PkgNode, fresh.PkgNode)
+	}
+	if !reflect.DeepEqual(reused.Order, fresh.Order) {
+		return "the build order differs"
+	}
+	if len(reused.Ports) != len(fresh.Ports) {
+		return fmt.Sprintf("%d nodes, fresh %d", len(reused.Ports), len(fresh.Ports))
+	}
+	for i := range reused.Ports {
+		a, b := reflect.ValueOf(reused.Ports[i]), reflect.ValueOf(fresh.Ports[i])
+		for j := 0; j < a.NumField(); j++ {
+			if f := a.Type().Field(j).Name; f == "Recipe" || f == "Files" {
+				continue // not kept
+			}
+			x, y := a.Field(j), b.Field(j)
+			if (x.Kind() == reflect.Map || x.Kind() == reflect.Slice) && x.Len() == 0 && y.Len() == 0 {
+				continue
+			}
+			if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+				return fmt.Sprintf("node %s: %s is %v, fresh %v", fresh.Ports[i].ID, a.Type().Field(j).Name, x, y)
+			}
+		}
+	}
+	return ""
+}
+
+// memoUnitsOf is for tests: the units of the memo at path.
+func memoUnitsOf(path string) ([]memoUnit, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(memoMagic) {
+		return nil, errStale
+	}
+	dec := gob.NewDecoder(bytes.NewReader(b[len(memoMagic):]))
+	var head memoHead
+	if err := dec.Decode(&head); err != nil {
+		return nil, err
+	}
+	var units []memoUnit
+	for len(units) < head.Units {
+		var chunk []memoUnit
+		if err := dec.Decode(&chunk); err != nil {
+			return nil, err
+		}
+		units = append(units, chunk...)
+	}
+	return units, nil
+}

@@ -1,0 +1,177 @@
+package plan
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestMain runs every test of the package with the plan memo checked: a
+// reused plan is compared with a fresh one, and any difference fails the
+// Create that reused it.
+func TestMain(m *testing.M) {
+	os.Setenv(memoEnv, "check")
+	os.Exit(m.Run())
+}
+
+// trustClock makes every file of the test older than the racy window
+// (as if the plans ran an hour later), so that a memo's signatures
+// vouch for content; it returns what restores the clock.
+func trustClock(t *testing.T) {
+	memoNow = func() time.Time { return time.Now().Add(time.Hour) }
+	t.Cleanup(func() { memoNow = time.Now })
+}
+
+// TestMemoReuse plans a tree, changes one input after another and checks
+// that each re-plan reuses the last plan exactly when nothing it was
+// made from changed, and is the plan a memo-less Create makes either way.
+func TestMemoReuse(t *testing.T) {
+	trustClock(t)
+	tree := miniTree(t)
+	base := t.TempDir()
+	prof := testProfile(tree, base, "all")
+	db := openDB(t, base)
+	enc := func(p *Plan) []byte {
+		b, err := Encode(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	plan := func(step string, wantReused bool, wantReread int) *Plan {
+		t.Helper()
+		p, st := mustCreate(t, Options{Profile: prof, DB: db})
+		if st.Reused != wantReused || (wantReused && st.Reread != wantReread) {
+			t.Fatalf("%s: reused %v (reread %d), want %v (reread %d)", step, st.Reused, st.Reread, wantReused, wantReread)
+		}
+		t.Setenv(memoEnv, "off")
+		fresh, _ := mustCreate(t, Options{Profile: prof, DB: db})
+		t.Setenv(memoEnv, "check")
+		if !bytes.Equal(enc(p), enc(fresh)) {
+			t.Fatalf("%s: the plan differs from a fresh one", step)
+		}
+		return p
+	}
+	plan("cold", false, 0)
+	memo := memoPath(db.Path(), prof.Name)
+	if _, err := os.Stat(memo); err != nil {
+		t.Fatalf("no memo after a plan: %v", err)
+	}
+	if p := plan("unchanged", true, 0); len(p.Ports) != 8 {
+		t.Fatalf("reused plan has %d nodes", len(p.Ports))
+	}
+	later := time.Now().Add(time.Minute)
+	makefile := filepath.Join(tree, "devel/lib/Makefile")
+	if err := os.Chtimes(makefile, later, later); err != nil {
+		t.Fatal(err)
+	}
+	plan("touched, same content", true, 1)
+	plan("after the touch", true, 0)
+
+	steps := []struct {
+		name   string
+		change func()
+	}{
+		{"port Makefile edited", func() { appendFile(t, makefile, "# a comment\n") }},
+		{"file added to a port", func() { writeFiles(t, tree, map[string]string{"devel/lib/files/patch-b": "b\n"}) }},
+		{"file removed from a port", func() { remove(t, filepath.Join(tree, "devel/lib/files/patch-b")) }},
+		{"options file created", func() {
+			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_SET+=X11\n"})
+		}},
+		{"new port", func() {
+			writeFiles(t, tree, map[string]string{"misc/new/Makefile": "PORTNAME=new\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
+		}},
+		{"new category", func() {
+			writeFiles(t, tree, map[string]string{"games/x/Makefile": "PORTNAME=x\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
+		}},
+		{"port gone", func() { remove(t, filepath.Join(tree, "games")) }},
+		{"framework edited", func() { appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# a comment\n") }},
+		{"records changed", func() {
+			p, _ := mustCreate(t, Options{Profile: prof})
+			markBuilt(t, db, p)
+		}},
+		{"package removed", func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
+		{"profile changed", func() { prof.MakeConf = map[string]string{"CFLAGS": "-O3"} }},
+		{"memo corrupt", func() { flipByte(t, memo) }},
+		{"memo truncated", func() { truncate(t, memo) }},
+	}
+	for _, s := range steps {
+		s.change()
+		plan(s.name, false, 0)
+		plan(s.name+", again", true, 0)
+	}
+}
+
+// TestMemoRacy: files changed within racySlack of a plan are marked racy
+// in its memo and read again by content when it is reused.
+func TestMemoRacy(t *testing.T) {
+	tree := miniTree(t)
+	base := t.TempDir()
+	prof := testProfile(tree, base, "all")
+	db := openDB(t, base)
+	mustCreate(t, Options{Profile: prof, DB: db})
+	units, err := memoUnitsOf(memoPath(db.Path(), prof.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	racy := 0
+	for _, u := range units {
+		if u.Kind == unitPort && !u.Racy {
+			t.Errorf("port %s written just now is not racy", u.Label)
+		}
+		if u.Racy {
+			racy++
+		}
+	}
+	_, st := mustCreate(t, Options{Profile: prof, DB: db})
+	if !st.Reused || st.Reread != racy || racy == 0 {
+		t.Fatalf("reused %v, reread %d of %d racy units", st.Reused, st.Reread, racy)
+	}
+}
+
+// TestMemoNotForFailedMake: a plan in which a make run failed is not
+// memoized (the failure may not happen again).
+func TestMemoNotForFailedMake(t *testing.T) {
+	trustClock(t)
+	tree := miniTree(t)
+	writeFiles(t, tree, map[string]string{"misc/bad/Makefile": "PORTNAME=bad\n.error broken on purpose\n"})
+	base := t.TempDir()
+	prof := testProfile(tree, base, "all")
+	db := openDB(t, base)
+	mustCreate(t, Options{Profile: prof, DB: db})
+	if _, st := mustCreate(t, Options{Profile: prof, DB: db}); st.Reused || st.MakeRuns != 1 {
+		t.Fatalf("reused %v with %d make runs, want a fresh plan re-running the failed make", st.Reused, st.MakeRuns)
+	}
+}
+
+func remove(t *testing.T, p string) {
+	t.Helper()
+	if err := os.RemoveAll(p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func flipByte(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x55
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func truncate(t *testing.T, p string) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b[:len(b)-len(b)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
