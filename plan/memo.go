@@ -670,28 +670,3 @@ func memoDiff(reused, fresh *Plan) string {
 	}
 	return ""
 }
-
-// memoUnitsOf is for tests: the units of the memo at path.
-func memoUnitsOf(path string) ([]memoUnit, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) < len(memoMagic) {
-		return nil, errStale
-	}
-	dec := gob.NewDecoder(bytes.NewReader(b[len(memoMagic):]))
-	var head memoHead
-	if err := dec.Decode(&head); err != nil {
-		return nil, err
-	}
-	var units []memoUnit
-	for len(units) < head.Units {
-		var chunk []memoUnit
-		if err := dec.Decode(&chunk); err != nil {
-			return nil, err
-		}
-		units = append(units, chunk...)
-	}
-	return units, nil
-}

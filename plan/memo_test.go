@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"encoding/gob"
 	"os"
 	"path/filepath"
 	"testing"
@@ -174,4 +175,29 @@ func truncate(t *testing.T, p string) {
 	if err := os.WriteFile(p, b[:len(b)-len(b)/3], 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// memoUnitsOf returns the units of the memo at path.
+func memoUnitsOf(path string) ([]memoUnit, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < len(memoMagic) {
+		return nil, errStale
+	}
+	dec := gob.NewDecoder(bytes.NewReader(b[len(memoMagic):]))
+	var head memoHead
+	if err := dec.Decode(&head); err != nil {
+		return nil, err
+	}
+	var units []memoUnit
+	for len(units) < head.Units {
+		var chunk []memoUnit
+		if err := dec.Decode(&chunk); err != nil {
+			return nil, err
+		}
+		units = append(units, chunk...)
+	}
+	return units, nil
 }

@@ -29,7 +29,8 @@ import (
 // at most once, so they are not kept in memory: the snapshot spills them
 // to an unlinked temporary file (next to the records, else in TMPDIR) and
 // keeps only an index, reading an entry back when the planner asks for
-// it. They are copied 2 MB per transaction (maxSnapshotTx), the database
+// it. They are copied when the planner first asks for one (a plan that
+// reuses the last one asks for none), and 2 MB per transaction (maxSnapshotTx), the database
 // closed in between (bbolt maps the file: pages read in one open stay in
 // the process's resident set until it is closed), so the copy is not one
 // point in time; the cache is keyed by content, so an entry written or
@@ -38,6 +39,11 @@ import (
 type Snapshot struct {
 	path    string
 	timeout time.Duration
+
+	// spilled copies the cache and the inputs into spill, once, when
+	// first needed; spillErr is how that went.
+	spilled  sync.Once
+	spillErr error
 
 	mu sync.RWMutex
 	// spill holds the spilled values; size is its length.
@@ -50,6 +56,8 @@ type Snapshot struct {
 	uses     *useIndex
 	packages map[string]Package
 	crcs     map[string]CRCEntry
+	// empty is true when there was no database to copy.
+	empty bool
 }
 
 // span is where a spilled value is.
@@ -69,7 +77,7 @@ func LoadSnapshot(path string, timeout time.Duration) (*Snapshot, error) {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	s := &Snapshot{path: path, timeout: timeout, cache: &sumIndex[span]{}, inputs: &sumIndex[span]{},
+	s := &Snapshot{path: path, timeout: timeout, empty: true, cache: &sumIndex[span]{}, inputs: &sumIndex[span]{},
 		uses: &useIndex{}, packages: map[string]Package{}, crcs: map[string]CRCEntry{}}
 	// A missing or empty file (created and never written) holds nothing
 	// yet; UpdateCache makes it a database.
@@ -79,11 +87,22 @@ func LoadSnapshot(path string, timeout time.Duration) (*Snapshot, error) {
 	if err := s.view(func(tx *bolt.Tx) error { return s.loadSmall(tx) }); err != nil {
 		return nil, fmt.Errorf("records %s: snapshot: %w", path, err)
 	}
-	if err := s.spillBuckets(); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("records %s: snapshot: %w", path, err)
-	}
+	s.empty = false
 	return s, nil
+}
+
+// spillOnce spills the cache and the inputs the first time it is called
+// (see Snapshot); s.mu must not be held.
+func (s *Snapshot) spillOnce() error {
+	s.spilled.Do(func() {
+		if s.empty {
+			return
+		}
+		if err := s.spillBuckets(); err != nil {
+			s.spillErr = fmt.Errorf("records %s: snapshot: %w", s.path, err)
+		}
+	})
+	return s.spillErr
 }
 
 // view runs fn in a read-only transaction of its own open of the file.
@@ -224,6 +243,9 @@ func (s *Snapshot) read(sp span) ([]byte, error) {
 
 // get returns the value of idx's key, or nil.
 func (s *Snapshot) get(idx *sumIndex[span], key string) ([]byte, error) {
+	if err := s.spillOnce(); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if idx == nil {
@@ -260,6 +282,9 @@ func (s *Snapshot) PackageHash(profile string, f PackageFile) (string, bool, err
 
 // HasInputs reports whether the components of input key are stored.
 func (s *Snapshot) HasInputs(key string) (bool, error) {
+	if err := s.spillOnce(); err != nil {
+		return false, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.inputs == nil {
@@ -281,6 +306,9 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 	s.mu.RUnlock()
 	if closed {
 		return fmt.Errorf("records %s: snapshot already closed", s.path)
+	}
+	if err := s.spillOnce(); err != nil {
+		return err
 	}
 	puts := u.puts()
 	for _, c := range chunks(puts) {
@@ -323,10 +351,10 @@ func (s *Snapshot) UpdateCache(u *CacheUpdate) error {
 	return nil
 }
 
-// Packages returns the latest package of every node, as of the snapshot.
 // Path is the records database the snapshot was taken of.
 func (s *Snapshot) Path() string { return s.path }
 
+// Packages returns the latest package of every node, as of the snapshot.
 func (s *Snapshot) Packages() (map[string]Package, error) { return s.packages, nil }
 
 // CRCIndex returns the CRC index, as of the snapshot.
@@ -335,6 +363,7 @@ func (s *Snapshot) CRCIndex() (map[string]CRCEntry, error) { return s.crcs, nil 
 // Close releases the snapshot's temporary file and its memory: it reads
 // as empty afterwards.
 func (s *Snapshot) Close() error {
+	s.spilled.Do(func() {}) // none after this (one under way is waited for)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cache, s.inputs, s.uses = nil, nil, nil
