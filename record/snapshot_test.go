@@ -210,3 +210,44 @@ func TestSnapshotIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotCopiesWhenAsked: the cache and the inputs are copied when a
+// plan first asks for one of them, not when the snapshot is taken, and
+// not at all once it is closed.
+func TestSnapshotCopiesWhenAsked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateCache(&CacheUpdate{Profile: "p", Scans: map[string][]byte{"k1": []byte("v1")}, Inputs: map[string][]byte{"ik": []byte("{}")}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := LoadSnapshot(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.spill != nil {
+		t.Fatal("the snapshot copied the cache before anything asked for it")
+	}
+	if ok, err := s.HasInputs("ik"); !ok || err != nil {
+		t.Fatalf("HasInputs = %v, %v", ok, err)
+	}
+	if s.spill == nil {
+		t.Fatal("no copy after HasInputs")
+	}
+	if v, _, err := s.Scan("p", "a/b@", "k1"); string(v) != "v1" || err != nil {
+		t.Fatalf("Scan = %q, %v", v, err)
+	}
+	s.Close()
+
+	s, err = LoadSnapshot(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if v, _, err := s.Scan("p", "a/b@", "k1"); v != nil || err != nil || s.spill != nil {
+		t.Fatalf("Scan of a closed snapshot = %q, %v (spill %v)", v, err, s.spill)
+	}
+}
