@@ -13,15 +13,22 @@ import (
 	"github.com/go-dsynth/dsynth/record"
 )
 
+// chromiumOptions are how the tests run headless Chromium at w x h: its
+// temporary files (the singleton socket directory it leaves when killed)
+// go to a folder of the test, removed with it.
+func chromiumOptions(t *testing.T, w, h int) []chromedp.ExecAllocatorOption {
+	t.Helper()
+	exe := chromium(t)
+	return append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(w, h), chromedp.Env("TMPDIR="+t.TempDir()))
+}
+
 // openDashboard starts headless Chromium (stopped with the test) at w x h
 // on the served dashboard, logged in with the read key.
 func openDashboard(t *testing.T, ts *testServer, w, h int, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	exe := chromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(w, h))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), append(chromiumOptions(t, w, h), extra...)...)
 	t.Cleanup(cancelA)
 	ctx, cancelC := chromedp.NewContext(actx)
 	t.Cleanup(cancelC)

@@ -47,7 +47,7 @@ func artifactDir(t *testing.T) string {
 // live, without reloading the page.
 func TestDashboardLive(t *testing.T) {
 	needRoot(t)
-	exe := chromium(t)
+	chromium(t) // skip early when there is no Chromium
 	// pkg, then libmini and unpack-helper in parallel, then minicat.
 	ts := newTestServer(t, serverOpts{targets: `["misc/minicat", "archivers/unpack-helper"]`, workers: 2})
 	var start buildResponse
@@ -66,10 +66,7 @@ func TestDashboardLive(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.Flag("headless", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.WindowSize(1280, 1500))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t, 1280, 1500)...)
 	defer cancelA()
 	ctx, cancelC := chromedp.NewContext(actx)
 	defer cancelC()
