@@ -98,6 +98,10 @@ type Stats struct {
 	// read again by content (changed or too recent a stat).
 	Reused          bool
 	Checked, Reread int
+	// FromMemo counts the loads (of CacheHits) taken from the last
+	// plan's memo: ports whose directory, options and external inputs
+	// did not change, planned with the same settings.
+	FromMemo int
 }
 
 // scanned is what load knows of a port while it loads: its make variables
@@ -156,8 +160,10 @@ type creator struct {
 	// defaultNode maps a scanned origin to its default flavor's node ID.
 	defaultNode map[string]string
 	// obs collects what the plan is made from, for its memo (nil: no
-	// memo).
-	obs *observer
+	// memo); reuse holds the loads the memo has for it, by reuseKey.
+	obs      *observer
+	reuse    map[string]*reusedLoad
+	fromMemo atomic.Int64
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -221,6 +227,15 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	}
 	c.obs = &observer{}
 	pl, st, err = c.create(ctx)
+	if err == nil && st.FromMemo > 0 && os.Getenv(memoEnv) == "check" {
+		fresh, _, err := newCreator().create(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("plan memo check: %w", err)
+		}
+		if d := memoDiff(pl, fresh); d != "" {
+			return nil, nil, fmt.Errorf("plan memo check: the plan made with %d loads of the memo differs from a fresh one: %s", st.FromMemo, d)
+		}
+	}
 	if err == nil {
 		// A memo is a cache: failing to write one fails nothing.
 		_ = m.save(c, pl, st)
@@ -240,10 +255,12 @@ func (c *creator) create(ctx context.Context) (*Plan, *Stats, error) {
 		cfg.SkipRoot = func(origin, flavor string) bool { return excludedBy(p.Exclude, origin, flavor) != "" }
 	}
 	res, err := portscan.Walk(ctx, cfg, roots)
+	c.reuse = nil // taken: what the memo held is garbage now
 	if err != nil {
 		return nil, nil, err
 	}
-	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load())}
+	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load()),
+		FromMemo: int(c.fromMemo.Load())}
 	ids := make([]string, 0, len(res.Ports))
 	for id := range res.Ports {
 		ids = append(ids, id)
@@ -643,6 +660,9 @@ func (c *creator) portDir(origin string) string {
 // load is the portscan.Loader: hash the port directory, then take its
 // metadata from the cache or from make.
 func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Port, error) {
+	if r := c.reuse[reuseKey(origin, flavor)]; r != nil {
+		return c.reused(r), nil
+	}
 	dir := c.portDir(origin)
 	if fi, err := os.Stat(filepath.Join(dir, "Makefile")); err != nil || !fi.Mode().IsRegular() {
 		c.obs.stat(filepath.Join(dir, "Makefile"))
@@ -703,7 +723,50 @@ func (c *creator) load(ctx context.Context, origin, flavor string) (*portscan.Po
 		}
 	}
 	port.Data = &loaded{node: c.newNode(port, s), bad: s.bad}
+	if c.obs != nil {
+		// Copies, not parts of a cache entry (they would keep all of
+		// it): the external paths interned, as most ports share them.
+		l := memoLoad{Origin: origin, Flavor: flavor, ID: id, Flavors: port.Flavors, Deps: port.Deps}
+		for _, b := range s.bad {
+			l.Bad = append(l.Bad, BadDependError{Node: b.Node, Var: b.Var, Entry: strings.Clone(b.Entry)})
+		}
+		for p := range s.ext {
+			l.Ext = append(l.Ext, c.intern(p))
+		}
+		c.obs.load(l)
+	}
 	return port, nil
+}
+
+// reused is the port of a load taken from the memo, telling the next
+// memo what it was made from, as load does.
+func (c *creator) reused(r *reusedLoad) *portscan.Port {
+	l := r.load
+	c.hits.Add(1)
+	c.fromMemo.Add(1)
+	c.obs.add(*r.unit)
+	for _, e := range r.ext {
+		c.hashes.LoadOrStore(e.Path, e.Hash)
+	}
+	c.obs.load(*l)
+	port := &portscan.Port{Origin: l.Origin, Flavor: r.node.Flavor, Flavors: make([]string, len(l.Flavors)),
+		Deps: make([]portscan.Dep, len(l.Deps))}
+	for i, f := range l.Flavors {
+		port.Flavors[i] = c.intern(f)
+	}
+	for i, d := range l.Deps {
+		d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
+		if v, ok := depVars[kindOfVar(d.Var)]; ok {
+			d.Var = v
+		}
+		port.Deps[i] = d
+	}
+	ld := &loaded{node: r.node}
+	for i := range l.Bad {
+		ld.bad = append(ld.bad, &l.Bad[i])
+	}
+	port.Data = ld
+	return port
 }
 
 // intern returns the one copy of x this plan keeps.

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-dsynth/dsynth/plan/portscan"
 )
 
 // The plan memo (docs/plan.md, "The plan memo") lets a re-plan of an
@@ -116,15 +118,34 @@ type memoUnit struct {
 	Hash, OptHash string
 }
 
-// memoHead is the first value of a memo file.
+// memoLoad is a port load of the plan: what load returned besides the
+// node (which is the plan's node of ID, before the plan's own fields),
+// and the external inputs its scan read (unitExternal paths). A later
+// plan with the same load key takes it instead of loading the port when
+// the port's unit and those inputs are unchanged.
+type memoLoad struct {
+	// Origin and Flavor are the request; ID the node it made.
+	Origin, Flavor, ID string
+	Flavors            []string
+	Deps               []portscan.Dep
+	Bad                []BadDependError
+	Ext                []string
+}
+
+// memoNames are a node's planning-only names (Node.Recipe and Files).
+type memoNames struct{ Recipe, Files string }
+
+// memoHead is the first value of a memo file. Key identifies the whole
+// plan's inputs but for its units, LoadKey those of its loads.
 type memoHead struct {
-	Version string
-	Key     string
-	Units   int
-	Nodes   int
-	PkgNode string
-	Order   []string
-	Stats   Stats
+	Version      string
+	Key, LoadKey string
+	Units        int
+	Nodes        int
+	Loads        int
+	PkgNode      string
+	Order        []string
+	Stats        Stats
 }
 
 // observer collects the units of the plan being made (nil: not
@@ -133,6 +154,9 @@ type memoHead struct {
 type observer struct {
 	mu    sync.Mutex
 	units []memoUnit
+	loads []memoLoad
+	// ports are the origins of the unitPort units (one per origin).
+	ports map[string]bool
 	bad   atomic.Bool
 }
 
@@ -141,7 +165,26 @@ func (o *observer) add(u memoUnit) {
 		return
 	}
 	o.mu.Lock()
+	defer o.mu.Unlock()
+	if u.Kind == unitPort {
+		if o.ports[u.Label] {
+			return
+		}
+		if o.ports == nil {
+			o.ports = map[string]bool{}
+		}
+		o.ports[u.Label] = true
+	}
 	o.units = append(o.units, u)
+}
+
+// load adds a port load.
+func (o *observer) load(l memoLoad) {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	o.loads = append(o.loads, l)
 	o.mu.Unlock()
 }
 
@@ -174,11 +217,12 @@ func (o *observer) fail() {
 	}
 }
 
-// memo is the memo file of a profile and the key its plan must match.
+// memo is the memo file of a profile and the keys a plan must match to
+// reuse it (key) or its loads (loadKey).
 type memo struct {
-	path  string
-	key   string
-	start time.Time
+	path         string
+	key, loadKey string
+	start        time.Time
 }
 
 // memoPath is where the plans of profile keep their memo: beside the
@@ -200,42 +244,48 @@ func (c *creator) openMemo() (*memo, error) {
 	if !ok || db.Path() == "" {
 		return nil, nil
 	}
-	key, err := c.memoKey()
+	key, loadKey, err := c.memoKeys()
 	if err != nil || key == "" {
 		return nil, err
 	}
-	return &memo{path: memoPath(db.Path(), c.p.Name), key: key, start: memoNow()}, nil
+	return &memo{path: memoPath(db.Path(), c.p.Name), key: key, loadKey: loadKey, start: memoNow()}, nil
 }
 
-// memoKey identifies everything a plan is made from besides the files
-// and records entries its units list: the planner itself (this
-// executable), the options, settings, tree identity, environment and the
-// package records. "" when the executable cannot be identified.
-func (c *creator) memoKey() (string, error) {
+// memoKeys identify what a plan is made from besides what its units
+// list. The load key covers what a port's load depends on besides its
+// directory, options file and external inputs: the planner itself (this
+// executable), the settings, the Mk framework and git state, the
+// environment. The plan key adds the options of Create, the profile's
+// text, the version and the package records and CRC index the
+// decisions read. Both are "" when the executable cannot be identified.
+func (c *creator) memoKeys() (key, loadKey string, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil
+		return "", "", nil
 	}
 	es, ok := statSig(exe, false)
 	if !ok || es.Mode == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	settings, err := json.Marshal(c.p)
 	if err != nil {
-		return "", fmt.Errorf("plan memo: %w", err)
+		return "", "", fmt.Errorf("plan memo: %w", err)
 	}
 	tree, _ := json.Marshal(c.tree)
 	env, _ := json.Marshal(c.env)
 	h := sha256.New()
 	for _, f := range []string{memoVersion, scanVersion, exe, fmt.Sprint(es), string(settings),
-		string(c.opt.ProfileSource), c.opt.DsynthVersion, strings.Join(c.opt.Force, "\x00"),
-		strconv.FormatBool(c.opt.ForceAll), strconv.FormatBool(c.opt.KeepGoing),
 		string(tree), string(env), strings.Join(c.hostEnv, "\x00"), c.makeCmd} {
+		writeField(h, []byte(f))
+	}
+	loadKey = hex.EncodeToString(h.Sum(nil))
+	for _, f := range []string{string(c.opt.ProfileSource), c.opt.DsynthVersion, strings.Join(c.opt.Force, "\x00"),
+		strconv.FormatBool(c.opt.ForceAll), strconv.FormatBool(c.opt.KeepGoing)} {
 		writeField(h, []byte(f))
 	}
 	pkgs, err := c.opt.DB.Packages()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	ids := make([]string, 0, len(pkgs))
 	for id := range pkgs {
@@ -245,14 +295,14 @@ func (c *creator) memoKey() (string, error) {
 	for _, id := range ids {
 		b, err := json.Marshal(pkgs[id])
 		if err != nil {
-			return "", fmt.Errorf("plan memo: %w", err)
+			return "", "", fmt.Errorf("plan memo: %w", err)
 		}
 		writeField(h, []byte(id))
 		writeField(h, b)
 	}
 	crcs, err := c.opt.DB.CRCIndex()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	ids = ids[:0]
 	for id := range crcs {
@@ -263,162 +313,272 @@ func (c *creator) memoKey() (string, error) {
 	for _, id := range ids {
 		b, err := json.Marshal(crcs[id])
 		if err != nil {
-			return "", fmt.Errorf("plan memo: %w", err)
+			return "", "", fmt.Errorf("plan memo: %w", err)
 		}
 		writeField(h, []byte(id))
 		writeField(h, b)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), loadKey, nil
 }
 
 // errStale says a memo does not stand for the plan being made.
 var errStale = errors.New("stale")
 
-// reuse returns the memoized plan when nothing it was made from changed,
-// nil when something did (or there is no usable memo). Only a canceled
-// context is an error.
-func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
-	pl, st, units, reread, err := m.read(ctx, c)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
-		}
-		return nil, nil, nil
-	}
-	if reread > 0 {
-		// Make the next reuse a stat check again: the content read now
-		// vouches for the signatures taken now.
-		_ = m.write(c, units, pl.Ports, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
-	}
-	st.Reused, st.Reread = true, reread
-	for i := range units {
-		if units[i].Kind != unitInputs {
-			st.Checked += 1 + strings.Count(units[i].Names, "\n")
-			if units[i].Names != "" {
-				st.Checked++
-			}
-			if units[i].Kind == unitPort {
-				st.Checked++
-			}
-		}
-	}
-	st.CacheHits, st.Loads, st.MakeRuns = st.Loads, 0, 0
-	return pl, st, nil
+// memoRead is what a memo holds for the plan being made: the whole plan
+// when nothing it was made from changed, else the loads whose inputs are
+// unchanged, by request (reuseKey).
+type memoRead struct {
+	plan   *Plan
+	stats  *Stats
+	units  []memoUnit
+	nodes  []Node
+	loads  []memoLoad
+	reuse  map[string]*reusedLoad
+	reread int
 }
 
-// read reads and checks the memo: its key, then every unit, then the
-// nodes. It returns the plan, the memoized stats, the units (signatures
-// as checked now) and how many units were read again by content.
-func (m *memo) read(ctx context.Context, c *creator) (*Plan, *Stats, []memoUnit, int, error) {
-	// The file is read once, summed as it is decoded; nothing of it is
-	// used before the sum matches (a unit read wrong can only make the
-	// check fail or read something again).
+// reusedLoad is a load a plan takes from the memo: the load and its node
+// (the plan's fields cleared), its port's unit and external inputs.
+type reusedLoad struct {
+	load *memoLoad
+	node *Node
+	unit *memoUnit
+	ext  []*memoUnit
+}
+
+func reuseKey(origin, flavor string) string { return origin + "@" + flavor }
+
+// read reads and checks the memo. It returns nil when nothing of it can
+// be used (no memo, another load key, damaged); only a canceled context
+// is an error. The file is read once and summed as it is decoded;
+// nothing of it is used before the sum matches (a unit read wrong could
+// only make a check fail or read something again).
+func (m *memo) read(ctx context.Context, c *creator) (*memoRead, error) {
+	r, err := m.decode(ctx, c)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	}
+	return r, nil
+}
+
+func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	f, err := os.Open(m.path)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, err
 	}
 	body := fi.Size() - int64(len(memoMagic)) - 8 - sha256.Size
 	var magic [8]byte
 	if body < 0 {
-		return nil, nil, nil, 0, errStale
+		return nil, errStale
 	}
 	if _, err := io.ReadFull(f, magic[:]); err != nil || magic != memoMagic {
-		return nil, nil, nil, 0, errStale
+		return nil, errStale
 	}
 	sum := sha256.New()
 	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), sum), 1<<16)
 	dec := gob.NewDecoder(br)
 	var head memoHead
-	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.Key != m.key {
-		return nil, nil, nil, 0, errStale
+	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.LoadKey != m.loadKey {
+		return nil, errStale
 	}
-	units := make([]memoUnit, 0, head.Units)
-	for len(units) < head.Units {
+	whole := head.Key == m.key
+	r := &memoRead{units: make([]memoUnit, 0, head.Units)}
+	for len(r.units) < head.Units {
 		var chunk []memoUnit
 		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
-			return nil, nil, nil, 0, errStale
+			return nil, errStale
 		}
-		units = append(units, chunk...)
+		r.units = append(r.units, chunk...)
 	}
-	reread, err := c.checkUnits(ctx, units)
+	valid, reread, err := c.checkUnits(ctx, r.units, whole)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, err
 	}
-	nodes := make([]Node, 0, head.Nodes)
-	for len(nodes) < head.Nodes {
+	r.reread = reread
+	for _, ok := range valid {
+		whole = whole && ok
+	}
+	r.nodes = make([]Node, 0, head.Nodes)
+	for len(r.nodes) < head.Nodes {
 		var chunk []Node
 		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
-			return nil, nil, nil, 0, errStale
+			return nil, errStale
 		}
-		nodes = append(nodes, chunk...)
+		r.nodes = append(r.nodes, chunk...)
 	}
-	// Sum the rest of the body (there should be none), then check it.
+	// The loads (and the nodes' planning-only names) are needed to
+	// reuse them, or to rewrite the memo after a re-read.
+	if !whole || reread > 0 {
+		r.loads = make([]memoLoad, 0, head.Loads)
+		for len(r.loads) < head.Loads {
+			var chunk []memoLoad
+			if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
+				return nil, errStale
+			}
+			r.loads = append(r.loads, chunk...)
+		}
+		for i := 0; i < len(r.nodes); {
+			var chunk []memoNames
+			if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 || i+len(chunk) > len(r.nodes) {
+				return nil, errStale
+			}
+			for _, x := range chunk {
+				r.nodes[i].Recipe, r.nodes[i].Files = x.Recipe, x.Files
+				i++
+			}
+		}
+	}
+	// Sum the rest of the body, then check it.
 	if _, err := io.Copy(io.Discard, br); err != nil {
-		return nil, nil, nil, 0, errStale
+		return nil, errStale
 	}
 	var trailer [8 + sha256.Size]byte
 	if _, err := f.ReadAt(trailer[:], fi.Size()-int64(len(trailer))); err != nil ||
 		binary.LittleEndian.Uint64(trailer[:8]) != uint64(body) || !bytes.Equal(trailer[8:], sum.Sum(nil)) {
-		return nil, nil, nil, 0, errStale
+		return nil, errStale
 	}
-	for i := range nodes {
-		if nodes[i].Deps == nil {
-			nodes[i].Deps = map[DepKind][]string{}
+	for i := range r.nodes {
+		if r.nodes[i].Deps == nil {
+			r.nodes[i].Deps = map[DepKind][]string{}
 		}
 	}
-	if head.Order == nil {
-		head.Order = []string{}
+	if whole {
+		if head.Order == nil {
+			head.Order = []string{}
+		}
+		r.plan = &Plan{
+			DsynthVersion: c.opt.DsynthVersion, Settings: *c.p, ProfileSource: string(c.opt.ProfileSource),
+			Tree: c.tree, Environment: c.env, Ports: r.nodes, PkgNode: head.PkgNode, Order: head.Order,
+		}
+		st := head.Stats
+		r.stats = &st
+		return r, nil
 	}
-	pl := &Plan{
-		DsynthVersion: c.opt.DsynthVersion, Settings: *c.p, ProfileSource: string(c.opt.ProfileSource),
-		Tree: c.tree, Environment: c.env, Ports: nodes, PkgNode: head.PkgNode, Order: head.Order,
-	}
-	st := head.Stats
-	return pl, &st, units, reread, nil
+	r.reuse = reusable(r.units, valid, r.nodes, r.loads)
+	return r, nil
 }
 
-// checkUnits checks every unit against the file system and the records,
-// in parallel: a unit whose signatures match (and were not racy) stands;
-// another is read again and compared by content. It returns how many
-// were read again, or errStale when one changed.
-func (c *creator) checkUnits(ctx context.Context, units []memoUnit) (int, error) {
+// reusable returns the loads whose port unit and external inputs are
+// valid, by request, each with its node.
+func reusable(units []memoUnit, valid []bool, nodes []Node, loads []memoLoad) map[string]*reusedLoad {
+	ports := map[string]*memoUnit{}
+	ext := map[string]*memoUnit{}
 	for i := range units {
-		if units[i].Kind != unitInputs {
+		switch u := &units[i]; {
+		case !valid[i]:
+		case u.Kind == unitPort:
+			ports[u.Label] = u
+		case u.Kind == unitExternal:
+			ext[u.Path] = u
+		}
+	}
+	out := make(map[string]*reusedLoad, len(loads))
+next:
+	for i := range loads {
+		l := &loads[i]
+		u := ports[l.Origin]
+		j, found := sort.Find(len(nodes), func(j int) int { return strings.Compare(l.ID, nodes[j].ID) })
+		if u == nil || !found {
+			continue
+		}
+		n := &nodes[j] // several loads of one node: the walk keeps one
+		r := &reusedLoad{load: l, node: n, unit: u}
+		for _, p := range l.Ext {
+			e := ext[p]
+			if e == nil {
+				continue next
+			}
+			r.ext = append(r.ext, e)
+		}
+		n.Deps = map[DepKind][]string{}
+		n.InputKey, n.Action, n.Reason, n.Priority = "", "", "", 0
+		out[reuseKey(l.Origin, l.Flavor)] = r
+	}
+	return out
+}
+
+// reuse returns the memoized plan when nothing it was made from changed,
+// else (nil) sets c up to take the loads it can from the memo.
+func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
+	r, err := m.read(ctx, c)
+	if err != nil || r == nil {
+		return nil, nil, err
+	}
+	if r.plan == nil {
+		c.reuse = r.reuse
+		return nil, nil, nil
+	}
+	pl, st := r.plan, r.stats
+	if r.reread > 0 {
+		// Make the next reuse a stat check again: the content read now
+		// vouches for the signatures taken now.
+		_ = m.write(r.units, pl.Ports, r.loads, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
+	}
+	st.Reused, st.Reread = true, r.reread
+	st.Checked = checkedPaths(r.units)
+	st.CacheHits, st.Loads, st.MakeRuns, st.FromMemo = st.Loads, 0, 0, 0
+	return pl, st, nil
+}
+
+// checkedPaths counts the paths the units had stat'ed.
+func checkedPaths(units []memoUnit) int {
+	n := 0
+	for i := range units {
+		if units[i].Kind == unitInputs {
+			continue
+		}
+		n++
+		if units[i].Names != "" {
+			n += 1 + strings.Count(units[i].Names, "\n")
+		}
+		if units[i].Kind == unitPort {
+			n++
+		}
+	}
+	return n
+}
+
+// checkUnits checks units against the file system (and, for the whole
+// plan, the records), in parallel: a unit whose signatures match (and
+// were not racy) stands; another is read again and compared by content.
+// It returns which units stand and how many were read again. Without
+// whole, only the units loads depend on are checked (the rest are not
+// valid).
+func (c *creator) checkUnits(ctx context.Context, units []memoUnit, whole bool) ([]bool, int, error) {
+	valid := make([]bool, len(units))
+	for i := range units {
+		if units[i].Kind != unitInputs || !whole {
 			continue
 		}
 		have, err := c.opt.DB.HasInputs(units[i].Path)
-		if err != nil || have != (units[i].Hash == "1") {
-			return 0, errStale
-		}
+		valid[i] = err == nil && have == (units[i].Hash == "1")
 	}
-	workers := runtime.NumCPU()
 	var next, reread atomic.Int64
-	var stale atomic.Bool
 	var wg sync.WaitGroup
-	for range workers {
+	for range runtime.NumCPU() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for !stale.Load() {
+			for ctx.Err() == nil {
 				i := int(next.Add(256)) - 256
 				if i >= len(units) {
 					return
 				}
-				if ctx.Err() != nil {
-					stale.Store(true)
-					return
-				}
 				for j := i; j < min(i+256, len(units)); j++ {
-					ok, again := c.checkUnit(&units[j])
-					if !ok {
-						stale.Store(true)
-						return
+					u := &units[j]
+					if u.Kind == unitInputs || (!whole && u.Kind != unitPort && u.Kind != unitExternal) {
+						continue
 					}
+					ok, again := c.checkUnit(u)
+					valid[j] = ok
 					if again {
 						reread.Add(1)
 					}
@@ -428,12 +588,9 @@ func (c *creator) checkUnits(ctx context.Context, units []memoUnit) (int, error)
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	if stale.Load() {
-		return 0, errStale
-	}
-	return int(reread.Load()), nil
+	return valid, int(reread.Load()), nil
 }
 
 // checkUnit checks one unit and updates its Sum to what it is now;
@@ -562,14 +719,23 @@ func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
 			return nil
 		}
 	}
-	return m.write(c, units, pl.Ports, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
+	// A load is kept when its node is in the plan (a node only an
+	// excluded port needed is not).
+	loads := make([]memoLoad, 0, len(c.obs.loads))
+	for _, l := range c.obs.loads {
+		if pl.Node(l.ID) != nil {
+			loads = append(loads, l)
+		}
+	}
+	return m.write(units, pl.Ports, loads, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
 }
 
 // write writes a memo file (to a temporary file renamed over the old
 // one, so that a reader sees one memo or the other): magic, the gob
 // stream of head, units and nodes in chunks, its length and SHA-256.
-func (m *memo) write(c *creator, units []memoUnit, nodes []Node, head memoHead) error {
-	head.Version, head.Key, head.Units, head.Nodes = memoVersion, m.key, len(units), len(nodes)
+func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memoHead) error {
+	head.Version, head.Key, head.LoadKey = memoVersion, m.key, m.loadKey
+	head.Units, head.Nodes, head.Loads = len(units), len(nodes), len(loads)
 	if err := os.MkdirAll(filepath.Dir(m.path), 0o755); err != nil {
 		return err
 	}
@@ -594,8 +760,9 @@ func (m *memo) write(c *creator, units []memoUnit, nodes []Node, head memoHead) 
 			return err
 		}
 	}
-	// Recipe and Files only serve the plan being made (its input
-	// components, already stored): a reused plan has none.
+	// The nodes without their planning-only names (a reused plan does
+	// not need them), the loads, then those names (loads taken from the
+	// memo do: their input components name them).
 	chunk := make([]Node, 0, 1024)
 	for i := 0; i < len(nodes); i += 1024 {
 		chunk = append(chunk[:0], nodes[i:min(i+1024, len(nodes))]...)
@@ -603,6 +770,21 @@ func (m *memo) write(c *creator, units []memoUnit, nodes []Node, head memoHead) 
 			chunk[j].Recipe, chunk[j].Files = "", ""
 		}
 		if err := enc.Encode(chunk); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < len(loads); i += 1024 {
+		if err := enc.Encode(loads[i:min(i+1024, len(loads))]); err != nil {
+			return err
+		}
+	}
+	names := make([]memoNames, 0, 1024)
+	for i := 0; i < len(nodes); i += 1024 {
+		names = names[:0]
+		for j := i; j < min(i+1024, len(nodes)); j++ {
+			names = append(names, memoNames{Recipe: nodes[j].Recipe, Files: nodes[j].Files})
+		}
+		if err := enc.Encode(names); err != nil {
 			return err
 		}
 	}
@@ -656,8 +838,8 @@ func memoDiff(reused, fresh *Plan) string {
 	for i := range reused.Ports {
 		a, b := reflect.ValueOf(reused.Ports[i]), reflect.ValueOf(fresh.Ports[i])
 		for j := 0; j < a.NumField(); j++ {
-			if f := a.Type().Field(j).Name; f == "Recipe" || f == "Files" {
-				continue // not kept
+			if f := a.Type().Field(j).Name; (f == "Recipe" || f == "Files") && a.Field(j).String() == "" {
+				continue // a reused plan has none
 			}
 			x, y := a.Field(j), b.Field(j)
 			if (x.Kind() == reflect.Map || x.Kind() == reflect.Slice) && x.Len() == 0 && y.Len() == 0 {

@@ -41,12 +41,14 @@ func TestMemoReuse(t *testing.T) {
 		}
 		return b
 	}
+	var last *Stats
 	plan := func(step string, wantReused bool, wantReread int) *Plan {
 		t.Helper()
 		p, st := mustCreate(t, Options{Profile: prof, DB: db})
 		if st.Reused != wantReused || (wantReused && st.Reread != wantReread) {
 			t.Fatalf("%s: reused %v (reread %d), want %v (reread %d)", step, st.Reused, st.Reread, wantReused, wantReread)
 		}
+		last = st
 		t.Setenv(memoEnv, "off")
 		fresh, _ := mustCreate(t, Options{Profile: prof, DB: db})
 		t.Setenv(memoEnv, "check")
@@ -71,36 +73,43 @@ func TestMemoReuse(t *testing.T) {
 	plan("touched, same content", true, 1)
 	plan("after the touch", true, 0)
 
+	// Each change makes a fresh plan; those that keep the settings and
+	// the framework take the loads of unchanged ports from the memo
+	// (fromMemo: how many ports loaded again, -1 for all of them).
 	steps := []struct {
-		name   string
-		change func()
+		name     string
+		reloaded int
+		change   func()
 	}{
-		{"port Makefile edited", func() { appendFile(t, makefile, "# a comment\n") }},
-		{"file added to a port", func() { writeFiles(t, tree, map[string]string{"devel/lib/files/patch-b": "b\n"}) }},
-		{"file removed from a port", func() { remove(t, filepath.Join(tree, "devel/lib/files/patch-b")) }},
-		{"options file created", func() {
+		{"port Makefile edited", 1, func() { appendFile(t, makefile, "# a comment\n") }},
+		{"file added to a port", 1, func() { writeFiles(t, tree, map[string]string{"devel/lib/files/patch-b": "b\n"}) }},
+		{"file removed from a port", 1, func() { remove(t, filepath.Join(tree, "devel/lib/files/patch-b")) }},
+		{"options file created", 1, func() {
 			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_SET+=X11\n"})
 		}},
-		{"new port", func() {
+		{"new port", 1, func() {
 			writeFiles(t, tree, map[string]string{"misc/new/Makefile": "PORTNAME=new\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
 		}},
-		{"new category", func() {
+		{"new category", 1, func() {
 			writeFiles(t, tree, map[string]string{"games/x/Makefile": "PORTNAME=x\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
 		}},
-		{"port gone", func() { remove(t, filepath.Join(tree, "games")) }},
-		{"framework edited", func() { appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# a comment\n") }},
-		{"records changed", func() {
+		{"port gone", 0, func() { remove(t, filepath.Join(tree, "games")) }},
+		{"framework edited", -1, func() { appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# a comment\n") }},
+		{"records changed", 0, func() {
 			p, _ := mustCreate(t, Options{Profile: prof})
 			markBuilt(t, db, p)
 		}},
-		{"package removed", func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
-		{"profile changed", func() { prof.MakeConf = map[string]string{"CFLAGS": "-O3"} }},
-		{"memo corrupt", func() { flipByte(t, memo) }},
-		{"memo truncated", func() { truncate(t, memo) }},
+		{"package removed", 0, func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
+		{"profile changed", -1, func() { prof.MakeConf = map[string]string{"CFLAGS": "-O3"} }},
+		{"memo corrupt", -1, func() { flipByte(t, memo) }},
+		{"memo truncated", -1, func() { truncate(t, memo) }},
 	}
 	for _, s := range steps {
 		s.change()
 		plan(s.name, false, 0)
+		if want := last.Loads - s.reloaded; (s.reloaded < 0 && last.FromMemo != 0) || (s.reloaded >= 0 && last.FromMemo != want) {
+			t.Errorf("%s: %d of %d loads from the memo, want %d loaded again", s.name, last.FromMemo, last.Loads, s.reloaded)
+		}
 		plan(s.name+", again", true, 0)
 	}
 }
