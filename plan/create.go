@@ -748,8 +748,7 @@ func (c *creator) reused(r *reusedLoad) *portscan.Port {
 	for _, e := range r.ext {
 		c.hashes.LoadOrStore(e.Path, e.Hash)
 	}
-	c.obs.load(*l)
-	port := &portscan.Port{Origin: l.Origin, Flavor: r.node.Flavor, Flavors: make([]string, len(l.Flavors)),
+	port := &portscan.Port{Origin: r.node.Origin, Flavor: r.node.Flavor, Flavors: make([]string, len(l.Flavors)),
 		Deps: make([]portscan.Dep, len(l.Deps))}
 	for i, f := range l.Flavors {
 		port.Flavors[i] = c.intern(f)
@@ -761,6 +760,16 @@ func (c *creator) reused(r *reusedLoad) *portscan.Port {
 		}
 		port.Deps[i] = d
 	}
+	// The next memo keeps this load with the interned copies (the
+	// decoded ones go with the memo read).
+	kept := *l
+	kept.Origin, kept.ID = port.Origin, r.node.ID
+	kept.Flavors, kept.Deps = port.Flavors, port.Deps
+	kept.Ext = make([]string, len(l.Ext))
+	for i, p := range l.Ext {
+		kept.Ext[i] = c.intern(p)
+	}
+	c.obs.load(kept)
 	ld := &loaded{node: r.node}
 	for i := range l.Bad {
 		ld.bad = append(ld.bad, &l.Bad[i])
