@@ -157,7 +157,9 @@ func benchPlan(b *testing.B, n, sample int) {
 // BenchmarkPlan30000RSS measures the wall time and peak RSS of `dsynth
 // plan` (the real binary) on a 30,000-port tree: cold (goal < 250 MB),
 // warm, an unchanged tree reusing the last plan (goals < 150 MB, < 1.5 s),
-// and after one port's edit (every port from the metadata cache). Generating and cold-scanning 30,000 ports
+// after one port's edit (the other ports' loads from the memo), and that
+// re-plan again with DSYNTH_PLAN_MEMO=off (every port from the metadata
+// cache). Generating and cold-scanning 30,000 ports
 // takes about 30,000 make runs (4 minutes or more on two CPUs), so it runs
 // only with DSYNTH_BENCH_30K=1 (or =N for another size).
 func BenchmarkPlan30000RSS(b *testing.B) {
@@ -188,7 +190,7 @@ func BenchmarkPlan30000RSS(b *testing.B) {
 			b.Fatalf("second plan ran make %d times: not warm", makes)
 		}
 		// A re-plan after one port's edit cannot reuse the last plan:
-		// it loads every port from the metadata cache, and runs make
+		// it takes the other ports' loads from the memo, and runs make
 		// once.
 		origins, err := ListPorts(tree)
 		if err != nil {
@@ -199,6 +201,11 @@ func BenchmarkPlan30000RSS(b *testing.B) {
 		if makes != 1 {
 			b.Fatalf("plan after editing one port ran make %d times, want 1", makes)
 		}
+		// The same re-plan without the memo: every port from the
+		// metadata cache (what a warm plan was before the memo).
+		b.Setenv(memoEnv, "off")
+		full, fullRSS, _ := runPlan(b, bin, hcl)
+		b.Setenv(memoEnv, "")
 		b.ReportMetric(float64(n), "ports")
 		b.ReportMetric(cold.Seconds(), "cold-s")
 		b.ReportMetric(float64(coldRSS)/1024, "cold-maxrss-MB")
@@ -206,6 +213,9 @@ func BenchmarkPlan30000RSS(b *testing.B) {
 		b.ReportMetric(float64(warmRSS)/1024, "warm-maxrss-MB")
 		b.ReportMetric(edit.Seconds(), "edit-s")
 		b.ReportMetric(float64(editRSS)/1024, "edit-maxrss-MB")
+		b.ReportMetric(full.Seconds(), "nomemo-s")
+		b.ReportMetric(float64(fullRSS)/1024, "nomemo-maxrss-MB")
+		b.ReportMetric(float64(full)/float64(warm), "nomemo/warm")
 	}
 }
 

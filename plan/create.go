@@ -250,6 +250,7 @@ func (c *creator) create(ctx context.Context) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	c.obs.expect(len(roots))
 	cfg := portscan.Config{Jobs: opt.Jobs, Load: c.load}
 	if len(p.Exclude) > 0 {
 		cfg.SkipRoot = func(origin, flavor string) bool { return excludedBy(p.Exclude, origin, flavor) != "" }

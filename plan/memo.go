@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -176,6 +177,19 @@ func (o *observer) add(u memoUnit) {
 		o.ports[u.Label] = true
 	}
 	o.units = append(o.units, u)
+}
+
+// expect makes room for about n ports' units and loads at once (a large
+// tree's lists doubling as they grow held tens of MB more).
+func (o *observer) expect(n int) {
+	if o == nil {
+		return
+	}
+	n += n / 16 // flavors, listings, packages
+	o.mu.Lock()
+	o.units = slices.Grow(o.units, n)
+	o.loads = slices.Grow(o.loads, n)
+	o.mu.Unlock()
 }
 
 // load adds a port load.
