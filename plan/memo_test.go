@@ -118,6 +118,11 @@ func TestMemoReuse(t *testing.T) {
 // in its memo and read again by content when it is reused.
 func TestMemoRacy(t *testing.T) {
 	tree := miniTree(t)
+	// The plan starts when the tree was written (however slow the
+	// machine is): every file is within the racy window.
+	written := time.Now()
+	memoNow = func() time.Time { return written }
+	t.Cleanup(func() { memoNow = time.Now })
 	base := t.TempDir()
 	prof := testProfile(tree, base, "all")
 	db := openDB(t, base)
