@@ -208,16 +208,20 @@ func hashMap(m map[string]string) string {
 	return hashFields(f...)
 }
 
-// hashFile returns the hex SHA-256 of a file's content, or "" when it
-// does not exist.
+// hashFile returns the hex SHA-256 of a file's content, read in pieces
+// (a package can be large), or "" when it does not exist.
 func hashFile(p string) (string, error) {
-	b, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if os.IsNotExist(err) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:]), nil
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

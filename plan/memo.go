@@ -405,12 +405,8 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	}
 	whole := head.Key == m.key
 	r := &memoRead{units: make([]memoUnit, 0, head.Units)}
-	for len(r.units) < head.Units {
-		var chunk []memoUnit
-		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
-			return nil, errStale
-		}
-		r.units = append(r.units, chunk...)
+	if err := decodeChunks(dec, head.Units, func(c []memoUnit) { r.units = append(r.units, c...) }); err != nil {
+		return nil, err
 	}
 	valid, reread, err := c.checkUnits(ctx, r.units, whole)
 	if err != nil {
@@ -421,33 +417,25 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 		whole = whole && ok
 	}
 	r.nodes = make([]Node, 0, head.Nodes)
-	for len(r.nodes) < head.Nodes {
-		var chunk []Node
-		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
-			return nil, errStale
-		}
-		r.nodes = append(r.nodes, chunk...)
+	if err := decodeChunks(dec, head.Nodes, func(c []Node) { r.nodes = append(r.nodes, c...) }); err != nil {
+		return nil, err
 	}
 	// The loads (and the nodes' planning-only names) are needed to
 	// reuse them, or to rewrite the memo after a re-read.
 	if !whole || reread > 0 {
 		r.loads = make([]memoLoad, 0, head.Loads)
-		for len(r.loads) < head.Loads {
-			var chunk []memoLoad
-			if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 {
-				return nil, errStale
-			}
-			r.loads = append(r.loads, chunk...)
+		if err := decodeChunks(dec, head.Loads, func(c []memoLoad) { r.loads = append(r.loads, c...) }); err != nil {
+			return nil, err
 		}
-		for i := 0; i < len(r.nodes); {
-			var chunk []memoNames
-			if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 || i+len(chunk) > len(r.nodes) {
-				return nil, errStale
-			}
-			for _, x := range chunk {
+		i := 0
+		err := decodeChunks(dec, len(r.nodes), func(c []memoNames) {
+			for _, x := range c {
 				r.nodes[i].Recipe, r.nodes[i].Files = x.Recipe, x.Files
 				i++
 			}
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	// Sum the rest of the body, then check it.
@@ -632,7 +620,7 @@ func (c *creator) checkUnit(u *memoUnit) (ok, again bool) {
 		}
 		return false, true
 	case unitFile:
-		h, err = sha256File(u.Path)
+		h, err = hashFile(u.Path)
 	case unitExternal:
 		h, err = externalHash(u.Path)
 	case unitStat:
@@ -769,38 +757,35 @@ func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memo
 	if err := enc.Encode(&head); err != nil {
 		return err
 	}
-	for i := 0; i < len(units); i += 4096 {
-		if err := enc.Encode(units[i:min(i+4096, len(units))]); err != nil {
-			return err
-		}
-	}
-	// The nodes without their planning-only names (a reused plan does
-	// not need them), the loads, then those names (loads taken from the
-	// memo do: their input components name them).
+	// The units, the nodes without their planning-only names (a reused
+	// plan does not need them), the loads, then those names (loads taken
+	// from the memo do: their input components name them).
 	chunk := make([]Node, 0, 1024)
-	for i := 0; i < len(nodes); i += 1024 {
-		chunk = append(chunk[:0], nodes[i:min(i+1024, len(nodes))]...)
-		for j := range chunk {
-			chunk[j].Recipe, chunk[j].Files = "", ""
-		}
-		if err := enc.Encode(chunk); err != nil {
-			return err
-		}
-	}
-	for i := 0; i < len(loads); i += 1024 {
-		if err := enc.Encode(loads[i:min(i+1024, len(loads))]); err != nil {
-			return err
-		}
-	}
 	names := make([]memoNames, 0, 1024)
-	for i := 0; i < len(nodes); i += 1024 {
-		names = names[:0]
-		for j := i; j < min(i+1024, len(nodes)); j++ {
-			names = append(names, memoNames{Recipe: nodes[j].Recipe, Files: nodes[j].Files})
-		}
-		if err := enc.Encode(names); err != nil {
-			return err
-		}
+	err = encodeChunks(enc, len(units), func(i, j int) []memoUnit { return units[i:j] })
+	if err == nil {
+		err = encodeChunks(enc, len(nodes), func(i, j int) []Node {
+			chunk = append(chunk[:0], nodes[i:j]...)
+			for k := range chunk {
+				chunk[k].Recipe, chunk[k].Files = "", ""
+			}
+			return chunk
+		})
+	}
+	if err == nil {
+		err = encodeChunks(enc, len(loads), func(i, j int) []memoLoad { return loads[i:j] })
+	}
+	if err == nil {
+		err = encodeChunks(enc, len(nodes), func(i, j int) []memoNames {
+			names = names[:0]
+			for _, n := range nodes[i:j] {
+				names = append(names, memoNames{Recipe: n.Recipe, Files: n.Files})
+			}
+			return names
+		})
+	}
+	if err != nil {
+		return err
 	}
 	var trailer [8]byte
 	binary.LittleEndian.PutUint64(trailer[:], uint64(n.n))
@@ -815,27 +800,38 @@ func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memo
 	return os.Rename(f.Name(), m.path)
 }
 
+// memoChunk is how many values a memo encodes at once (each Encode holds
+// its whole message).
+const memoChunk = 1024
+
+// encodeChunks encodes n values in chunks: chunk(i, j) returns values i
+// to j.
+func encodeChunks[T any](enc *gob.Encoder, n int, chunk func(i, j int) []T) error {
+	for i := 0; i < n; i += memoChunk {
+		if err := enc.Encode(chunk(i, min(i+memoChunk, n))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeChunks decodes n values written by encodeChunks, passing each
+// chunk to add.
+func decodeChunks[T any](dec *gob.Decoder, n int, add func([]T)) error {
+	for got := 0; got < n; {
+		var chunk []T
+		if err := dec.Decode(&chunk); err != nil || len(chunk) == 0 || got+len(chunk) > n {
+			return errStale
+		}
+		add(chunk)
+		got += len(chunk)
+	}
+	return nil
+}
+
 type countWriter struct{ n int64 }
 
 func (w *countWriter) Write(b []byte) (int, error) { w.n += int64(len(b)); return len(b), nil }
-
-// sha256File is the hex SHA-256 of a file's content, read in pieces; ""
-// when it does not exist.
-func sha256File(p string) (string, error) {
-	f, err := os.Open(p)
-	if os.IsNotExist(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // memoDiff says how a reused plan differs from a fresh one ("" when it
 // does not), for DSYNTH_PLAN_MEMO=check.

@@ -101,8 +101,8 @@ func TestMemoReuse(t *testing.T) {
 		}},
 		{"package removed", 0, func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
 		{"profile changed", -1, func() { prof.MakeConf = map[string]string{"CFLAGS": "-O3"} }},
-		{"memo corrupt", -1, func() { flipByte(t, memo) }},
-		{"memo truncated", -1, func() { truncate(t, memo) }},
+		{"memo corrupt", -1, func() { rewrite(t, memo, func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b }) }},
+		{"memo truncated", -1, func() { rewrite(t, memo, func(b []byte) []byte { return b[:len(b)-len(b)/3] }) }},
 	}
 	for _, s := range steps {
 		s.change()
@@ -168,25 +168,14 @@ func remove(t *testing.T, p string) {
 	}
 }
 
-func flipByte(t *testing.T, p string) {
+// rewrite replaces the content of file p with edit's result.
+func rewrite(t *testing.T, p string, edit func([]byte) []byte) {
 	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[len(b)/2] ^= 0x55
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func truncate(t *testing.T, p string) {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, b[:len(b)-len(b)/3], 0o644); err != nil {
+	if err := os.WriteFile(p, edit(b), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
