@@ -239,6 +239,10 @@ type memo struct {
 	start        time.Time
 }
 
+// racyBound is the time (Unix nanoseconds) from which a change makes an
+// entry racy for the plan being made.
+func (m *memo) racyBound() int64 { return m.start.Add(-racySlack).UnixNano() }
+
 // memoPath is where the plans of profile keep their memo: beside the
 // records database they plan with.
 func memoPath(records, profile string) string {
@@ -408,7 +412,7 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	if err := decodeChunks(dec, head.Units, func(c []memoUnit) { r.units = append(r.units, c...) }); err != nil {
 		return nil, err
 	}
-	valid, reread, err := c.checkUnits(ctx, r.units, whole)
+	valid, reread, err := c.checkUnits(ctx, r.units, whole, m.racyBound())
 	if err != nil {
 		return nil, err
 	}
@@ -554,7 +558,7 @@ func checkedPaths(units []memoUnit) int {
 // It returns which units stand and how many were read again. Without
 // whole, only the units loads depend on are checked (the rest are not
 // valid).
-func (c *creator) checkUnits(ctx context.Context, units []memoUnit, whole bool) ([]bool, int, error) {
+func (c *creator) checkUnits(ctx context.Context, units []memoUnit, whole bool, bound int64) ([]bool, int, error) {
 	valid := make([]bool, len(units))
 	for i := range units {
 		if units[i].Kind != unitInputs || !whole {
@@ -579,7 +583,7 @@ func (c *creator) checkUnits(ctx context.Context, units []memoUnit, whole bool) 
 					if u.Kind == unitInputs || (!whole && u.Kind != unitPort && u.Kind != unitExternal) {
 						continue
 					}
-					ok, again := c.checkUnit(u)
+					ok, again := c.checkUnit(u, bound)
 					valid[j] = ok
 					if again {
 						reread.Add(1)
@@ -597,11 +601,11 @@ func (c *creator) checkUnits(ctx context.Context, units []memoUnit, whole bool) 
 
 // checkUnit checks one unit and updates its Sum to what it is now;
 // again is true when it was read again by content.
-func (c *creator) checkUnit(u *memoUnit) (ok, again bool) {
+func (c *creator) checkUnit(u *memoUnit, bound int64) (ok, again bool) {
 	if u.Kind == unitInputs {
 		return true, false
 	}
-	sum, racy, ok := c.sigSum(u, 0)
+	sum, racy, ok := c.sigSum(u, bound)
 	if !ok {
 		return false, false
 	}
@@ -710,7 +714,7 @@ func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
 		}
 		units = append(units, u)
 	}
-	bound := m.start.Add(-racySlack).UnixNano()
+	bound := m.racyBound()
 	for i := range units {
 		u := &units[i]
 		if u.Kind == unitInputs {

@@ -140,9 +140,13 @@ func TestMemoRacy(t *testing.T) {
 			racy++
 		}
 	}
-	_, st := mustCreate(t, Options{Profile: prof, DB: db})
-	if !st.Reused || st.Reread != racy || racy == 0 {
-		t.Fatalf("reused %v, reread %d of %d racy units", st.Reused, st.Reread, racy)
+	// The reuse reads them again and rewrites the memo; still within the
+	// window, they stay racy there, and the next reuse reads them again.
+	for i := 0; i < 2; i++ {
+		_, st := mustCreate(t, Options{Profile: prof, DB: db})
+		if !st.Reused || st.Reread != racy || racy == 0 {
+			t.Fatalf("plan %d: reused %v, reread %d of %d racy units", i+2, st.Reused, st.Reread, racy)
+		}
 	}
 }
 
