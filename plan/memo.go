@@ -368,9 +368,7 @@ func reuseKey(origin, flavor string) string { return origin + "@" + flavor }
 
 // read reads and checks the memo. It returns nil when nothing of it can
 // be used (no memo, another load key, damaged); only a canceled context
-// is an error. The file is read once and summed as it is decoded;
-// nothing of it is used before the sum matches (a unit read wrong could
-// only make a check fail or read something again).
+// is an error.
 func (m *memo) read(ctx context.Context, c *creator) (*memoRead, error) {
 	r, err := m.decode(ctx, c)
 	if err != nil {
@@ -400,11 +398,24 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	if _, err := io.ReadFull(f, magic[:]); err != nil || magic != memoMagic {
 		return nil, errStale
 	}
+	// The sum first: nothing of a damaged file is decoded (a length
+	// read wrong could ask for a GB).
 	sum := sha256.New()
-	br := bufio.NewReaderSize(io.TeeReader(io.LimitReader(f, body), sum), 1<<16)
-	dec := gob.NewDecoder(br)
+	var trailer [8 + sha256.Size]byte
+	if _, err := io.Copy(sum, io.LimitReader(f, body)); err != nil {
+		return nil, err
+	}
+	if _, err := io.ReadFull(f, trailer[:]); err != nil ||
+		binary.LittleEndian.Uint64(trailer[:8]) != uint64(body) || !bytes.Equal(trailer[8:], sum.Sum(nil)) {
+		return nil, errStale
+	}
+	if _, err := f.Seek(int64(len(memoMagic)), io.SeekStart); err != nil {
+		return nil, err
+	}
+	dec := gob.NewDecoder(bufio.NewReaderSize(io.LimitReader(f, body), 1<<16))
 	var head memoHead
-	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.LoadKey != m.loadKey {
+	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.LoadKey != m.loadKey ||
+		int64(head.Units) > body || int64(head.Nodes) > body || int64(head.Loads) > body || head.Units < 0 || head.Nodes < 0 || head.Loads < 0 {
 		return nil, errStale
 	}
 	whole := head.Key == m.key
@@ -441,15 +452,6 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	// Sum the rest of the body, then check it.
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		return nil, errStale
-	}
-	var trailer [8 + sha256.Size]byte
-	if _, err := f.ReadAt(trailer[:], fi.Size()-int64(len(trailer))); err != nil ||
-		binary.LittleEndian.Uint64(trailer[:8]) != uint64(body) || !bytes.Equal(trailer[8:], sum.Sum(nil)) {
-		return nil, errStale
 	}
 	for i := range r.nodes {
 		if r.nodes[i].Deps == nil {
