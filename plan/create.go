@@ -225,7 +225,8 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 		}
 		return pl, st, nil
 	}
-	c.obs = &observer{}
+	c.obs = newObserver(filepath.Dir(m.path))
+	defer c.obs.close()
 	pl, st, err = c.create(ctx)
 	if err == nil && st.FromMemo > 0 && os.Getenv(memoEnv) == "check" {
 		fresh, _, err := newCreator().create(ctx)
@@ -250,7 +251,6 @@ func (c *creator) create(ctx context.Context) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c.obs.expect(len(roots))
 	cfg := portscan.Config{Jobs: opt.Jobs, Load: c.load}
 	if len(p.Exclude) > 0 {
 		cfg.SkipRoot = func(origin, flavor string) bool { return excludedBy(p.Exclude, origin, flavor) != "" }
@@ -749,26 +749,21 @@ func (c *creator) reused(r *reusedLoad) *portscan.Port {
 	for _, e := range r.ext {
 		c.hashes.LoadOrStore(e.Path, e.Hash)
 	}
+	deps, _ := unpackDeps(l.PackedDeps, c.intern) // checked by reusable
 	port := &portscan.Port{Origin: r.node.Origin, Flavor: r.node.Flavor, Flavors: make([]string, len(l.Flavors)),
-		Deps: make([]portscan.Dep, len(l.Deps))}
+		Deps: deps}
 	for i, f := range l.Flavors {
 		port.Flavors[i] = c.intern(f)
 	}
-	for i, d := range l.Deps {
-		d.Ref.Origin, d.Ref.Flavor = c.intern(d.Ref.Origin), c.intern(d.Ref.Flavor)
+	for i, d := range port.Deps {
 		if v, ok := depVars[kindOfVar(d.Var)]; ok {
-			d.Var = v
+			port.Deps[i].Var = v
 		}
-		port.Deps[i] = d
 	}
-	// The next memo keeps this load with the interned copies (the
-	// decoded ones go with the memo read).
-	kept := *l
-	kept.Origin, kept.ID = port.Origin, r.node.ID
-	kept.Flavors, kept.Deps = port.Flavors, port.Deps
-	kept.Ext = make([]string, len(l.Ext))
-	for i, p := range l.Ext {
-		kept.Ext[i] = c.intern(p)
+	// The next memo keeps this load as load would have made it.
+	kept := memoLoad{Origin: port.Origin, Flavor: l.Flavor, ID: r.node.ID, Flavors: port.Flavors, Bad: l.Bad, Deps: port.Deps}
+	for _, e := range r.ext {
+		kept.Ext = append(kept.Ext, e.Path)
 	}
 	c.obs.load(kept)
 	ld := &loaded{node: r.node}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,7 +36,7 @@ import (
 
 // memoVersion changes whenever what a memo holds, or what Create makes
 // of it, changes.
-const memoVersion = "dsynth-planmemo-1"
+const memoVersion = "dsynth-planmemo-2"
 
 // memoMagic starts every memo file.
 var memoMagic = [8]byte{'d', 's', 'y', 'n', 'p', 'm', 'm', '1'}
@@ -128,9 +127,47 @@ type memoLoad struct {
 	// Origin and Flavor are the request; ID the node it made.
 	Origin, Flavor, ID string
 	Flavors            []string
-	Deps               []portscan.Dep
 	Bad                []BadDependError
-	Ext                []string
+	// Deps and Ext are the dependencies and external inputs while the
+	// plan is made; a memo file holds them as PackedDeps (packDeps) and
+	// ExtUnits (the indexes of their units), which decode into a few
+	// values instead of several per dependency.
+	Deps       []portscan.Dep
+	Ext        []string
+	PackedDeps string
+	ExtUnits   []int32
+}
+
+// packDeps packs dependencies into one string: each one's variable,
+// origin and flavor, length-prefixed.
+func packDeps(deps []portscan.Dep) string {
+	var b []byte
+	for _, d := range deps {
+		for _, f := range []string{d.Var, d.Ref.Origin, d.Ref.Flavor} {
+			b = binary.AppendUvarint(b, uint64(len(f)))
+			b = append(b, f...)
+		}
+	}
+	return string(b)
+}
+
+// unpackDeps is packDeps undone, each string through intern (nil: only
+// check s); ok is false when s is not a packDeps string.
+func unpackDeps(s string, intern func(string) string) (deps []portscan.Dep, ok bool) {
+	var f [3]string
+	for len(s) > 0 {
+		for i := range f {
+			n, k := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
+			if k <= 0 || uint64(len(s)-k) < n {
+				return nil, false
+			}
+			f[i], s = s[k:k+int(n)], s[k+int(n):]
+		}
+		if intern != nil {
+			deps = append(deps, portscan.Dep{Var: intern(f[0]), Ref: portscan.Ref{Origin: intern(f[1]), Flavor: intern(f[2])}})
+		}
+	}
+	return deps, true
 }
 
 // memoNames are a node's planning-only names (Node.Recipe and Files).
@@ -149,16 +186,23 @@ type memoHead struct {
 	Stats        Stats
 }
 
-// observer collects the units of the plan being made (nil: not
-// memoizing); bad is set when something the plan saw cannot be vouched
-// for by its inputs (a make run or a read failed: it may not fail again).
+// observer collects the units and loads of the plan being made (nil:
+// not memoizing), each written at once to a spill list (a large tree's
+// would otherwise hold tens of MB while it plans); bad is set when
+// something the plan saw cannot be vouched for by its inputs (a make run
+// or a read failed: it may not fail again).
 type observer struct {
 	mu    sync.Mutex
-	units []memoUnit
-	loads []memoLoad
+	units spillList[memoUnit]
+	loads spillList[memoLoad]
 	// ports are the origins of the unitPort units (one per origin).
 	ports map[string]bool
 	bad   atomic.Bool
+}
+
+// newObserver returns an observer spilling into dir (else TMPDIR).
+func newObserver(dir string) *observer {
+	return &observer{units: spillList[memoUnit]{dir: dir}, loads: spillList[memoLoad]{dir: dir}, ports: map[string]bool{}}
 }
 
 func (o *observer) add(u memoUnit) {
@@ -171,25 +215,9 @@ func (o *observer) add(u memoUnit) {
 		if o.ports[u.Label] {
 			return
 		}
-		if o.ports == nil {
-			o.ports = map[string]bool{}
-		}
 		o.ports[u.Label] = true
 	}
-	o.units = append(o.units, u)
-}
-
-// expect makes room for about n ports' units and loads at once (a large
-// tree's lists doubling as they grow held tens of MB more).
-func (o *observer) expect(n int) {
-	if o == nil {
-		return
-	}
-	n += n / 16 // flavors, listings, packages
-	o.mu.Lock()
-	o.units = slices.Grow(o.units, n)
-	o.loads = slices.Grow(o.loads, n)
-	o.mu.Unlock()
+	o.units.add(u)
 }
 
 // load adds a port load.
@@ -198,8 +226,113 @@ func (o *observer) load(l memoLoad) {
 		return
 	}
 	o.mu.Lock()
-	o.loads = append(o.loads, l)
+	o.loads.add(l)
 	o.mu.Unlock()
+}
+
+// close releases the spill files.
+func (o *observer) close() {
+	if o != nil {
+		o.units.close()
+		o.loads.close()
+	}
+}
+
+// spillList is a list of values written one by one to an unlinked
+// temporary file and read back in order.
+type spillList[T any] struct {
+	dir string
+	f   *os.File
+	bw  *bufio.Writer
+	enc *gob.Encoder
+	n   int
+	err error
+}
+
+func (l *spillList[T]) add(x T) {
+	if l.err != nil {
+		return
+	}
+	if l.f == nil {
+		if l.f, l.err = spillFile(l.dir); l.err != nil {
+			return
+		}
+		l.bw = bufio.NewWriterSize(l.f, 1<<16)
+		l.enc = gob.NewEncoder(l.bw)
+	}
+	if l.err = l.enc.Encode(&x); l.err == nil {
+		l.n++
+	}
+}
+
+// seq is the list read back (once its writing is over).
+func (l *spillList[T]) seq() seq[T] {
+	return seq[T]{n: l.n, each: func(fn func(T) error) error {
+		if l.err != nil || l.n == 0 {
+			return l.err
+		}
+		if err := l.bw.Flush(); err != nil {
+			return err
+		}
+		if _, err := l.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		dec := gob.NewDecoder(bufio.NewReaderSize(l.f, 1<<16))
+		for i := 0; i < l.n; i++ {
+			var x T
+			if err := dec.Decode(&x); err != nil {
+				return err
+			}
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+func (l *spillList[T]) close() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+		l.err = os.ErrClosed
+	}
+}
+
+// spillFile makes an unlinked temporary file in dir, else in TMPDIR.
+func spillFile(dir string) (*os.File, error) {
+	var f *os.File
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		f, err = os.CreateTemp(dir, ".memo-spill-*")
+	}
+	if err != nil {
+		if f, err = os.CreateTemp("", "dsynth-memo-spill-*"); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// seq is a sequence of n values.
+type seq[T any] struct {
+	n    int
+	each func(fn func(T) error) error
+}
+
+func sliceSeq[T any](s []T) seq[T] {
+	return seq[T]{n: len(s), each: func(fn func(T) error) error {
+		for _, x := range s {
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
 }
 
 // stat adds a unitStat of p.
@@ -478,14 +611,9 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 // valid, by request, each with its node.
 func reusable(units []memoUnit, valid []bool, nodes []Node, loads []memoLoad) map[string]*reusedLoad {
 	ports := map[string]*memoUnit{}
-	ext := map[string]*memoUnit{}
 	for i := range units {
-		switch u := &units[i]; {
-		case !valid[i]:
-		case u.Kind == unitPort:
+		if u := &units[i]; valid[i] && u.Kind == unitPort {
 			ports[u.Label] = u
-		case u.Kind == unitExternal:
-			ext[u.Path] = u
 		}
 	}
 	out := make(map[string]*reusedLoad, len(loads))
@@ -494,17 +622,16 @@ next:
 		l := &loads[i]
 		u := ports[l.Origin]
 		j, found := sort.Find(len(nodes), func(j int) int { return strings.Compare(l.ID, nodes[j].ID) })
-		if u == nil || !found {
+		if _, ok := unpackDeps(l.PackedDeps, nil); u == nil || !found || !ok {
 			continue
 		}
 		n := &nodes[j] // several loads of one node: the walk keeps one
 		r := &reusedLoad{load: l, node: n, unit: u}
-		for _, p := range l.Ext {
-			e := ext[p]
-			if e == nil {
+		for _, k := range l.ExtUnits {
+			if k < 0 || int(k) >= len(units) || !valid[k] || units[k].Kind != unitExternal {
 				continue next
 			}
-			r.ext = append(r.ext, e)
+			r.ext = append(r.ext, &units[k])
 		}
 		n.Deps = map[DepKind][]string{}
 		n.InputKey, n.Action, n.Reason, n.Priority = "", "", "", 0
@@ -528,7 +655,7 @@ func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
 	if r.reread > 0 {
 		// Make the next reuse a stat check again: the content read now
 		// vouches for the signatures taken now.
-		_ = m.write(r.units, pl.Ports, r.loads, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
+		_ = m.write(sliceSeq(r.units), pl.Ports, sliceSeq(r.loads), memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
 	}
 	st.Reused, st.Reread = true, r.reread
 	st.Checked = checkedPaths(r.units)
@@ -696,14 +823,14 @@ func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
 	if c.obs.bad.Load() {
 		return nil
 	}
-	units := c.obs.units
-	var ext []string
+	var ext []memoUnit
+	var paths []string
 	c.hashes.Range(func(k, _ any) bool {
-		ext = append(ext, k.(string))
+		paths = append(paths, k.(string))
 		return true
 	})
-	sort.Strings(ext)
-	for _, p := range ext {
+	sort.Strings(paths)
+	for _, p := range paths {
 		v, _ := c.hashes.Load(p)
 		u := memoUnit{Kind: unitExternal, Path: p, Hash: v.(string)}
 		if strings.HasSuffix(p, string(filepath.Separator)) && v.(string) != "-" {
@@ -714,36 +841,56 @@ func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
 			}
 			u.Names = strings.Join(names[1:], "\n")
 		}
-		units = append(units, u)
+		ext = append(ext, u)
 	}
+	// Each unit gets its signatures as they are now, as it is written.
+	spilled := c.obs.units.seq()
 	bound := m.racyBound()
-	for i := range units {
-		u := &units[i]
-		if u.Kind == unitInputs {
-			continue
+	units := seq[memoUnit]{n: spilled.n + len(ext), each: func(fn func(memoUnit) error) error {
+		sign := func(u memoUnit) error {
+			if u.Kind != unitInputs {
+				var ok bool
+				if u.Sum, u.Racy, ok = c.sigSum(&u, bound); !ok {
+					return errStale
+				}
+			}
+			return fn(u)
 		}
-		var ok bool
-		if u.Sum, u.Racy, ok = c.sigSum(u, bound); !ok {
-			return nil
+		if err := spilled.each(sign); err != nil {
+			return err
 		}
+		return sliceSeq(ext).each(sign)
+	}}
+	// Each load is written with its dependencies packed and its external
+	// inputs as the indexes of their units (after the spilled ones).
+	extUnit := make(map[string]int32, len(ext))
+	for i, u := range ext {
+		extUnit[u.Path] = int32(spilled.n + i)
 	}
-	// A load is kept when its node is in the plan (a node only an
-	// excluded port needed is not).
-	loads := make([]memoLoad, 0, len(c.obs.loads))
-	for _, l := range c.obs.loads {
-		if pl.Node(l.ID) != nil {
-			loads = append(loads, l)
-		}
-	}
+	spilledLoads := c.obs.loads.seq()
+	loads := seq[memoLoad]{n: spilledLoads.n, each: func(fn func(memoLoad) error) error {
+		return spilledLoads.each(func(l memoLoad) error {
+			l.PackedDeps, l.Deps = packDeps(l.Deps), nil
+			for _, p := range l.Ext {
+				k, ok := extUnit[p]
+				if !ok {
+					k = -1 // not reusable
+				}
+				l.ExtUnits = append(l.ExtUnits, k)
+			}
+			l.Ext = nil
+			return fn(l)
+		})
+	}}
 	return m.write(units, pl.Ports, loads, memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})
 }
 
 // write writes a memo file (to a temporary file renamed over the old
 // one, so that a reader sees one memo or the other): magic, the gob
 // stream of head, units and nodes in chunks, its length and SHA-256.
-func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memoHead) error {
+func (m *memo) write(units seq[memoUnit], nodes []Node, loads seq[memoLoad], head memoHead) error {
 	head.Version, head.Key, head.LoadKey = memoVersion, m.key, m.loadKey
-	head.Units, head.Nodes, head.Loads = len(units), len(nodes), len(loads)
+	head.Units, head.Nodes, head.Loads = units.n, len(nodes), loads.n
 	if err := os.MkdirAll(filepath.Dir(m.path), 0o755); err != nil {
 		return err
 	}
@@ -768,7 +915,7 @@ func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memo
 	// from the memo do: their input components name them).
 	chunk := make([]Node, 0, 1024)
 	names := make([]memoNames, 0, 1024)
-	err = encodeChunks(enc, len(units), func(i, j int) []memoUnit { return units[i:j] })
+	err = encodeSeq(enc, units)
 	if err == nil {
 		err = encodeChunks(enc, len(nodes), func(i, j int) []Node {
 			chunk = append(chunk[:0], nodes[i:j]...)
@@ -779,7 +926,7 @@ func (m *memo) write(units []memoUnit, nodes []Node, loads []memoLoad, head memo
 		})
 	}
 	if err == nil {
-		err = encodeChunks(enc, len(loads), func(i, j int) []memoLoad { return loads[i:j] })
+		err = encodeSeq(enc, loads)
 	}
 	if err == nil {
 		err = encodeChunks(enc, len(nodes), func(i, j int) []memoNames {
@@ -819,6 +966,34 @@ func encodeChunks[T any](enc *gob.Encoder, n int, chunk func(i, j int) []T) erro
 		}
 	}
 	return nil
+}
+
+// encodeSeq encodes s in chunks, as encodeChunks does.
+func encodeSeq[T any](enc *gob.Encoder, s seq[T]) error {
+	chunk := make([]T, 0, memoChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := enc.Encode(chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	n := 0
+	err := s.each(func(x T) error {
+		n++
+		if chunk = append(chunk, x); len(chunk) == memoChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && n != s.n {
+		err = fmt.Errorf("plan memo: %d values, %d announced", n, s.n)
+	}
+	if err != nil {
+		return err
+	}
+	return flush()
 }
 
 // decodeChunks decodes n values written by encodeChunks, passing each

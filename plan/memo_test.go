@@ -5,8 +5,11 @@ import (
 	"encoding/gob"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
+
+	"github.com/go-dsynth/dsynth/plan/portscan"
 )
 
 // TestMain runs every test of the package with the plan memo checked: a
@@ -207,4 +210,26 @@ func memoUnitsOf(path string) ([]memoUnit, error) {
 		units = append(units, chunk...)
 	}
 	return units, nil
+}
+
+// TestPackDeps: a load's dependencies survive the memo's packing, odd
+// bytes included, and a damaged packing is refused.
+func TestPackDeps(t *testing.T) {
+	for _, deps := range [][]portscan.Dep{
+		nil,
+		{{Var: "BUILD_DEPENDS", Ref: portscan.Ref{Origin: "devel/gmake"}}},
+		{{Var: "RUN_DEPENDS", Ref: portscan.Ref{Origin: "lang/py", Flavor: "py311"}},
+			{Var: "LIB_DEPENDS", Ref: portscan.Ref{Origin: "a\x00b", Flavor: "\x01"}}},
+	} {
+		p := packDeps(deps)
+		got, ok := unpackDeps(p, func(s string) string { return s })
+		if !ok || !reflect.DeepEqual(got, deps) {
+			t.Errorf("%q: unpacked %v (%v), want %v", p, got, ok, deps)
+		}
+		if len(p) > 0 {
+			if _, ok := unpackDeps(p[:len(p)-1], nil); ok {
+				t.Errorf("%q cut short unpacks", p)
+			}
+		}
+	}
 }
