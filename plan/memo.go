@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -438,38 +439,36 @@ func (c *creator) memoKeys() (key, loadKey string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	ids := make([]string, 0, len(pkgs))
-	for id := range pkgs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		b, err := json.Marshal(pkgs[id])
-		if err != nil {
-			return "", "", fmt.Errorf("plan memo: %w", err)
-		}
-		writeField(h, []byte(id))
-		writeField(h, b)
+	if err := hashRecords(h, pkgs); err != nil {
+		return "", "", err
 	}
 	crcs, err := c.opt.DB.CRCIndex()
 	if err != nil {
 		return "", "", err
 	}
-	ids = ids[:0]
-	for id := range crcs {
+	writeField(h, []byte("crc"))
+	if err := hashRecords(h, crcs); err != nil {
+		return "", "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), loadKey, nil
+}
+
+// hashRecords writes records to h by sorted key, each as its JSON.
+func hashRecords[V any](h hash.Hash, records map[string]V) error {
+	ids := make([]string, 0, len(records))
+	for id := range records {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	writeField(h, []byte("crc"))
 	for _, id := range ids {
-		b, err := json.Marshal(crcs[id])
+		b, err := json.Marshal(records[id])
 		if err != nil {
-			return "", "", fmt.Errorf("plan memo: %w", err)
+			return fmt.Errorf("plan memo: %w", err)
 		}
 		writeField(h, []byte(id))
 		writeField(h, b)
 	}
-	return hex.EncodeToString(h.Sum(nil)), loadKey, nil
+	return nil
 }
 
 // errStale says a memo does not stand for the plan being made.
