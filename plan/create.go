@@ -102,6 +102,10 @@ type Stats struct {
 	// plan's memo: ports whose directory, options and external inputs
 	// did not change, planned with the same settings.
 	FromMemo int
+	// NotReused says why the profile's last plan was not reused, when
+	// there was one: which of its keys changed ("the framework, settings
+	// changed"), which ports and other inputs.
+	NotReused string
 }
 
 // scanned is what load knows of a port while it loads: its make variables
@@ -164,6 +168,9 @@ type creator struct {
 	obs      *observer
 	reuse    map[string]*reusedLoad
 	fromMemo atomic.Int64
+	// notReused says why the last plan was not reused ("" when there
+	// was none, or it was).
+	notReused string
 }
 
 // Create scans the ports tree of opt.Profile, resolves the dependency
@@ -261,7 +268,7 @@ func (c *creator) create(ctx context.Context) (*Plan, *Stats, error) {
 		return nil, nil, err
 	}
 	st := &Stats{Nodes: len(res.Ports), Loads: res.Loads, MakeRuns: int(c.makeRuns.Load()), CacheHits: int(c.hits.Load()),
-		FromMemo: int(c.fromMemo.Load())}
+		FromMemo: int(c.fromMemo.Load()), NotReused: c.notReused}
 	ids := make([]string, 0, len(res.Ports))
 	for id := range res.Ports {
 		ids = append(ids, id)

@@ -13,10 +13,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,6 +181,7 @@ type memoNames struct{ Recipe, Files string }
 type memoHead struct {
 	Version      string
 	Key, LoadKey string
+	Parts        []keyPart
 	Units        int
 	Nodes        int
 	Loads        int
@@ -370,6 +373,7 @@ func (o *observer) fail() {
 type memo struct {
 	path         string
 	key, loadKey string
+	parts        []keyPart
 	start        time.Time
 }
 
@@ -396,11 +400,11 @@ func (c *creator) openMemo() (*memo, error) {
 	if !ok || db.Path() == "" {
 		return nil, nil
 	}
-	key, loadKey, err := c.memoKeys()
+	key, loadKey, parts, err := c.memoKeys()
 	if err != nil || key == "" {
 		return nil, err
 	}
-	return &memo{path: memoPath(db.Path(), c.p.Name), key: key, loadKey: loadKey, start: memoNow()}, nil
+	return &memo{path: memoPath(db.Path(), c.p.Name), key: key, loadKey: loadKey, parts: parts, start: memoNow()}, nil
 }
 
 // memoKeys identify what a plan is made from besides what its units
@@ -410,47 +414,75 @@ func (c *creator) openMemo() (*memo, error) {
 // environment. The plan key adds the options of Create, the profile's
 // text, the version and the package records and CRC index the
 // decisions read. Both are "" when the executable cannot be identified.
-func (c *creator) memoKeys() (key, loadKey string, err error) {
+func (c *creator) memoKeys() (key, loadKey string, parts []keyPart, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", "", nil
+		return "", "", nil, nil
 	}
 	es, ok := statSig(exe, false)
 	if !ok || es.Mode == 0 {
-		return "", "", nil
+		return "", "", nil, nil
 	}
 	settings, err := json.Marshal(c.p)
 	if err != nil {
-		return "", "", fmt.Errorf("plan memo: %w", err)
+		return "", "", nil, fmt.Errorf("plan memo: %w", err)
 	}
 	tree, _ := json.Marshal(c.tree)
 	env, _ := json.Marshal(c.env)
+	part := func(name string, fields ...string) {
+		parts = append(parts, keyPart{Name: name, Hash: hashFields(fields...)})
+	}
+	part("dsynth", memoVersion, scanVersion, exe, fmt.Sprint(es))
+	part("settings", string(settings))
+	part("framework", string(tree))
+	part("environment", string(env), strings.Join(c.hostEnv, "\x00"), c.makeCmd)
+	loadParts := len(parts)
+	part("profile text", string(c.opt.ProfileSource), c.opt.DsynthVersion)
+	part("options", strings.Join(c.opt.Force, "\x00"), strconv.FormatBool(c.opt.ForceAll), strconv.FormatBool(c.opt.KeepGoing))
 	h := sha256.New()
-	for _, f := range []string{memoVersion, scanVersion, exe, fmt.Sprint(es), string(settings),
-		string(tree), string(env), strings.Join(c.hostEnv, "\x00"), c.makeCmd} {
-		writeField(h, []byte(f))
-	}
-	loadKey = hex.EncodeToString(h.Sum(nil))
-	for _, f := range []string{string(c.opt.ProfileSource), c.opt.DsynthVersion, strings.Join(c.opt.Force, "\x00"),
-		strconv.FormatBool(c.opt.ForceAll), strconv.FormatBool(c.opt.KeepGoing)} {
-		writeField(h, []byte(f))
-	}
 	pkgs, err := c.opt.DB.Packages()
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	if err := hashRecords(h, pkgs); err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	crcs, err := c.opt.DB.CRCIndex()
 	if err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
 	writeField(h, []byte("crc"))
 	if err := hashRecords(h, crcs); err != nil {
-		return "", "", err
+		return "", "", nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), loadKey, nil
+	parts = append(parts, keyPart{Name: "package records", Hash: hex.EncodeToString(h.Sum(nil))})
+	hashOf := func(ps []keyPart) string {
+		var f []string
+		for _, p := range ps {
+			f = append(f, p.Name, p.Hash)
+		}
+		return hashFields(f...)
+	}
+	return hashOf(parts), hashOf(parts[:loadParts]), parts, nil
+}
+
+// keyPart is one of what a memo's keys cover, by name, so that a plan can
+// say which changed.
+type keyPart struct{ Name, Hash string }
+
+// changedParts names the parts of a that differ in b (or are missing).
+func changedParts(a, b []keyPart) []string {
+	have := map[string]string{}
+	for _, p := range b {
+		have[p.Name] = p.Hash
+	}
+	var out []string
+	for _, p := range a {
+		if have[p.Name] != p.Hash {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }
 
 // hashRecords writes records to h by sorted key, each as its JSON.
@@ -507,10 +539,22 @@ func (m *memo) read(ctx context.Context, c *creator) (*memoRead, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		var st *staleError
+		switch {
+		case errors.As(err, &st):
+			c.notReused = st.why
+		case !errors.Is(err, fs.ErrNotExist):
+			c.notReused = "its memo could not be read"
+		}
 		return nil, nil
 	}
 	return r, nil
 }
+
+// staleError says why a memo does not stand for the plan being made.
+type staleError struct{ why string }
+
+func (e *staleError) Error() string { return e.why }
 
 func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	f, err := os.Open(m.path)
@@ -546,11 +590,18 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	}
 	dec := gob.NewDecoder(bufio.NewReaderSize(io.LimitReader(f, body), 1<<16))
 	var head memoHead
-	if err := dec.Decode(&head); err != nil || head.Version != memoVersion || head.LoadKey != m.loadKey ||
+	if err := dec.Decode(&head); err != nil || head.Version != memoVersion ||
 		int64(head.Units) > body || int64(head.Nodes) > body || int64(head.Loads) > body || head.Units < 0 || head.Nodes < 0 || head.Loads < 0 {
-		return nil, errStale
+		return nil, &staleError{"its memo is of another dsynth"}
+	}
+	if head.LoadKey != m.loadKey {
+		return nil, &staleError{"the " + strings.Join(changedParts(m.parts, head.Parts), ", ") + " changed, so every port is loaded again"}
 	}
 	whole := head.Key == m.key
+	var why []string
+	if !whole {
+		why = append(why, "the "+strings.Join(changedParts(m.parts, head.Parts), ", ")+" changed")
+	}
 	r := &memoRead{units: make([]memoUnit, 0, head.Units)}
 	if err := decodeChunks(dec, head.Units, func(c []memoUnit) { r.units = append(r.units, c...) }); err != nil {
 		return nil, err
@@ -560,9 +611,11 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 		return nil, err
 	}
 	r.reread = reread
-	for _, ok := range valid {
-		whole = whole && ok
+	if w := changedUnits(r.units, valid, whole); w != "" {
+		why = append(why, w)
+		whole = false
 	}
+	c.notReused = strings.Join(why, "; ")
 	r.nodes = make([]Node, 0, head.Nodes)
 	if err := decodeChunks(dec, head.Nodes, func(c []Node) { r.nodes = append(r.nodes, c...) }); err != nil {
 		return nil, err
@@ -604,6 +657,50 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	}
 	r.reuse = reusable(r.units, valid, r.nodes, r.loads)
 	return r, nil
+}
+
+// changedUnits says which of the units that were checked did not stand
+// ("" when all did): the ports by origin, at most five of them named.
+func changedUnits(units []memoUnit, valid []bool, whole bool) string {
+	var ports, other []string
+	for i := range units {
+		u := &units[i]
+		if valid[i] || (!whole && u.Kind != unitPort && u.Kind != unitExternal) {
+			continue
+		}
+		switch u.Kind {
+		case unitPort:
+			ports = append(ports, u.Label)
+		case unitListing:
+			other = append(other, "the list of ports")
+		case unitInputs:
+			other = append(other, "the input components recorded")
+		default:
+			other = append(other, u.Path)
+		}
+	}
+	var out []string
+	if len(ports) > 0 {
+		sort.Strings(ports)
+		n := fmt.Sprintf("%d ports changed", len(ports))
+		if len(ports) == 1 {
+			n = "1 port changed"
+		}
+		more := ""
+		if len(ports) > 5 {
+			more, ports = fmt.Sprintf(" and %d more", len(ports)-5), ports[:5]
+		}
+		out = append(out, n+" ("+strings.Join(ports, ", ")+more+")")
+	}
+	if len(other) > 0 {
+		sort.Strings(other)
+		more := ""
+		if other = slices.Compact(other); len(other) > 3 {
+			more, other = fmt.Sprintf(" and %d more", len(other)-3), other[:3]
+		}
+		out = append(out, strings.Join(other, ", ")+more+" changed")
+	}
+	return strings.Join(out, "; ")
 }
 
 // reusable returns the loads whose port unit and external inputs are
@@ -658,7 +755,7 @@ func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
 	}
 	st.Reused, st.Reread = true, r.reread
 	st.Checked = checkedPaths(r.units)
-	st.CacheHits, st.Loads, st.MakeRuns, st.FromMemo = st.Loads, 0, 0, 0
+	st.CacheHits, st.Loads, st.MakeRuns, st.FromMemo, st.NotReused = st.Loads, 0, 0, 0, ""
 	return pl, st, nil
 }
 
@@ -888,7 +985,7 @@ func (m *memo) save(c *creator, pl *Plan, st *Stats) error {
 // one, so that a reader sees one memo or the other): magic, the gob
 // stream of head, units and nodes in chunks, its length and SHA-256.
 func (m *memo) write(units seq[memoUnit], nodes []Node, loads seq[memoLoad], head memoHead) error {
-	head.Version, head.Key, head.LoadKey = memoVersion, m.key, m.loadKey
+	head.Version, head.Key, head.LoadKey, head.Parts = memoVersion, m.key, m.loadKey, m.parts
 	head.Units, head.Nodes, head.Loads = units.n, len(nodes), loads.n
 	if err := os.MkdirAll(filepath.Dir(m.path), 0o755); err != nil {
 		return err

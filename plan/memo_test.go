@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,30 +83,41 @@ func TestMemoReuse(t *testing.T) {
 	steps := []struct {
 		name     string
 		reloaded int
+		why      string // Stats.NotReused
 		change   func()
 	}{
-		{"port Makefile edited", 1, func() { appendFile(t, makefile, "# a comment\n") }},
-		{"file added to a port", 1, func() { writeFiles(t, tree, map[string]string{"devel/lib/files/patch-b": "b\n"}) }},
-		{"file removed from a port", 1, func() { remove(t, filepath.Join(tree, "devel/lib/files/patch-b")) }},
-		{"options file created", 1, func() {
+		{"port Makefile edited", 1, "1 port changed (devel/lib)", func() { appendFile(t, makefile, "# a comment\n") }},
+		{"file added to a port", 1, "1 port changed (devel/lib)", func() {
+			writeFiles(t, tree, map[string]string{"devel/lib/files/patch-b": "b\n"})
+		}},
+		{"file removed from a port", 1, "1 port changed (devel/lib)", func() { remove(t, filepath.Join(tree, "devel/lib/files/patch-b")) }},
+		{"options file created", 1, "1 port changed (devel/lib)", func() {
 			writeFiles(t, prof.OptionsDir, map[string]string{"devel_lib/options": "OPTIONS_FILE_SET+=X11\n"})
 		}},
-		{"new port", 1, func() {
+		{"new port", 1, "the list of ports changed", func() {
 			writeFiles(t, tree, map[string]string{"misc/new/Makefile": "PORTNAME=new\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
 		}},
-		{"new category", 1, func() {
+		{"new category", 1, "the list of ports changed", func() {
 			writeFiles(t, tree, map[string]string{"games/x/Makefile": "PORTNAME=x\nPORTVERSION=1\n.include \"${PORTSDIR}/Mk/bsd.port.mk\"\n"})
 		}},
-		{"port gone", 0, func() { remove(t, filepath.Join(tree, "games")) }},
-		{"framework edited", -1, func() { appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# a comment\n") }},
-		{"records changed", 0, func() {
+		{"port gone", 0, "the list of ports changed", func() { remove(t, filepath.Join(tree, "games")) }},
+		{"framework edited", -1, "the framework changed, so every port is loaded again", func() {
+			appendFile(t, filepath.Join(tree, "Mk/bsd.port.mk"), "# a comment\n")
+		}},
+		{"records changed", 0, "the package records changed", func() {
 			p, _ := mustCreate(t, Options{Profile: prof})
 			markBuilt(t, db, p)
 		}},
-		{"package removed", 0, func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
-		{"profile changed", -1, func() { prof.MakeConf = map[string]string{"CFLAGS": "-O3"} }},
-		{"memo corrupt", -1, func() { rewrite(t, memo, func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b }) }},
-		{"memo truncated", -1, func() { rewrite(t, memo, func(b []byte) []byte { return b[:len(b)-len(b)/3] }) }},
+		{"package removed", 0, "lib-3.1.pkg changed", func() { remove(t, filepath.Join(prof.PackagesDir, "All", "lib-3.1.pkg")) }},
+		{"profile changed", -1, "the settings, environment changed, so every port is loaded again", func() {
+			prof.MakeConf = map[string]string{"CFLAGS": "-O3"}
+		}},
+		{"memo corrupt", -1, "its memo could not be read", func() {
+			rewrite(t, memo, func(b []byte) []byte { b[len(b)/2] ^= 0x55; return b })
+		}},
+		{"memo truncated", -1, "its memo could not be read", func() {
+			rewrite(t, memo, func(b []byte) []byte { return b[:len(b)-len(b)/3] })
+		}},
 	}
 	for _, s := range steps {
 		s.change()
@@ -113,7 +125,13 @@ func TestMemoReuse(t *testing.T) {
 		if want := last.Loads - s.reloaded; (s.reloaded < 0 && last.FromMemo != 0) || (s.reloaded >= 0 && last.FromMemo != want) {
 			t.Errorf("%s: %d of %d loads from the memo, want %d loaded again", s.name, last.FromMemo, last.Loads, s.reloaded)
 		}
+		if !strings.Contains(last.NotReused, s.why) {
+			t.Errorf("%s: not reused because %q, want %q", s.name, last.NotReused, s.why)
+		}
 		plan(s.name+", again", true, 0)
+		if last.NotReused != "" {
+			t.Errorf("%s, again: reused, yet NotReused is %q", s.name, last.NotReused)
+		}
 	}
 }
 

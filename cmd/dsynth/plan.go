@@ -120,6 +120,9 @@ func printScanStats(st *plan.Stats, d time.Duration) {
 	}
 	fmt.Fprintf(stderr, "Scanned %d ports: %d make runs, %d from cache, in %.2fs.\n",
 		st.Nodes, st.MakeRuns, st.CacheHits, d.Seconds())
+	if st.NotReused != "" {
+		fmt.Fprintf(stderr, "The last plan was not reused: %s.\n", st.NotReused)
+	}
 	if st.FromMemo > 0 {
 		fmt.Fprintf(stderr, "%d ports were unchanged since the last plan: their scans were reused.\n", st.FromMemo)
 	}

@@ -23,7 +23,8 @@ func TestE2EPlanReusesUnchanged(t *testing.T) {
 	const reused = "Nothing the last plan was made from has changed"
 	plan := func(what string, want bool) string {
 		t.Helper()
-		out, code := dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
+		var code int
+		out, code = dsynth(t, dir, "plan", "-out", "plan.json", "p.hcl")
 		mustCode(t, out, code, 0, what)
 		if strings.Contains(out, reused) != want {
 			t.Fatalf("%s: reused %v, want %v:\n%s", what, !want, want, out)
@@ -48,8 +49,14 @@ func TestE2EPlanReusesUnchanged(t *testing.T) {
 	if edited := plan("port edited", false); !strings.Contains(edited, `"reason": "port changed`) {
 		t.Fatalf("the edited port is not rebuilt:\n%s", edited)
 	}
+	if want := "The last plan was not reused: 1 port changed (misc/minicat)."; !strings.Contains(out, want) {
+		t.Errorf("the plan does not say why it was made again (%q):\n%s", want, out)
+	}
 	plan("unchanged since the edit", true)
 	out, code = dsynth(t, dir, "apply", "plan.json")
 	mustCode(t, out, code, 0, "apply")
 	plan("after an apply", false)
+	if want := "The last plan was not reused: the package records changed."; !strings.Contains(out, want) {
+		t.Errorf("the plan does not say why it was made again (%q):\n%s", want, out)
+	}
 }
