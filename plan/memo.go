@@ -52,6 +52,12 @@ var memoMagic = [8]byte{'d', 's', 'y', 'n', 'p', 'm', 'm', '1'}
 // does with its index).
 const racySlack = 2 * time.Second
 
+// rewriteAfter is how many units a reuse must have read again to write
+// the memo again with their signatures as they are now. Writing it costs
+// about what reading a few hundred port directories does, so a reuse
+// that read a few reads them again next time instead.
+var rewriteAfter = 64
+
 // memoNow is the clock of the racy checks (tests move it).
 var memoNow = time.Now
 
@@ -595,7 +601,11 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 		return nil, &staleError{"its memo is of another dsynth"}
 	}
 	if head.LoadKey != m.loadKey {
-		return nil, &staleError{"the " + strings.Join(changedParts(m.parts, head.Parts), ", ") + " changed, so every port is loaded again"}
+		changed := changedParts(m.parts, head.Parts)
+		if slices.Contains(changed, "dsynth") {
+			return nil, &staleError{"it was made by another dsynth, so every port is loaded again"}
+		}
+		return nil, &staleError{"the " + strings.Join(changed, ", ") + " changed, so every port is loaded again"}
 	}
 	whole := head.Key == m.key
 	var why []string
@@ -622,7 +632,7 @@ func (m *memo) decode(ctx context.Context, c *creator) (*memoRead, error) {
 	}
 	// The loads (and the nodes' planning-only names) are needed to
 	// reuse them, or to rewrite the memo after a re-read.
-	if !whole || reread > 0 {
+	if !whole || reread >= rewriteAfter {
 		r.loads = make([]memoLoad, 0, head.Loads)
 		if err := decodeChunks(dec, head.Loads, func(c []memoLoad) { r.loads = append(r.loads, c...) }); err != nil {
 			return nil, err
@@ -748,7 +758,7 @@ func (m *memo) reuse(ctx context.Context, c *creator) (*Plan, *Stats, error) {
 		return nil, nil, nil
 	}
 	pl, st := r.plan, r.stats
-	if r.reread > 0 {
+	if r.reread >= rewriteAfter {
 		// Make the next reuse a stat check again: the content read now
 		// vouches for the signatures taken now.
 		_ = m.write(sliceSeq(r.units), pl.Ports, sliceSeq(r.loads), memoHead{PkgNode: pl.PkgNode, Order: pl.Order, Stats: *st})

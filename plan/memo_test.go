@@ -75,7 +75,11 @@ func TestMemoReuse(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan("touched, same content", true, 1)
-	plan("after the touch", true, 0)
+	plan("touched: a few re-reads do not rewrite the memo", true, 1)
+	rewriteAfter = 1
+	t.Cleanup(func() { rewriteAfter = 64 })
+	plan("touched: read again, the memo rewritten", true, 1)
+	plan("after the rewrite", true, 0)
 
 	// Each change makes a fresh plan; those that keep the settings and
 	// the framework take the loads of unchanged ports from the memo
