@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -88,7 +89,7 @@ func TestDashboardFollowsCLIRun(t *testing.T) {
 	}
 	done := make(chan *execute.Summary, 1)
 	go func() {
-		sum, err := sess.Apply(context.Background(), execute.Options{Plan: mustPlanFile(t, p),
+		sum, err := sess.Apply(context.Background(), execute.Options{Plan: buildtest.PlanFile(t, p),
 			Isolator: execute.SlotIsolator(execute.SlotLayout(p)), Observers: []execute.Observer{observe}})
 		if err != nil {
 			t.Error(err)

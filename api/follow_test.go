@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-dsynth/dsynth/execute"
+	"github.com/go-dsynth/dsynth/internal/buildtest"
 	"github.com/go-dsynth/dsynth/record"
 )
 
@@ -27,7 +28,7 @@ func TestServeFollowsCLIRuns(t *testing.T) {
 	firstBuilt := make(chan struct{})
 	go func() {
 		held := false
-		sum, err := sess.Apply(context.Background(), execute.Options{Plan: mustPlanFile(t, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
+		sum, err := sess.Apply(context.Background(), execute.Options{Plan: buildtest.PlanFile(t, p), Isolator: execute.SlotIsolator(execute.SlotLayout(p)),
 			Gate: gate, Observers: []execute.Observer{func(e execute.Event) {
 				if e.Kind == execute.EventBuilt && !held {
 					held = true

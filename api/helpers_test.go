@@ -258,16 +258,6 @@ func encodePlan(p *plan.Plan) ([]byte, error) {
 	return f.Bytes(), nil
 }
 
-// mustPlanFile is planfile.Encode(p); it fails the test on an error.
-func mustPlanFile(t testing.TB, p *plan.Plan) *planfile.File {
-	t.Helper()
-	f, err := planfile.Encode(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
 // cliRun plans the served profile and holds its build base as a CLI
 // apply does (an execute.Session, closed with the test), for a run serve
 // did not start.
