@@ -220,28 +220,33 @@ func Create(ctx context.Context, opt Options) (*Plan, *Stats, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// DSYNTH_PLAN_MEMO=check: what came from the memo must be what a
+	// fresh plan makes.
+	check := func(pl *Plan, what string) error {
+		if os.Getenv(memoEnv) != "check" {
+			return nil
+		}
+		fresh, _, err := newCreator().create(ctx)
+		if err != nil {
+			return fmt.Errorf("plan memo check: %w", err)
+		}
+		if d := memoDiff(pl, fresh); d != "" {
+			return fmt.Errorf("plan memo check: %s differs from a fresh one: %s", what, d)
+		}
+		return nil
+	}
 	if pl != nil {
-		if os.Getenv(memoEnv) == "check" {
-			fresh, _, err := newCreator().create(ctx)
-			if err != nil {
-				return nil, nil, fmt.Errorf("plan memo check: %w", err)
-			}
-			if d := memoDiff(pl, fresh); d != "" {
-				return nil, nil, fmt.Errorf("plan memo check: the reused plan differs from a fresh one: %s", d)
-			}
+		if err := check(pl, "the reused plan"); err != nil {
+			return nil, nil, err
 		}
 		return pl, st, nil
 	}
 	c.obs = newObserver(filepath.Dir(m.path))
 	defer c.obs.close()
 	pl, st, err = c.create(ctx)
-	if err == nil && st.FromMemo > 0 && os.Getenv(memoEnv) == "check" {
-		fresh, _, err := newCreator().create(ctx)
-		if err != nil {
-			return nil, nil, fmt.Errorf("plan memo check: %w", err)
-		}
-		if d := memoDiff(pl, fresh); d != "" {
-			return nil, nil, fmt.Errorf("plan memo check: the plan made with %d loads of the memo differs from a fresh one: %s", st.FromMemo, d)
+	if err == nil && st.FromMemo > 0 {
+		if err := check(pl, fmt.Sprintf("the plan made with %d loads of the memo", st.FromMemo)); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err == nil {
